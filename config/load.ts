@@ -1,0 +1,127 @@
+// Reads environments/<env>.yaml into an EnvironmentConfig. A user mistake
+// becomes a ConfigError with one line per problem that names the file, the line,
+// the field path, the value and the fix: never a stack trace.
+import { readFileSync, readdirSync } from "node:fs";
+import { basename, join } from "node:path";
+import { LineCounter, parseDocument } from "yaml";
+import type { z } from "zod";
+import { environmentSchema, type EnvironmentConfig } from "./schema";
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join("\n"));
+    this.name = "ConfigError";
+  }
+}
+
+type Path = readonly PropertyKey[];
+
+export function formatPath(path: Path): string {
+  return path
+    .map((key, i) => (typeof key === "number" ? `[${key}]` : `${i === 0 ? "" : "."}${String(key)}`))
+    .join("");
+}
+
+function formatValue(value: unknown): string {
+  if (value === undefined) return "nothing";
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** One human sentence per zod issue: what is wrong and what to do. */
+function describe(issue: z.core.$ZodIssue): { path: Path; text: string } {
+  const value = (issue as { input?: unknown }).input;
+  switch (issue.code) {
+    case "unrecognized_keys":
+      return {
+        path: [...issue.path, issue.keys[0]],
+        text: `unknown field${issue.keys.length > 1 ? "s " + issue.keys.join(", ") : ""}; remove it or fix its spelling (environments/example.yaml documents every field)`,
+      };
+    case "invalid_type":
+      if (value === undefined) return { path: issue.path, text: `is required; add it (a ${issue.expected})` };
+      return { path: issue.path, text: `got ${formatValue(value)}, expected a ${issue.expected}; write a ${issue.expected}` };
+    case "invalid_value":
+      return { path: issue.path, text: `got ${formatValue(value)}; use one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}` };
+    case "too_small":
+      return {
+        path: issue.path,
+        text:
+          issue.origin === "array"
+            ? `${issue.message.startsWith("Too small") ? `needs at least ${issue.minimum} entries` : issue.message}; got ${formatValue(value)}`
+            : `got ${formatValue(value)}; ${issue.message.startsWith("Too small") ? `use ${issue.minimum} or more` : issue.message}`,
+      };
+    case "too_big":
+      return { path: issue.path, text: `got ${formatValue(value)}; ${issue.message.startsWith("Too big") ? `use at most ${issue.maximum}` : issue.message}` };
+    default:
+      return { path: issue.path, text: value === undefined ? issue.message : `got ${formatValue(value)}; ${issue.message}` };
+  }
+}
+
+/** Validates already-parsed data; `source` names the file in messages. */
+export function parseEnvironment(data: unknown, source: string, locate: (path: Path) => string = () => ""): EnvironmentConfig {
+  const result = environmentSchema.safeParse(data, { reportInput: true });
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => {
+        const { path, text } = describe(issue);
+        return `${source}${locate(path)}: ${formatPath(path) || "(top level)"}: ${text}`;
+      }),
+    );
+  }
+  return result.data;
+}
+
+export function loadEnvironmentFile(file: string): EnvironmentConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new ConfigError([`${file}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? "error"}); check the path`]);
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((e) => {
+        const pos = lineCounter.linePos(e.pos[0]);
+        return `${file}:${pos.line}:${pos.col}: not valid YAML: ${e.message.split("\n")[0]}; fix the syntax there`;
+      }),
+    );
+  }
+  const locate = (path: Path): string => {
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn(path.slice(0, n) as unknown[], true) as { range?: [number, number, number] } | undefined;
+      if (node?.range) {
+        const pos = lineCounter.linePos(node.range[0]);
+        return `:${pos.line}:${pos.col}`;
+      }
+    }
+    return "";
+  };
+  const env = parseEnvironment(doc.toJS(), file, locate);
+  const expected = basename(file).replace(/\.ya?ml$/, "");
+  if (env.name !== expected) {
+    throw new ConfigError([`${file}${locate(["name"])}: name: got "${env.name}"; it must match the file name, so write name: ${expected} (or rename the file)`]);
+  }
+  return env;
+}
+
+/** Loads every environments/*.yaml; reports the problems of all files at once. */
+export function loadEnvironments(dir: string): EnvironmentConfig[] {
+  const files = readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
+  if (files.length === 0) throw new ConfigError([`${dir}: no environment files (*.yaml); copy environments/example.yaml and edit it`]);
+  const problems: string[] = [];
+  const envs: EnvironmentConfig[] = [];
+  for (const f of files) {
+    try {
+      envs.push(loadEnvironmentFile(join(dir, f)));
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return envs;
+}

@@ -1,0 +1,47 @@
+// Names derived from an environment that more than one stack (and the sidecar)
+// must agree on. Pure functions of the config: no cdktf here.
+import type { EnvironmentConfig } from "./schema";
+
+/** Pinned defaults: current patched releases, checked against the vendors' advisories (see README). */
+export const DEFAULT_IMAGES = {
+  vault: "hashicorp/vault:2.1.0",
+  openbao: "ghcr.io/openbao/openbao:2.7.2",
+} as const;
+
+export interface SecretIds {
+  /** Recovery keys (auto-unseal) or unseal keys (Shamir), with the root token: the whole init response. */
+  readonly initResponse: string;
+  readonly rootToken: string;
+  readonly provisionerToken: string;
+  /** Written and read before init to prove the store works; never holds a key. */
+  readonly canary: string;
+}
+
+export function secretIds(env: EnvironmentConfig): SecretIds {
+  const prefix = `${env.name}-vault`;
+  return {
+    initResponse: `${prefix}-init-response`,
+    rootToken: `${prefix}-root-token`,
+    provisionerToken: `${prefix}-provisioner-token`,
+    canary: `${prefix}-canary`,
+  };
+}
+
+export function vaultImage(env: EnvironmentConfig): string {
+  return env.vault.image ?? DEFAULT_IMAGES[env.vault.distribution];
+}
+
+/** The Kubernetes service account of the Vault pods (Workload Identity binds it). */
+export const VAULT_KSA = "vault";
+
+export function vaultAddress(env: EnvironmentConfig): string {
+  return env.tenancy.vaultAddress ?? `https://${env.vault.hostname}:8200`;
+}
+
+export function commonLabels(env: EnvironmentConfig): Record<string, string> {
+  return { ...env.labels, "managed-by": "vault-gke", environment: env.name };
+}
+
+export function stackNames(env: EnvironmentConfig) {
+  return { platform: `${env.name}-platform`, vault: `${env.name}-vault`, tenants: `${env.name}-tenants` } as const;
+}

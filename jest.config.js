@@ -1,0 +1,21 @@
+// Two projects: `unit` starts no server and must stay fast; `integration`
+// starts real OpenBao (and PostgreSQL) servers on loopback.
+// @swc/jest strips types without type checking: `npm run typecheck` does that once.
+const transform = { "^.+\\.ts$": ["@swc/jest", { jsc: { target: "es2022" } }] };
+const common = { testEnvironment: "node", transform, moduleFileExtensions: ["ts", "js", "json"] };
+
+module.exports = {
+  projects: [
+    {
+      ...common,
+      displayName: "unit",
+      testMatch: ["<rootDir>/__tests__/**/*.test.ts", "<rootDir>/bootstrap/__tests__/**/*.test.ts"],
+      testPathIgnorePatterns: ["\\.int\\.test\\.ts$"],
+    },
+    {
+      ...common,
+      displayName: "integration",
+      testMatch: ["<rootDir>/__tests__/**/*.int.test.ts", "<rootDir>/bootstrap/__tests__/**/*.int.test.ts"],
+    },
+  ],
+};
