@@ -28,6 +28,8 @@ export interface GkeClusterProps {
   /** The /28 of the private control plane. */
   readonly masterIpv4CidrBlock: string;
   readonly masterAuthorizedNetworks: readonly { readonly cidrBlock: string; readonly displayName: string }[];
+  /** The node service account; also used by the temporary default pool GKE creates and removes. */
+  readonly nodeServiceAccountEmail: string;
   /** Key ring that holds the application-layer secrets encryption key. */
   readonly keyRingId: string;
   /** @default "REGULAR" */
@@ -90,6 +92,15 @@ export class GkeCluster extends Construct implements GkeClusterRef {
       },
       removeDefaultNodePool: true,
       initialNodeCount: 1,
+      // Applies to the default pool GKE creates before Terraform removes it:
+      // even those few minutes run hardened, without the Compute Engine default account.
+      nodeConfig: {
+        serviceAccount: props.nodeServiceAccountEmail,
+        oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
+        shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
+        workloadMetadataConfig: { mode: "GKE_METADATA" },
+        metadata: { "disable-legacy-endpoints": "true" },
+      },
       deletionProtection: props.deletionProtection ?? true,
       releaseChannel: { channel: props.releaseChannel ?? "REGULAR" },
       privateClusterConfig: {

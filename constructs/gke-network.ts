@@ -1,3 +1,4 @@
+import { ComputeFirewall } from "@cdktf/provider-google/lib/compute-firewall";
 import { ComputeNetwork } from "@cdktf/provider-google/lib/compute-network";
 import { ComputeRouter } from "@cdktf/provider-google/lib/compute-router";
 import { ComputeRouterNat } from "@cdktf/provider-google/lib/compute-router-nat";
@@ -50,6 +51,18 @@ export class GkeNetwork extends Construct {
         { rangeName: this.servicesRangeName, ipCidrRange: props.servicesCidr },
       ],
       logConfig: { aggregationInterval: "INTERVAL_5_SEC", flowSampling: 0.5, metadata: "INCLUDE_ALL_METADATA" },
+    });
+    // Explicit, logged deny of all other ingress (GKE adds its own allow rules at
+    // priority 1000); documents the intent instead of relying on the implied rule.
+    new ComputeFirewall(this, "deny-ingress", {
+      project: props.project,
+      name: `${props.namePrefix}-deny-all-ingress`,
+      network: this.network.id,
+      direction: "INGRESS",
+      priority: 65534,
+      sourceRanges: ["0.0.0.0/0"],
+      deny: [{ protocol: "all" }],
+      logConfig: { metadata: "INCLUDE_ALL_METADATA" },
     });
     const router = new ComputeRouter(this, "router", {
       project: props.project,

@@ -59,6 +59,7 @@ export class PlatformStack extends TerraformStack {
       dependsOn: after,
     });
 
+    const nodeAccount = new NodeServiceAccount(this, "node-account", { project, accountId: `${env.name}-vault-nodes`, dependsOn: after });
     let subnetworkForAddress: string;
     if (env.cluster.mode === "create") {
       const network = new GkeNetwork(this, "network", {
@@ -81,6 +82,7 @@ export class PlatformStack extends TerraformStack {
         servicesRangeName: network.servicesRangeName,
         masterIpv4CidrBlock: env.cluster.masterIpv4CidrBlock,
         masterAuthorizedNetworks: env.cluster.masterAuthorizedNetworks,
+        nodeServiceAccountEmail: nodeAccount.serviceAccount.email,
         keyRingId: this.unsealKey.keyRing.id,
         releaseChannel: env.cluster.releaseChannel,
         deletionProtection: env.cluster.deletionProtection,
@@ -93,7 +95,6 @@ export class PlatformStack extends TerraformStack {
       subnetworkForAddress = env.cluster.subnetwork;
     }
 
-    const nodeAccount = new NodeServiceAccount(this, "node-account", { project, accountId: `${env.name}-vault-nodes`, dependsOn: after });
     this.nodePool = new VaultNodePool(this, "node-pool", {
       project,
       clusterName: this.cluster.name,

@@ -1,0 +1,222 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { ConfigError, loadEnvironmentFile, loadEnvironments } from "../../config/load";
+import { EXAMPLE_FILE, exampleData, merge } from "../helpers";
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "vault-gke-config-"));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Writes the example with overrides as <name>.yaml and returns its path. */
+function writeEnv(name: string, overrides: Record<string, unknown>): string {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, stringify(merge(exampleData(), { name, ...overrides })));
+  return file;
+}
+
+function problemsOf(load: () => unknown): string[] {
+  try {
+    load();
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+  throw new Error("expected a ConfigError, but the file loaded");
+}
+
+/** Loads a bad file and returns the one problem line that names `field`. */
+function failure(file: string, field: string): string {
+  const problems = problemsOf(() => loadEnvironmentFile(file));
+  const line = problems.find((p) => p.includes(`: ${field}: `));
+  if (!line) throw new Error(`no problem names ${field}:\n${problems.join("\n")}`);
+  expect(line.startsWith(`${file}:`)).toBe(true);
+  expect(line).toMatch(/^[^:]+:\d+:\d+: /); // file:line:col
+  expect(line).not.toMatch(/\n|at .*\(.*\.ts:\d+/); // one line, no stack trace
+  return line;
+}
+
+describe("loadEnvironmentFile", () => {
+  it("loads the example and applies defaults", () => {
+    const env = loadEnvironmentFile(EXAMPLE_FILE);
+    expect(env.name).toBe("example");
+    expect(env.vault.replicas).toBe(3);
+    expect(env.vault.tls.minVersion).toBe("tls12");
+    expect(env.bootstrap.provisionerTokenPeriod).toBe(3600);
+    expect(env.gcpAuth.tokenTtl).toBe(1800);
+    expect(env.tenancy.maxTokenTtl).toBe(3600);
+  });
+
+  it("fills defaults for omitted sections", () => {
+    const file = writeEnv("minimal", { nodePool: undefined, kms: undefined, gcpAuth: undefined, tenancy: undefined });
+    const env = loadEnvironmentFile(file);
+    expect(env.nodePool).toEqual({ machineType: "n2-standard-2", nodesPerZone: 1, diskSizeGb: 50, diskType: "pd-balanced" });
+    expect(env.kms.rotationPeriodDays).toBe(90);
+  });
+
+  it("fails on an unknown field, naming it", () => {
+    const line = failure(writeEnv("unknown", { projcet: "x" }), "projcet");
+    expect(line).toContain("unknown field");
+    expect(line).toContain("fix its spelling");
+  });
+
+  it("fails on an unknown nested field", () => {
+    expect(failure(writeEnv("nested", { vault: { replicaz: 3 } }), "vault.replicaz")).toContain("unknown field");
+  });
+
+  it("fails on raft with an even replica count", () => {
+    const line = failure(writeEnv("even", { vault: { replicas: 4 }, nodePool: { nodesPerZone: 2 } }), "vault.replicas");
+    expect(line).toContain("got 4");
+    expect(line).toContain("odd");
+    expect(line).toContain("use 3 or 5");
+  });
+
+  it("fails on fewer than 3 zones for a 3-replica Vault", () => {
+    const line = failure(writeEnv("twozones", { zones: ["europe-west1-b", "europe-west1-c"], nodePool: { nodesPerZone: 2 } }), "zones");
+    expect(line).toContain("at least 3 zones");
+  });
+
+  it("fails on a CIDR that does not parse", () => {
+    const line = failure(writeEnv("badcidr", { vault: { exposure: { sourceRanges: ["10.0.0.0/33"] } } }), "vault.exposure.sourceRanges[0]");
+    expect(line).toContain('got "10.0.0.0/33"');
+    expect(line).toContain("a.b.c.d/n");
+  });
+
+  it("fails on a CIDR with host bits set", () => {
+    const line = failure(writeEnv("hostbits", { cluster: { network: { subnetCidr: "10.10.0.1/20" } } }), "cluster.network.subnetCidr");
+    expect(line).toContain("host bits zero");
+  });
+
+  it("fails on overlapping network ranges", () => {
+    const line = failure(writeEnv("overlap", { cluster: { network: { podsCidr: "10.10.0.0/16" } } }), "cluster.network.podsCidr");
+    expect(line).toContain("overlaps cluster.network.subnetCidr");
+  });
+
+  it("fails on a wrong type", () => {
+    const line = failure(writeEnv("wrongtype", { nodePool: { nodesPerZone: "two" } }), "nodePool.nodesPerZone");
+    expect(line).toContain('got "two", expected a number');
+  });
+
+  it("fails on a missing required field", () => {
+    const line = failure(writeEnv("missing", { vault: { hostname: undefined } }), "vault.hostname");
+    expect(line).toContain("is required");
+  });
+
+  it("fails on a value outside an enum, listing the choices", () => {
+    const line = failure(writeEnv("badseal", { vault: { seal: "kms" } }), "vault.seal");
+    expect(line).toContain('"gcpckms", "shamir"');
+  });
+
+  it("fails on a hostname that is not a DNS name", () => {
+    const line = failure(writeEnv("badhost", { vault: { hostname: "Vault_Host" } }), "vault.hostname");
+    expect(line).toContain("not a DNS name");
+  });
+
+  it("fails when TLS is disabled", () => {
+    const line = failure(writeEnv("notls", { vault: { tls: { enabled: false } } }), "vault.tls.enabled");
+    expect(line).toContain("TLS cannot be disabled");
+  });
+
+  it("fails on a zone outside the region", () => {
+    const line = failure(writeEnv("badzone", { zones: ["europe-west1-b", "us-east1-c", "europe-west1-d"] }), "zones[1]");
+    expect(line).toContain("not in region europe-west1");
+  });
+
+  it("fails on more replicas than zones times nodes", () => {
+    const line = failure(writeEnv("toomany", { vault: { replicas: 5 } }), "vault.replicas");
+    expect(line).toContain("cannot be placed one per node on 3 nodes");
+    expect(line).toContain("raise nodePool.nodesPerZone");
+  });
+
+  it("fails on a key threshold above the share count", () => {
+    expect(failure(writeEnv("threshold", { vault: { keyShares: 3, keyThreshold: 4 } }), "vault.keyThreshold")).toContain("cannot exceed");
+  });
+
+  it("fails on GCS storage with OpenBao", () => {
+    expect(failure(writeEnv("baogcs", { vault: { distribution: "openbao", storage: "gcs" } }), "vault.storage")).toContain("OpenBao has no GCS");
+  });
+
+  it("fails on a public load balancer open to the world without the explicit switch", () => {
+    const line = failure(writeEnv("world", { vault: { exposure: { internal: false, sourceRanges: ["0.0.0.0/0"] } } }), "vault.exposure.sourceRanges[0]");
+    expect(line).toContain("allowWorldAccess: true");
+  });
+
+  it("fails on existingSecret TLS without a secret name", () => {
+    expect(failure(writeEnv("nosecret", { vault: { tls: { mode: "existingSecret" } } }), "vault.tls.secretName")).toContain("kubernetes.io/tls");
+  });
+
+  it("fails on an unknown cluster mode", () => {
+    expect(failure(writeEnv("badmode", { cluster: { mode: "import" } }), "cluster.mode")).toContain("'create'");
+  });
+
+  it("fails on an existing cluster without its location", () => {
+    const file = writeEnv("existing", {});
+    writeFileSync(file, stringify({ ...merge(exampleData(), { name: "existing" }) as object, cluster: { mode: "existing", name: "shared", subnetwork: "s" } }));
+    expect(failure(file, "cluster.location")).toContain("is required");
+  });
+
+  it("fails on a malformed duration", () => {
+    expect(failure(writeEnv("duration", { bootstrap: { provisionerTokenPeriod: "1 hour" } }), "bootstrap.provisionerTokenPeriod")).toContain("for example 1h");
+  });
+
+  it("fails on an admin that is not an email", () => {
+    expect(failure(writeEnv("admin", { gcpAuth: { adminServiceAccounts: ["vault-admin"] } }), "gcpAuth.adminServiceAccounts[0]")).toContain("not a service account email");
+  });
+
+  it("fails on a token TTL above its maximum", () => {
+    expect(failure(writeEnv("ttl", { gcpAuth: { tokenTtl: "3h" } }), "gcpAuth.tokenTtl")).toContain("cannot exceed gcpAuth.tokenMaxTtl");
+  });
+
+  it("fails when the name does not match the file name", () => {
+    const file = join(dir, "named.yaml");
+    writeFileSync(file, stringify(merge(exampleData(), { name: "other" })));
+    expect(failure(file, "name")).toContain("write name: named");
+  });
+
+  it("fails on YAML syntax errors with the line", () => {
+    const file = join(dir, "syntax.yaml");
+    writeFileSync(file, "name: syntax\nvault:\n  replicas: [3\n");
+    const [line] = problemsOf(() => loadEnvironmentFile(file));
+    expect(line).toMatch(new RegExp(`^${file}:\\d+:\\d+: not valid YAML`));
+  });
+
+  it("fails on a duplicate key", () => {
+    const file = join(dir, "dupkey.yaml");
+    writeFileSync(file, "name: dupkey\nname: again\n");
+    expect(problemsOf(() => loadEnvironmentFile(file))[0]).toContain("not valid YAML");
+  });
+
+  it("fails on a file that does not exist, naming it", () => {
+    expect(problemsOf(() => loadEnvironmentFile(join(dir, "nope.yaml")))).toEqual([`${join(dir, "nope.yaml")}: cannot read the file (ENOENT); check the path`]);
+  });
+
+  it("reports the line of the offending value", () => {
+    const file = join(dir, "lines.yaml");
+    writeFileSync(file, stringify(merge(exampleData(), { name: "lines", vault: { seal: "kms" } })));
+    const line = failure(file, "vault.seal");
+    const lineNo = Number(line.slice(file.length + 1).split(":")[0]);
+    const text = require("node:fs").readFileSync(file, "utf8").split("\n")[lineNo - 1];
+    expect(text).toMatch(/seal: kms/);
+  });
+});
+
+describe("loadEnvironments", () => {
+  it("reports the problems of every file at once", () => {
+    const multi = join(dir, "multi");
+    mkdirSync(multi);
+    writeFileSync(join(multi, "a.yaml"), stringify(merge(exampleData(), { name: "a", vault: { replicas: 4 } })));
+    writeFileSync(join(multi, "b.yaml"), stringify(merge(exampleData(), { name: "b", region: "nowhere" })));
+    const problems = problemsOf(() => loadEnvironments(multi));
+    expect(problems.some((p) => p.startsWith(join(multi, "a.yaml")))).toBe(true);
+    expect(problems.some((p) => p.startsWith(join(multi, "b.yaml")))).toBe(true);
+  });
+
+  it("fails on an empty directory with the fix", () => {
+    const empty = join(dir, "empty");
+    mkdirSync(empty);
+    expect(problemsOf(() => loadEnvironments(empty))[0]).toContain("copy environments/example.yaml");
+  });
+});

@@ -1,0 +1,61 @@
+// The main job end to end: build, synthesize the example as `npm run synth`
+// does, scan the result with checkov, and check that bad input stops cleanly.
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ROOT } from "./helpers";
+
+const CHECKOV = join(ROOT, ".tools", "venv", "bin", "checkov");
+let outdir: string;
+let work: string;
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), "vault-gke-main-"));
+  outdir = join(work, "cdktf.out");
+  execFileSync("node", ["scripts/build.mjs"], { cwd: ROOT });
+  execFileSync("node", ["dist/main.js"], { cwd: ROOT, env: { ...process.env, CDKTF_OUTDIR: outdir } });
+}, 60_000);
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const STACKS = ["example-platform", "example-vault", "example-tenants"];
+/** At least this many checks must pass per stack, so a scan that checks nothing cannot pass. */
+const MIN_PASSED: Record<string, number> = { "example-platform": 50, "example-vault": 0, "example-tenants": 0 };
+
+it("writes the manifest and one cdk.tf.json per stack", () => {
+  const manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8"));
+  expect(Object.keys(manifest.stacks).sort()).toEqual([...STACKS].sort());
+  expect(manifest.stacks["example-vault"].dependencies).toContain("example-platform");
+  for (const s of STACKS) expect(existsSync(join(outdir, "stacks", s, "cdk.tf.json"))).toBe(true);
+});
+
+describe("checkov", () => {
+  for (const stack of STACKS) {
+    it(`finds no failed check in ${stack}`, () => {
+      const run = spawnSync(CHECKOV, ["--config-file", join(ROOT, "checkov.yaml"), "-d", join(outdir, "stacks", stack), "-o", "json"], {
+        encoding: "utf8",
+        timeout: 120_000,
+      });
+      const reports = [JSON.parse(run.stdout)].flat() as { check_type: string; summary: { passed: number; failed: number }; results: { failed_checks: { check_id: string; resource: string }[] } }[];
+      const failed = reports.flatMap((r) => r.results?.failed_checks ?? []).map((c) => `${c.check_id} ${c.resource}`);
+      expect(failed).toEqual([]);
+      // The scan really ran checks on this stack (an empty stack passes nothing).
+      expect(reports.reduce((n, r) => n + (r.summary?.passed ?? 0), 0)).toBeGreaterThanOrEqual(MIN_PASSED[stack]);
+    }, 120_000);
+  }
+});
+
+it("stops with one line per problem, exit 2, no stack trace and no output on a bad environment file", () => {
+  const envDir = join(work, "bad-envs");
+  mkdirSync(envDir);
+  const example = readFileSync(join(ROOT, "environments", "example.yaml"), "utf8");
+  writeFileSync(join(envDir, "bad.yaml"), example.replace("name: example ", "name: bad ").replace("replicas: 3 ", "replicas: 4 ").replace("seal: gcpckms ", "seal: kms "));
+  const badOut = join(work, "bad-out");
+  const run = spawnSync("node", ["dist/main.js"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, CDKTF_OUTDIR: badOut, VAULT_GKE_ENVIRONMENTS: envDir } });
+  expect(run.status).toBe(2);
+  const lines = run.stderr.trim().split("\n");
+  expect(lines[0]).toMatch(new RegExp(`^${join(envDir, "bad.yaml")}:\\d+:\\d+: vault\\.seal: got "kms"; use one of "gcpckms", "shamir"$`));
+  expect(lines.at(-1)).toBe("1 problem(s) in the environment files; nothing was synthesized");
+  expect(run.stderr).not.toMatch(/\n\s+at /);
+  expect(existsSync(badOut)).toBe(false);
+});
