@@ -1,0 +1,12 @@
+import { synthBench, unitTestBench } from "./synth";
+
+export interface Benchmark {
+  readonly name: string;
+  /** Returns the Markdown section. */
+  run(root: string): Promise<string>;
+}
+
+export const benchmarks: Benchmark[] = [
+  { name: "synth", run: synthBench },
+  { name: "unit-tests", run: unitTestBench },
+];
