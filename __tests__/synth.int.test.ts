@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "./helpers";
 
-const CHECKOV = join(ROOT, ".tools", "venv", "bin", "checkov");
+const CHECKOV = join(ROOT, ".tools", "bin", "checkov");
 let outdir: string;
 let work: string;
 

@@ -45,3 +45,8 @@ export function commonLabels(env: EnvironmentConfig): Record<string, string> {
 export function stackNames(env: EnvironmentConfig) {
   return { platform: `${env.name}-platform`, vault: `${env.name}-vault`, tenants: `${env.name}-tenants` } as const;
 }
+
+/** The auto-unseal key ring and key, as Vault's gcpckms seal names them. */
+export function unsealKeyNames(env: EnvironmentConfig): { keyRing: string; key: string } {
+  return { keyRing: `${env.name}-${env.kms.keyRing}`, key: env.kms.key };
+}

@@ -2,7 +2,7 @@ import { ComputeAddress } from "@cdktf/provider-google/lib/compute-address";
 import { GoogleProvider } from "@cdktf/provider-google/lib/provider";
 import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
-import { commonLabels, secretIds, VAULT_KSA } from "../config/names";
+import { commonLabels, secretIds, unsealKeyNames, VAULT_KSA } from "../config/names";
 import type { EnvironmentConfig } from "../config/schema";
 import { ExistingGkeCluster } from "../constructs/existing-gke-cluster";
 import { GkeCluster, type GkeClusterRef } from "../constructs/gke-cluster";
@@ -51,8 +51,8 @@ export class PlatformStack extends TerraformStack {
     this.unsealKey = new UnsealKey(this, "unseal-key", {
       project,
       location: env.region,
-      keyRingName: `${env.name}-${env.kms.keyRing}`,
-      keyName: env.kms.key,
+      keyRingName: unsealKeyNames(env).keyRing,
+      keyName: unsealKeyNames(env).key,
       rotationPeriodDays: env.kms.rotationPeriodDays,
       protectionLevel: env.kms.protectionLevel,
       labels,

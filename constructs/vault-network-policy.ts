@@ -1,0 +1,40 @@
+import { NetworkPolicyV1 } from "@cdktf/provider-kubernetes/lib/network-policy-v1";
+import { Construct } from "constructs";
+import { VAULT_CLUSTER_PORT, VAULT_POD_LABELS, VAULT_PORT } from "./vault-naming";
+
+export interface VaultNetworkPolicyProps {
+  readonly namespace: string;
+  /** Client ranges (the load balancer's source ranges). @default none */
+  readonly clientRanges?: readonly string[];
+  /** Namespaces whose pods may call Vault's API (the ingress controller's, the Gateway's, allowed tenants'). @default none */
+  readonly clientNamespaces?: readonly string[];
+}
+
+/**
+ * Ingress to Vault: the API (8200) only from the exposure's sources, from pods
+ * of the Vault namespace (Raft joins, jobs) and from allowed namespaces; the
+ * cluster port (8201) only between Vault servers. Everything else is dropped.
+ */
+export class VaultNetworkPolicy extends Construct {
+  readonly policy: NetworkPolicyV1;
+
+  constructor(scope: Construct, id: string, props: VaultNetworkPolicyProps) {
+    super(scope, id);
+    const apiSources = [
+      { podSelector: { matchLabels: {} } },
+      ...(props.clientRanges ?? []).map((cidr) => ({ ipBlock: { cidr } })),
+      ...(props.clientNamespaces ?? []).map((ns) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } } })),
+    ];
+    this.policy = new NetworkPolicyV1(this, "policy", {
+      metadata: { name: "vault", namespace: props.namespace },
+      spec: {
+        podSelector: { matchLabels: { ...VAULT_POD_LABELS } },
+        policyTypes: ["Ingress"],
+        ingress: [
+          { ports: [{ port: String(VAULT_PORT), protocol: "TCP" }], from: apiSources },
+          { ports: [{ port: String(VAULT_CLUSTER_PORT), protocol: "TCP" }], from: [{ podSelector: { matchLabels: { ...VAULT_POD_LABELS } } }] },
+        ],
+      },
+    });
+  }
+}

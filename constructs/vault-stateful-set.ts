@@ -1,0 +1,236 @@
+import { ConfigMapV1 } from "@cdktf/provider-kubernetes/lib/config-map-v1";
+import { StatefulSetV1 } from "@cdktf/provider-kubernetes/lib/stateful-set-v1";
+import { createHash } from "node:crypto";
+import { Construct } from "constructs";
+import type { DistributionProfile } from "./vault-distribution";
+import { VAULT_CLUSTER_PORT, VAULT_POD_LABELS, VAULT_PORT, VAULT_SERVICES, VAULT_STATEFULSET } from "./vault-naming";
+
+export interface NodePlacement {
+  /** Node label the pods select. */
+  readonly label: { readonly key: string; readonly value: string };
+  /** Taint of the dedicated pool the pods tolerate (Kubernetes effect, e.g. NoSchedule). */
+  readonly taint: { readonly key: string; readonly value: string; readonly effect: string };
+}
+
+export interface ContainerResources {
+  readonly cpuRequest: string;
+  readonly memoryRequest: string;
+  readonly cpuLimit: string;
+  readonly memoryLimit: string;
+}
+
+export interface VaultStatefulSetProps {
+  readonly namespace: string;
+  readonly serviceAccountName: string;
+  readonly image: string;
+  readonly distribution: DistributionProfile;
+  /** An odd number with Raft. */
+  readonly replicas: number;
+  /** The rendered server configuration (HCL). */
+  readonly serverConfig: string;
+  /** Policy files (name -> HCL) the bootstrap sidecar writes into Vault. */
+  readonly policies: Readonly<Record<string, string>>;
+  /** The kubernetes.io/tls secret with tls.crt, tls.key and ca.crt. */
+  readonly tlsSecretName: string;
+  readonly placement: NodePlacement;
+  readonly storageClassName: string;
+  readonly bootstrapImage: string;
+  /** Environment of the bootstrap sidecar (plain values; it holds no secret). */
+  readonly bootstrapEnv: Readonly<Record<string, string>>;
+  /** @default 10 */
+  readonly dataVolumeSizeGb?: number;
+  /** @default 10 */
+  readonly auditVolumeSizeGb?: number;
+  /** @default { cpuRequest: "500m", memoryRequest: "512Mi", cpuLimit: "2", memoryLimit: "1Gi" } */
+  readonly resources?: ContainerResources;
+  /** Delay before SIGTERM so load balancers and endpoints drop the pod first. @default 5 */
+  readonly preStopDelaySec?: number;
+  /** Must cover the preStop delay plus step-down. @default 60 */
+  readonly terminationGracePeriodSec?: number;
+}
+
+/** Where things are mounted in the Vault and sidecar containers. */
+export const VAULT_PATHS = {
+  config: "/vault/config",
+  tls: "/vault/tls",
+  data: "/vault/data",
+  audit: "/vault/audit",
+  policies: "/vault/policies",
+  tmp: "/tmp",
+} as const;
+
+const HEALTH_READY = "/v1/sys/health?standbyok=true";
+// Liveness must not kill a pod that waits to be unsealed or initialized.
+const HEALTH_LIVE = "/v1/sys/health?standbyok=true&perfstandbyok=true&sealedcode=204&uninitcode=204";
+
+const RESTRICTED_CONTAINER = {
+  allowPrivilegeEscalation: false,
+  privileged: false,
+  readOnlyRootFilesystem: true,
+  runAsNonRoot: true,
+  capabilities: { drop: ["ALL"] },
+  seccompProfile: { type: "RuntimeDefault" },
+};
+
+/**
+ * The Vault servers: one per node of the dedicated pool (required hostname
+ * anti-affinity), spread evenly across zones, Parallel start so Raft peers
+ * find each other, OnDelete updates (an operator replaces standbys first and
+ * the active pod last, see README), a Retain-policy disk per pod, a preStop
+ * delay, and the bootstrap sidecar.
+ */
+export class VaultStatefulSet extends Construct {
+  readonly statefulSet: StatefulSetV1;
+
+  constructor(scope: Construct, id: string, props: VaultStatefulSetProps) {
+    super(scope, id);
+    if (!Number.isInteger(props.replicas) || props.replicas < 1) {
+      throw new Error(`replicas must be a whole number of at least 1, got ${props.replicas}`);
+    }
+    const preStop = props.preStopDelaySec ?? 5;
+    const grace = props.terminationGracePeriodSec ?? 60;
+    if (grace < preStop + 10) {
+      throw new Error(`terminationGracePeriodSec (${grace}) must cover preStopDelaySec (${preStop}) plus 10 s for step-down; raise it to ${preStop + 10}`);
+    }
+    const res = props.resources ?? { cpuRequest: "500m", memoryRequest: "512Mi", cpuLimit: "2", memoryLimit: "1Gi" };
+    const p = props.distribution.envPrefix;
+
+    const config = new ConfigMapV1(this, "config", {
+      metadata: { name: "vault-config", namespace: props.namespace },
+      data: { "vault.hcl": props.serverConfig },
+    });
+    const policyMap = new ConfigMapV1(this, "policies", {
+      metadata: { name: "vault-policies", namespace: props.namespace },
+      data: Object.fromEntries(Object.entries(props.policies).map(([name, hcl]) => [`${name}.hcl`, hcl])),
+    });
+    // OnDelete updates do not restart pods; the hash shows a config change in the plan
+    // and tells the operator which pods still run the old configuration.
+    const configHash = createHash("sha256").update(props.serverConfig).update(JSON.stringify(props.policies)).digest("hex").slice(0, 16);
+
+    const fieldRef = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { fieldPath } } });
+    const podHost = `$(${p}_K8S_POD_NAME).${VAULT_SERVICES.internal}.$(${p}_K8S_NAMESPACE).svc.cluster.local`;
+    const mount = (name: string, mountPath: string, readOnly = false) => ({ name, mountPath, readOnly });
+
+    this.statefulSet = new StatefulSetV1(this, "stateful-set", {
+      metadata: { name: VAULT_STATEFULSET, namespace: props.namespace, labels: { ...VAULT_POD_LABELS } },
+      waitForRollout: false,
+      spec: {
+        replicas: String(props.replicas),
+        serviceName: VAULT_SERVICES.internal,
+        podManagementPolicy: "Parallel",
+        updateStrategy: [{ type: "OnDelete" }],
+        persistentVolumeClaimRetentionPolicy: [{ whenDeleted: "Retain", whenScaled: "Retain" }],
+        selector: { matchLabels: { ...VAULT_POD_LABELS } },
+        template: {
+          metadata: { labels: { ...VAULT_POD_LABELS }, annotations: { "vault-gke/config-sha256": configHash } },
+          spec: {
+            serviceAccountName: props.serviceAccountName,
+            automountServiceAccountToken: true,
+            enableServiceLinks: false,
+            terminationGracePeriodSeconds: grace,
+            securityContext: {
+              runAsNonRoot: true,
+              runAsUser: "100",
+              runAsGroup: "1000",
+              fsGroup: "1000",
+              fsGroupChangePolicy: "OnRootMismatch",
+              seccompProfile: { type: "RuntimeDefault" },
+            },
+            nodeSelector: { [props.placement.label.key]: props.placement.label.value },
+            toleration: [{ key: props.placement.taint.key, operator: "Equal", value: props.placement.taint.value, effect: props.placement.taint.effect }],
+            affinity: {
+              podAntiAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: [
+                  { labelSelector: [{ matchLabels: { ...VAULT_POD_LABELS } }], topologyKey: "kubernetes.io/hostname" },
+                ],
+              },
+            },
+            topologySpreadConstraint: [
+              { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "DoNotSchedule", labelSelector: [{ matchLabels: { ...VAULT_POD_LABELS } }] },
+            ],
+            container: [
+              {
+                name: "vault",
+                image: props.image,
+                imagePullPolicy: "IfNotPresent",
+                command: [props.distribution.binary, "server", `-config=${VAULT_PATHS.config}/vault.hcl`],
+                env: [
+                  fieldRef(`${p}_K8S_POD_NAME`, "metadata.name"),
+                  fieldRef(`${p}_K8S_NAMESPACE`, "metadata.namespace"),
+                  { name: `${p}_API_ADDR`, value: `https://${podHost}:${VAULT_PORT}` },
+                  { name: `${p}_CLUSTER_ADDR`, value: `https://${podHost}:${VAULT_CLUSTER_PORT}` },
+                  { name: `${p}_RAFT_NODE_ID`, value: `$(${p}_K8S_POD_NAME)` },
+                  // For the CLI inside the container (kubectl exec): talk TLS to the local server.
+                  { name: `${p}_ADDR`, value: `https://127.0.0.1:${VAULT_PORT}` },
+                  { name: `${p}_CACERT`, value: `${VAULT_PATHS.tls}/ca.crt` },
+                  { name: "SKIP_SETCAP", value: "true" },
+                  { name: "HOME", value: VAULT_PATHS.tmp },
+                ],
+                port: [
+                  { name: "https", containerPort: VAULT_PORT },
+                  { name: "https-internal", containerPort: VAULT_CLUSTER_PORT },
+                ],
+                readinessProbe: {
+                  httpGet: { path: HEALTH_READY, port: String(VAULT_PORT), scheme: "HTTPS" },
+                  periodSeconds: 5,
+                  timeoutSeconds: 3,
+                  failureThreshold: 2,
+                  successThreshold: 1,
+                },
+                livenessProbe: {
+                  httpGet: { path: HEALTH_LIVE, port: String(VAULT_PORT), scheme: "HTTPS" },
+                  initialDelaySeconds: 60,
+                  periodSeconds: 10,
+                  timeoutSeconds: 3,
+                  failureThreshold: 6,
+                },
+                lifecycle: { preStop: [{ exec: { command: ["/bin/sh", "-c", `sleep ${preStop}`] } }] },
+                resources: {
+                  requests: { cpu: res.cpuRequest, memory: res.memoryRequest },
+                  limits: { cpu: res.cpuLimit, memory: res.memoryLimit },
+                },
+                securityContext: RESTRICTED_CONTAINER,
+                volumeMount: [
+                  mount("config", VAULT_PATHS.config, true),
+                  mount("tls", VAULT_PATHS.tls, true),
+                  mount("data", VAULT_PATHS.data),
+                  mount("audit", VAULT_PATHS.audit),
+                  mount("tmp", VAULT_PATHS.tmp),
+                ],
+              },
+              {
+                name: "bootstrap",
+                image: props.bootstrapImage,
+                imagePullPolicy: "IfNotPresent",
+                env: [
+                  fieldRef("POD_NAME", "metadata.name"),
+                  ...Object.entries(props.bootstrapEnv).map(([name, value]) => ({ name, value })),
+                ],
+                resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
+                securityContext: RESTRICTED_CONTAINER,
+                volumeMount: [mount("tls", VAULT_PATHS.tls, true), mount("policies", VAULT_PATHS.policies, true)],
+              },
+            ],
+            volume: [
+              { name: "config", configMap: { name: config.metadata.name, defaultMode: "0440" } },
+              { name: "policies", configMap: { name: policyMap.metadata.name, defaultMode: "0440" } },
+              { name: "tls", secret: { secretName: props.tlsSecretName, defaultMode: "0440" } },
+              { name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "64Mi" } },
+            ],
+          },
+        },
+        volumeClaimTemplate: [
+          this.claim("data", props.storageClassName, props.dataVolumeSizeGb ?? 10),
+          this.claim("audit", props.storageClassName, props.auditVolumeSizeGb ?? 10),
+        ],
+      },
+    });
+  }
+
+  private claim(name: string, storageClassName: string, sizeGb: number) {
+    return {
+      metadata: { name },
+      spec: { accessModes: ["ReadWriteOnce"], storageClassName, resources: { requests: { storage: `${sizeGb}Gi` } } },
+    };
+  }
+}

@@ -1,0 +1,70 @@
+// The server configuration and sidecar settings the vault stack ships, as
+// functions of the environment, so tests can load exactly what ships.
+import { secretIds, unsealKeyNames } from "../config/names";
+import type { EnvironmentConfig } from "../config/schema";
+import { distributionProfile } from "../constructs/vault-distribution";
+import { VAULT_PORT, vaultPodHost, vaultPodNames } from "../constructs/vault-naming";
+import type { VaultServerConfigProps } from "../constructs/vault-server-config";
+import { VAULT_PATHS } from "../constructs/vault-stateful-set";
+
+/** Audit devices: one on the pod's audit disk, one on stdout for Cloud Logging (two, so one failing device does not block requests). */
+export const AUDIT_DEVICES = [
+  { path: "file", filePath: `${VAULT_PATHS.audit}/audit.log` },
+  { path: "stdout", filePath: "stdout" },
+] as const;
+
+export function vaultServerConfigProps(env: EnvironmentConfig, storageBucket?: string): VaultServerConfigProps {
+  const v = env.vault;
+  const profile = distributionProfile(v.distribution);
+  const kms = unsealKeyNames(env);
+  return {
+    tlsCertFile: `${VAULT_PATHS.tls}/tls.crt`,
+    tlsKeyFile: `${VAULT_PATHS.tls}/tls.key`,
+    tlsMinVersion: v.tls.minVersion,
+    storage:
+      v.storage === "raft"
+        ? {
+            type: "raft",
+            path: VAULT_PATHS.data,
+            caCertFile: `${VAULT_PATHS.tls}/ca.crt`,
+            peers: vaultPodNames(v.replicas).map((pod) => ({
+              apiAddr: `https://${vaultPodHost(pod, v.namespace)}:${VAULT_PORT}`,
+              tlsServerName: vaultPodHost(pod, v.namespace),
+            })),
+          }
+        : { type: "gcs", bucket: storageBucket ?? `${env.project}-${env.name}-vault-storage` },
+    seal: v.seal === "gcpckms" ? { type: "gcpckms", project: env.project, region: env.region, keyRing: kms.keyRing, cryptoKey: kms.key } : { type: "shamir" },
+    serviceRegistration: true,
+    auditDevices: profile.auditInConfig ? AUDIT_DEVICES : [],
+    ui: v.ui,
+    logLevel: v.logLevel,
+  };
+}
+
+/**
+ * The bootstrap sidecar's environment. Plain settings only: the sidecar gets
+ * its Google credentials from Workload Identity and its Vault tokens from
+ * Secret Manager, never from here.
+ */
+export function bootstrapEnvironment(env: EnvironmentConfig): Record<string, string> {
+  const ids = secretIds(env);
+  const v = env.vault;
+  return {
+    VAULT_ADDR: `https://127.0.0.1:${VAULT_PORT}`,
+    VAULT_CACERT: `${VAULT_PATHS.tls}/ca.crt`,
+    SEAL_TYPE: v.seal === "gcpckms" ? "auto" : "shamir",
+    STORAGE_TYPE: v.storage,
+    KEY_SHARES: String(v.keyShares),
+    KEY_THRESHOLD: String(v.keyThreshold),
+    GCP_PROJECT: env.project,
+    SECRET_INIT_RESPONSE: ids.initResponse,
+    SECRET_ROOT_TOKEN: ids.rootToken,
+    SECRET_PROVISIONER_TOKEN: ids.provisionerToken,
+    SECRET_CANARY: ids.canary,
+    POLICY_DIR: VAULT_PATHS.policies,
+    PROVISIONER_TOKEN_PERIOD_SEC: String(env.bootstrap.provisionerTokenPeriod),
+    REVOKE_ROOT_TOKEN: String(env.bootstrap.revokeRootToken),
+    AUDIT_MODE: distributionProfile(v.distribution).auditInConfig ? "config" : "api",
+    AUDIT_FILE_PATH: `${VAULT_PATHS.audit}/audit.log`,
+  };
+}
