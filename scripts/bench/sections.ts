@@ -1,3 +1,4 @@
+import { failoverBench } from "./failover";
 import { synthBench, unitTestBench } from "./synth";
 
 export interface Benchmark {
@@ -9,4 +10,5 @@ export interface Benchmark {
 export const benchmarks: Benchmark[] = [
   { name: "synth", run: synthBench },
   { name: "unit-tests", run: unitTestBench },
+  { name: "failover", run: failoverBench },
 ];
