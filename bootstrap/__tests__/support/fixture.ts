@@ -1,0 +1,105 @@
+// Fresh, isolated worlds for sidecar tests: a Secret Manager stand-in with the
+// platform stack's four empty secrets, and OpenBao servers started from the
+// server configuration the vault stack ships (see __tests__/support/raft-cluster.ts).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { secretIds } from "../../../config/names";
+import { BaoServer } from "../../../__tests__/support/bao";
+import { freePort } from "../../../__tests__/support/ports";
+import { startRaftCluster, type RaftCluster } from "../../../__tests__/support/raft-cluster";
+import { vaultRequest } from "../../../__tests__/support/vault-http";
+import { exampleEnv } from "../../../__tests__/helpers";
+import type { SealConfig } from "../../../constructs/vault-server-config";
+import { bootstrapEnvironment, vaultServerConfigProps } from "../../../stacks/vault-server-settings";
+import { SecretManagerStandIn } from "./secret-manager-stand-in";
+import { POLICY_DIR } from "./sidecar";
+
+export interface World {
+  readonly dir: string;
+  readonly store: SecretManagerStandIn;
+  readonly cluster: RaftCluster;
+  readonly ids: ReturnType<typeof secretIds>;
+  /** The sidecar environment the vault stack ships for this pod, pointed at this world. */
+  sidecarEnv(podIndex: number, extra?: Record<string, string>): Record<string, string>;
+  teardown(): Promise<void>;
+}
+
+export interface WorldOptions {
+  readonly replicas: 1 | 3;
+  readonly seal: "shamir" | "auto";
+  /** The provisioner token period in seconds. @default 3600 */
+  readonly periodSec?: number;
+}
+
+/** A transit secrets engine on a dev OpenBao server: the stand-in for Cloud KMS in auto-unseal tests. */
+export async function startTransitKms(dir: string): Promise<{ server: BaoServer; seal: SealConfig; token: string }> {
+  const port = await freePort();
+  const rootToken = `root-${Math.random().toString(36).slice(2)}`;
+  const caFile = join(dir, "vault-ca.pem");
+  const server = new BaoServer("kms", dir, `https://127.0.0.1:${port}`, caFile, [
+    "server",
+    "-dev",
+    "-dev-tls",
+    `-dev-tls-cert-dir=${dir}`,
+    `-dev-listen-address=127.0.0.1:${port}`,
+    `-dev-root-token-id=${rootToken}`,
+  ]);
+  await server.start();
+  const call = (method: string, path: string, body?: unknown) => vaultRequest(server.addr, server.ca, method, path, { token: rootToken, body });
+  await call("POST", "/v1/sys/mounts/transit", { type: "transit" });
+  await call("POST", "/v1/transit/keys/autounseal", {});
+  await call("PUT", "/v1/sys/policies/acl/autounseal", {
+    policy: 'path "transit/encrypt/autounseal" { capabilities = ["update"] }\npath "transit/decrypt/autounseal" { capabilities = ["update"] }\n',
+  });
+  const created = await call("POST", "/v1/auth/token/create-orphan", { policies: ["autounseal"], period: "24h" });
+  const token = String((created.body.auth as { client_token: string }).client_token);
+  return { server, token, seal: { type: "transit", address: server.addr, keyName: "autounseal", mountPath: "transit/", tlsCaCert: caFile } };
+}
+
+export async function createWorld(options: WorldOptions): Promise<World> {
+  const dir = mkdtempSync(join(tmpdir(), "vault-gke-sidecar-"));
+  const env = exampleEnv({
+    vault: { distribution: "openbao", replicas: options.replicas, seal: options.seal === "shamir" ? "shamir" : "gcpckms" },
+    bootstrap: { provisionerTokenPeriod: `${options.periodSec ?? 3600}s` },
+  });
+  const ids = secretIds(env);
+  const store = new SecretManagerStandIn(env.project);
+  store.createSecrets(ids.initResponse, ids.rootToken, ids.provisionerToken, ids.canary);
+  await store.start();
+  let kms: Awaited<ReturnType<typeof startTransitKms>> | undefined;
+  let seal: SealConfig = { type: "shamir" };
+  let serverEnv: Record<string, string> = {};
+  if (options.seal === "auto") {
+    kms = await startTransitKms(join(dir, "kms"));
+    seal = kms.seal;
+    serverEnv = { BAO_TOKEN: kms.token };
+  }
+  const cluster = await startRaftCluster(join(dir, "cluster"), vaultServerConfigProps(env), env.vault.namespace, env.vault.hostname, seal, serverEnv);
+  const shipped = bootstrapEnvironment(env);
+  return {
+    dir,
+    store,
+    cluster,
+    ids,
+    sidecarEnv: (podIndex, extra = {}) => ({
+      ...shipped,
+      VAULT_ADDR: cluster.servers[podIndex].addr,
+      VAULT_CACERT: cluster.pki.caCertFile,
+      POD_NAME: cluster.nodes[podIndex].name,
+      POLICY_DIR,
+      SECRET_MANAGER_ENDPOINT: store.endpoint,
+      GCE_METADATA_HOST: store.metadataHost,
+      MIN_WAIT_MS: "50",
+      MAX_WAIT_MS: "1000",
+      STOP_GRACE_MS: "30000",
+      ...extra,
+    }),
+    teardown: async () => {
+      await Promise.all(cluster.servers.map((s) => s.kill()));
+      await kms?.server.kill();
+      await store.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,25 @@
+// Test-only: VAULT_GKE_TEST_CRASH_AT=<step> makes the sidecar SIGKILL itself
+// at that step boundary, so the crash tests can stop it at an exact moment.
+// Unset in every real deployment (the vault stack never sets it).
+import type { Logger } from "./log";
+
+export type Step =
+  | "before-intent"
+  | "after-intent"
+  | "after-init"
+  | "after-store"
+  | "after-root-stored"
+  | "after-unseal"
+  | "after-audit"
+  | "after-policies"
+  | "after-provisioner-created"
+  | "after-provisioner-stored"
+  | "after-root-revoked";
+
+export function checkpoint(step: Step, log: Logger): void {
+  log.debug({ step }, "step done");
+  if (process.env.VAULT_GKE_TEST_CRASH_AT === step) {
+    log.warn({ step }, "test hook: crashing at this step");
+    process.kill(process.pid, "SIGKILL");
+  }
+}
