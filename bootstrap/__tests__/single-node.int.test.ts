@@ -8,8 +8,8 @@ import { createWorld, type World } from "./support/fixture";
 import { Sidecar, stopAllSidecars } from "./support/sidecar";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { POLICY_DIR } from "./support/sidecar";
-import { recordSecrets } from "./support/leak-scan";
+import { POLICY_DIR, transcript } from "./support/sidecar";
+import { findLeaks, storedSecrets } from "./support/leak-scan";
 
 jest.setTimeout(180_000);
 
@@ -21,7 +21,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await stopAllSidecars();
-  recordSecrets(world.store, world.ids);
   await world.teardown();
 });
 
@@ -87,4 +86,11 @@ it("stops on SIGTERM during a wait with exit code 0", async () => {
   expect(exit).toEqual({ code: 0, signal: null });
   expect(latencyMs).toBeLessThan(5000);
   expect(sidecar.lines.at(-1)?.msg).toBe("stopped");
+});
+
+it("printed no key, token or init response", () => {
+  const secrets = storedSecrets(world.store, world.ids);
+  expect(secrets.length).toBeGreaterThanOrEqual(8); // 5 keys (x2 encodings), root, provisioner, generate-root tokens
+  expect(transcript.join("").length).toBeGreaterThan(1000);
+  expect(findLeaks(secrets, transcript.join(""))).toEqual([]);
 });

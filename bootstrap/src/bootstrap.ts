@@ -305,11 +305,13 @@ export class Bootstrapper {
     const info = record ? await this.vault.lookupSelf(record.token) : undefined;
     const tokenValid = info !== undefined && info.policies.includes(PROVISIONER_POLICY);
     if (!tokenValid) this.provisioner = undefined; // re-read next time: another pod may have stored a new one
-    // Audit was ensured when this record was written; nothing else needs root.
-    if (record && tokenValid && record.policiesSha256 === policies.sha256) {
+    // Audit was ensured when this record was written; nothing else needs root,
+    // unless the initial root token still waits to be revoked (a crash came first).
+    const rootRecord = await this.loadRootRecord();
+    const rootSettled = !this.config.revokeRootToken || (rootRecord !== undefined && "revoked" in rootRecord);
+    if (record && tokenValid && record.policiesSha256 === policies.sha256 && rootSettled) {
       this.nextTokenCheckAt = Date.now() + Math.min((this.config.provisionerTokenPeriodSec * 1000) / 4, 60_000);
       const renewed = await this.renewIfDue(record.token, info.ttl, this.config.provisionerTokenPeriodSec, "provisioner", record.accessor);
-      const rootRecord = await this.loadRootRecord();
       if (rootRecord && "revoked" in rootRecord) {
         const gr = await this.vault.lookupSelf(rootRecord.generateRootToken);
         if (gr) await this.renewIfDue(rootRecord.generateRootToken, gr.ttl, GENERATE_ROOT_PERIOD_SEC, "generate-root", rootRecord.generateRootAccessor);

@@ -1,0 +1,94 @@
+// The sidecar is SIGKILLed at every step boundary of the bootstrap and started
+// again: every run converges, nothing is initialized twice and the stored keys
+// always unseal the server. The one window no process can close (between the
+// init response and its first durable write) ends in a precise diagnosis.
+import type { Step } from "../src/test-hooks";
+import { createWorld, type World } from "./support/fixture";
+import { initialRootRevoked, storedKeysUnseal, waitForConverged } from "./support/converged";
+import { findLeaks, storedSecrets } from "./support/leak-scan";
+import { Sidecar, stopAllSidecars, transcript } from "./support/sidecar";
+
+jest.setTimeout(180_000);
+
+const STEPS: Step[] = [
+  "before-intent",
+  "after-intent",
+  "after-init",
+  "after-store",
+  "after-root-stored",
+  "after-unseal",
+  "after-audit",
+  "after-policies",
+  "after-provisioner-created",
+  "after-provisioner-stored",
+  "after-root-revoked",
+];
+
+const secrets: string[] = [];
+let world: World | undefined;
+
+afterEach(async () => {
+  await stopAllSidecars();
+  if (world) {
+    secrets.push(...storedSecrets(world.store, world.ids));
+    await world.teardown();
+    world = undefined;
+  }
+});
+
+describe.each(STEPS)("killed at %s", (step) => {
+  it(step === "after-init" ? "restarts into a precise diagnosis, never a silent success" : "converges when started again", async () => {
+    world = await createWorld({ replicas: 1, seal: "shamir" });
+    const first = new Sidecar(world.sidecarEnv(0, { VAULT_GKE_TEST_CRASH_AT: step }));
+    expect(await first.exited).toEqual({ code: null, signal: "SIGKILL" });
+    expect(first.lines.some((l) => l.msg === "test hook: crashing at this step" && l.step === step)).toBe(true);
+
+    const second = new Sidecar(world.sidecarEnv(0));
+    if (step === "after-init") {
+      const exit = await second.exited;
+      expect(exit.code).toBe(3);
+      const diagnosis = second.lines.find((l) => l.level === "error");
+      expect(diagnosis?.msg).toMatch(/init response was lost between init and its first write, so the vault holds no data yet/);
+      expect(JSON.stringify(diagnosis?.recovery)).toMatch(/delete pvc/);
+      expect(world.store.versions(world.ids.initResponse)).toHaveLength(0);
+      return;
+    }
+    await waitForConverged(world);
+    expect(world.store.versions(world.ids.initResponse)).toHaveLength(1);
+    expect(await initialRootRevoked(world)).toBe(true);
+    await second.stop();
+    expect(await storedKeysUnseal(world)).toBe(true);
+  });
+});
+
+it("ends with the keys stored when the store fails its first writes after init", async () => {
+  world = await createWorld({ replicas: 1, seal: "shamir" });
+  world.store.failNextWrites(world.ids.initResponse, 6);
+  const sidecar = new Sidecar(world.sidecarEnv(0));
+  await waitForConverged(world);
+  expect(sidecar.lines.filter((l) => l.msg === "storing the init response failed; the keys are held in memory, retrying")).toHaveLength(6);
+  expect(sidecar.lines.find((l) => l.msg === "init response stored and verified")?.attempts).toBe(7);
+  expect(world.store.versions(world.ids.initResponse)).toHaveLength(1);
+  await sidecar.stop();
+  expect(await storedKeysUnseal(world)).toBe(true);
+});
+
+it("exits only after the keys are stored when SIGTERM arrives while they are unstored", async () => {
+  world = await createWorld({ replicas: 1, seal: "shamir" });
+  world.store.holdWrites(world.ids.initResponse, true);
+  const sidecar = new Sidecar(world.sidecarEnv(0));
+  await sidecar.waitForLog("storing the init response failed; the keys are held in memory, retrying");
+  sidecar.child.kill("SIGTERM");
+  await sidecar.waitForLog("stop requested; storing the keys first");
+  await new Promise((r) => setTimeout(r, 1500));
+  expect(sidecar.child.exitCode).toBeNull(); // still trying
+  world.store.holdWrites(world.ids.initResponse, false);
+  expect(await sidecar.exited).toEqual({ code: 0, signal: null });
+  expect(world.store.versions(world.ids.initResponse)).toHaveLength(1);
+  expect(await storedKeysUnseal(world)).toBe(true);
+});
+
+it("printed no key, token or init response in any run", () => {
+  expect(secrets.length).toBeGreaterThan(50);
+  expect(findLeaks(secrets, transcript.join(""))).toEqual([]);
+});
