@@ -5,6 +5,7 @@ const transform = { "^.+\\.ts$": ["@swc/jest", { jsc: { target: "es2022" } }] };
 const common = { testEnvironment: "node", transform, moduleFileExtensions: ["ts", "js", "json"] };
 
 module.exports = {
+  globalSetup: "<rootDir>/jest.global-setup.js",
   projects: [
     {
       ...common,

@@ -352,7 +352,7 @@ export class Bootstrapper {
   private async renewIfDue(token: string, ttlSec: number, periodSec: number, name: string, accessor: string): Promise<boolean> {
     if (ttlSec >= periodSec / 2) return false;
     const ttl = await this.vault.renewSelf(token);
-    this.log.info({ token: name, accessor, ttlSec: ttl }, "token renewed");
+    this.log.info({ tokenName: name, accessor, ttlSec: ttl }, "token renewed");
     return true;
   }
 

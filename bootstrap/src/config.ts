@@ -50,7 +50,7 @@ const fields = z.object({
 
 const schema = fields.superRefine((env, ctx) => {
     if (env.KEY_THRESHOLD > env.KEY_SHARES) {
-      ctx.addIssue({ code: "custom", path: ["KEY_THRESHOLD"], message: `KEY_THRESHOLD (${env.KEY_THRESHOLD}) cannot exceed KEY_SHARES (${env.KEY_SHARES})` });
+      ctx.addIssue({ code: "custom", path: ["KEY_THRESHOLD"], message: `(${env.KEY_THRESHOLD}) cannot exceed KEY_SHARES (${env.KEY_SHARES}); lower it or raise KEY_SHARES` });
     }
     if (env.MIN_WAIT_MS > env.MAX_WAIT_MS) {
       ctx.addIssue({ code: "custom", path: ["MIN_WAIT_MS"], message: "MIN_WAIT_MS cannot exceed MAX_WAIT_MS" });
@@ -100,7 +100,8 @@ export function loadConfig(env: Record<string, string | undefined>): BootstrapCo
         const value = env[name];
         // Settings hold no secrets, but keep echoed values short.
         const shown = value === undefined ? "unset" : JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
-        return `bootstrap config: ${name}: ${i.message} (got ${shown})`;
+        const message = i.message.startsWith(`${name} `) ? i.message.slice(name.length + 1) : i.message;
+        return `bootstrap config: ${name}: ${message} (got ${shown})`;
       }),
     );
   }

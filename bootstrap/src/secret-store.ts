@@ -1,7 +1,7 @@
 // Google Secret Manager through its REST API, authenticated by Google's
 // official auth library (Workload Identity on GKE: the metadata server issues
 // the token). The gRPC client would add about 84 MB of RSS for two calls.
-import { GoogleAuth } from "google-auth-library";
+import { Compute, GoogleAuth } from "google-auth-library";
 
 export interface SecretStore {
   /** Adds a version; resolves only once Secret Manager has accepted it. */
@@ -27,15 +27,24 @@ interface GaxiosLikeError {
   message?: string;
 }
 
+const SCOPES = ["https://www.googleapis.com/auth/cloud-platform"];
+
 export class SecretManagerStore implements SecretStore {
-  private readonly auth: GoogleAuth;
+  private readonly auth: GoogleAuth | Compute;
 
   constructor(
     private readonly project: string,
     private readonly endpoint = "https://secretmanager.googleapis.com",
     private readonly timeoutMs = 15_000,
   ) {
-    this.auth = new GoogleAuth({ scopes: ["https://www.googleapis.com/auth/cloud-platform"] });
+    // On GKE the credentials are Workload Identity's, from the metadata server: ask it
+    // directly instead of probing every credential source first (that took ~600 ms).
+    // A key file (GOOGLE_APPLICATION_CREDENTIALS, for runs outside GKE) still works.
+    this.auth = process.env.GOOGLE_APPLICATION_CREDENTIALS ? new GoogleAuth({ scopes: SCOPES }) : new Compute({ scopes: SCOPES });
+  }
+
+  private async client(): Promise<Pick<Compute, "request">> {
+    return this.auth instanceof GoogleAuth ? this.auth.getClient() : this.auth;
   }
 
   private url(secretId: string, suffix: string): string {
@@ -51,7 +60,7 @@ export class SecretManagerStore implements SecretStore {
   }
 
   async addVersion(secretId: string, data: Buffer): Promise<void> {
-    const client = await this.auth.getClient();
+    const client = await this.client();
     try {
       await client.request({
         url: this.url(secretId, ":addVersion"),
@@ -67,7 +76,7 @@ export class SecretManagerStore implements SecretStore {
   }
 
   async accessLatest(secretId: string): Promise<Buffer | undefined> {
-    const client = await this.auth.getClient();
+    const client = await this.client();
     try {
       const res = await client.request<{ payload?: { data?: string } }>({
         url: this.url(secretId, "/versions/latest:access"),

@@ -1,3 +1,4 @@
+import { bootstrapBench } from "./bootstrap";
 import { failoverBench } from "./failover";
 import { synthBench, unitTestBench } from "./synth";
 
@@ -11,4 +12,5 @@ export const benchmarks: Benchmark[] = [
   { name: "synth", run: synthBench },
   { name: "unit-tests", run: unitTestBench },
   { name: "failover", run: failoverBench },
+  { name: "bootstrap", run: bootstrapBench },
 ];

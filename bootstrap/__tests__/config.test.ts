@@ -1,0 +1,63 @@
+import { spawnSync } from "node:child_process";
+import { BootstrapConfigError, CONFIG_VARIABLES, loadConfig } from "../src/config";
+import { bootstrapEnvironment } from "../../stacks/vault-server-settings";
+import { exampleEnv } from "../../__tests__/helpers";
+import { SIDECAR_MAIN } from "./support/sidecar";
+
+const shipped = () => ({ ...bootstrapEnvironment(exampleEnv()), POD_NAME: "vault-2" });
+
+function problems(env: Record<string, string | undefined>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof BootstrapConfigError) return [...error.problems];
+    throw error;
+  }
+  throw new Error("expected a BootstrapConfigError");
+}
+
+describe("bootstrap config", () => {
+  it("reads exactly the environment the vault stack ships", () => {
+    const env = shipped();
+    for (const name of Object.keys(env)) expect(CONFIG_VARIABLES).toContain(name);
+    const config = loadConfig(env);
+    expect(config).toMatchObject({ podName: "vault-2", ordinal: 2, seal: "auto", storage: "raft", keyShares: 5, keyThreshold: 3, revokeRootToken: true, auditMode: "api", provisionerTokenPeriodSec: 3600 });
+    expect(config.secrets.initResponse).toBe("example-vault-init-response");
+    expect(config.secretManagerEndpoint).toBe("https://secretmanager.googleapis.com");
+  });
+
+  it("fails on a plaintext Vault address", () => {
+    expect(problems({ ...shipped(), VAULT_ADDR: "http://127.0.0.1:8200" })).toContainEqual(expect.stringMatching(/^bootstrap config: VAULT_ADDR: .*never talks plaintext.*\(got "http:\/\/127.0.0.1:8200"\)$/));
+  });
+
+  it("fails on a missing CA", () => {
+    const env: Record<string, string | undefined> = shipped();
+    delete env.VAULT_CACERT;
+    expect(problems(env)).toContainEqual(expect.stringMatching(/^bootstrap config: VAULT_CACERT: .*verifies Vault's certificate.*\(got unset\)$/));
+  });
+
+  it("fails on a pod name without an ordinal", () => {
+    expect(problems({ ...shipped(), POD_NAME: "vault" })).toContainEqual(expect.stringMatching(/POD_NAME: must be a StatefulSet pod name ending in its ordinal/));
+  });
+
+  it("fails on an unknown seal type and a threshold above the shares, one line each", () => {
+    const lines = problems({ ...shipped(), SEAL_TYPE: "kms" });
+    expect(lines).toEqual([expect.stringMatching(/SEAL_TYPE: must be auto .* or shamir/)]);
+    expect(problems({ ...shipped(), KEY_SHARES: "2", KEY_THRESHOLD: "3" })).toEqual([expect.stringMatching(/KEY_THRESHOLD: \(3\) cannot exceed KEY_SHARES \(2\)/)]);
+  });
+
+  it("fails on a bad number and a bad boolean", () => {
+    const lines = problems({ ...shipped(), KEY_SHARES: "five", REVOKE_ROOT_TOKEN: "yes" });
+    expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(/KEY_SHARES: must be a whole number/), expect.stringMatching(/REVOKE_ROOT_TOKEN: must be true or false/)]));
+  });
+
+  it("exits 2 with one line per problem and no stack trace", () => {
+    const run = spawnSync(process.execPath, [SIDECAR_MAIN], { env: { PATH: process.env.PATH, VAULT_ADDR: "http://x" }, encoding: "utf8" });
+    expect(run.status).toBe(2);
+    const lines = run.stderr.trim().split("\n");
+    expect(lines.length).toBeGreaterThan(5);
+    for (const line of lines) expect(line).toMatch(/^bootstrap config: [A-Z_]+: /);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(run.stdout).toBe("");
+  });
+});
