@@ -7,6 +7,8 @@ import { join, resolve } from "node:path";
 import { parse } from "yaml";
 import { parseEnvironment } from "../config/load";
 import type { EnvironmentConfig } from "../config/schema";
+import type { TenantConfig } from "../config/tenant-schema";
+import { loadTenants } from "../config/load-tenants";
 import { buildEnvironmentStacks } from "../stacks/environment-stacks";
 
 export const ROOT = resolve(__dirname, "..");
@@ -35,10 +37,16 @@ export function exampleEnv(overrides: Overrides = {}): EnvironmentConfig {
   return parseEnvironment(merge(exampleData(), overrides), "example.yaml");
 }
 
+/** The example environment's tenants (tenants/example/*.yaml). */
+export function exampleTenants(env: EnvironmentConfig = exampleEnv()): TenantConfig[] {
+  return loadTenants(join(ROOT, "tenants", "example"), env);
+}
+
 export type TfJson = {
   resource?: Record<string, Record<string, Record<string, unknown>>>;
   data?: Record<string, Record<string, Record<string, unknown>>>;
   output?: Record<string, { value: unknown; sensitive?: boolean }>;
+  variable?: Record<string, { type?: string; sensitive?: boolean; description?: string }>;
   provider?: Record<string, Record<string, unknown>[]>;
   terraform?: Record<string, unknown>;
 };
@@ -52,11 +60,11 @@ export interface SynthResult {
 }
 
 /** Synthesizes one environment the way main.ts does (full app synth, cross-stack outputs included). */
-export function synthEnvironment(env: EnvironmentConfig): SynthResult {
+export function synthEnvironment(env: EnvironmentConfig, tenants: readonly TenantConfig[] = []): SynthResult {
   const outdir = mkdtempSync(join(tmpdir(), "vault-gke-synth-"));
   try {
     const app = Testing.app({ outdir, stackTraces: false, stubVersion: true });
-    const stacks = buildEnvironmentStacks(app, env);
+    const stacks = buildEnvironmentStacks(app, env, tenants);
     app.synth();
     const read = (name: string) => readFileSync(join(outdir, "stacks", name, "cdk.tf.json"), "utf8");
     const text = { platform: read(stacks.platform.node.id), vault: read(stacks.vault.node.id), tenants: read(stacks.tenants.node.id) };

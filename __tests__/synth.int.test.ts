@@ -55,7 +55,7 @@ it("stops with one line per problem, exit 2, no stack trace and no output on a b
   expect(run.status).toBe(2);
   const lines = run.stderr.trim().split("\n");
   expect(lines[0]).toMatch(new RegExp(`^${join(envDir, "bad.yaml")}:\\d+:\\d+: vault\\.seal: got "kms"; use one of "gcpckms", "shamir"$`));
-  expect(lines.at(-1)).toBe("1 problem(s) in the environment files; nothing was synthesized");
+  expect(lines.at(-1)).toBe("1 problem(s) in the environment or tenant files; nothing was synthesized");
   expect(run.stderr).not.toMatch(/\n\s+at /);
   expect(existsSync(badOut)).toBe(false);
 });

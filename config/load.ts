@@ -1,7 +1,7 @@
 // Reads environments/<env>.yaml into an EnvironmentConfig. A user mistake
 // becomes a ConfigError with one line per problem that names the file, the line,
 // the field path, the value and the fix: never a stack trace.
-import { readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
@@ -28,14 +28,19 @@ function formatValue(value: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
+/** For unknown keys under a given path (dotted), the sentence that says what is allowed there. */
+export type UnknownKeyHints = Readonly<Record<string, string>>;
+
 /** One human sentence per zod issue: what is wrong and what to do. */
-function describe(issue: z.core.$ZodIssue): { path: Path; text: string } {
+function describe(issue: z.core.$ZodIssue, hints: UnknownKeyHints, documentedIn: string): { path: Path; text: string } {
   const value = (issue as { input?: unknown }).input;
   switch (issue.code) {
     case "unrecognized_keys":
       return {
         path: [...issue.path, issue.keys[0]],
-        text: `unknown field${issue.keys.length > 1 ? "s " + issue.keys.join(", ") : ""}; remove it or fix its spelling (environments/example.yaml documents every field)`,
+        text:
+          hints[issue.path.join(".")] ??
+          `unknown field${issue.keys.length > 1 ? "s " + issue.keys.join(", ") : ""}; remove it or fix its spelling (${documentedIn} documents every field)`,
       };
     case "invalid_type":
       if (value === undefined) return { path: issue.path, text: `is required; add it (a ${issue.expected})` };
@@ -57,13 +62,19 @@ function describe(issue: z.core.$ZodIssue): { path: Path; text: string } {
   }
 }
 
-/** Validates already-parsed data; `source` names the file in messages. */
-export function parseEnvironment(data: unknown, source: string, locate: (path: Path) => string = () => ""): EnvironmentConfig {
-  const result = environmentSchema.safeParse(data, { reportInput: true });
+/** Validates already-parsed data against `schema`; `source` names the file in messages. */
+export function validate<S extends z.ZodType>(
+  schema: S,
+  data: unknown,
+  source: string,
+  locate: (path: Path) => string = () => "",
+  options: { hints?: UnknownKeyHints; documentedIn?: string } = {},
+): z.output<S> {
+  const result = schema.safeParse(data, { reportInput: true });
   if (!result.success) {
     throw new ConfigError(
       result.error.issues.map((issue) => {
-        const { path, text } = describe(issue);
+        const { path, text } = describe(issue, options.hints ?? {}, options.documentedIn ?? "environments/example.yaml");
         return `${source}${locate(path)}: ${formatPath(path) || "(top level)"}: ${text}`;
       }),
     );
@@ -71,7 +82,18 @@ export function parseEnvironment(data: unknown, source: string, locate: (path: P
   return result.data;
 }
 
-export function loadEnvironmentFile(file: string): EnvironmentConfig {
+export function parseEnvironment(data: unknown, source: string, locate: (path: Path) => string = () => ""): EnvironmentConfig {
+  return validate(environmentSchema, data, source, locate);
+}
+
+export interface YamlFile {
+  readonly data: unknown;
+  /** ":line:col" of the value at a path (or of its nearest present parent). */
+  readonly locate: (path: Path) => string;
+}
+
+/** Reads and parses a YAML file; unreadable files and syntax errors become ConfigErrors with file:line:col. */
+export function readYamlFile(file: string): YamlFile {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -98,30 +120,47 @@ export function loadEnvironmentFile(file: string): EnvironmentConfig {
     }
     return "";
   };
-  const env = parseEnvironment(doc.toJS(), file, locate);
+  return { data: doc.toJS(), locate };
+}
+
+/** The file's base name must equal the document's `name`, so names and files never drift apart. */
+export function requireNameMatchesFile(file: string, name: string, locate: (path: Path) => string): void {
   const expected = basename(file).replace(/\.ya?ml$/, "");
-  if (env.name !== expected) {
-    throw new ConfigError([`${file}${locate(["name"])}: name: got "${env.name}"; it must match the file name, so write name: ${expected} (or rename the file)`]);
+  if (name !== expected) {
+    throw new ConfigError([`${file}${locate(["name"])}: name: got "${name}"; it must match the file name, so write name: ${expected} (or rename the file)`]);
   }
+}
+
+export function loadEnvironmentFile(file: string): EnvironmentConfig {
+  const { data, locate } = readYamlFile(file);
+  const env = parseEnvironment(data, file, locate);
+  requireNameMatchesFile(file, env.name, locate);
   return env;
 }
 
-/** Loads every environments/*.yaml; reports the problems of all files at once. */
-export function loadEnvironments(dir: string): EnvironmentConfig[] {
+/** Runs `load` on every *.yaml of `dir` (sorted) and reports the problems of all files at once. */
+export function loadAll<T>(dir: string, load: (file: string) => T): T[] {
+  if (!existsSync(dir)) throw new ConfigError([`${dir}: no such folder; check the path`]);
   const files = readdirSync(dir)
     .filter((f) => /\.ya?ml$/.test(f))
     .sort();
-  if (files.length === 0) throw new ConfigError([`${dir}: no environment files (*.yaml); copy environments/example.yaml and edit it`]);
   const problems: string[] = [];
-  const envs: EnvironmentConfig[] = [];
+  const out: T[] = [];
   for (const f of files) {
     try {
-      envs.push(loadEnvironmentFile(join(dir, f)));
+      out.push(load(join(dir, f)));
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       problems.push(...error.problems);
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
+  return out;
+}
+
+/** Loads every environments/*.yaml; reports the problems of all files at once. */
+export function loadEnvironments(dir: string): EnvironmentConfig[] {
+  const envs = loadAll(dir, loadEnvironmentFile);
+  if (envs.length === 0) throw new ConfigError([`${dir}: no environment files (*.yaml); copy environments/example.yaml and edit it`]);
   return envs;
 }

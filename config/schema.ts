@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { parseCidr, rangesOverlap } from "./cidr";
 
-const dnsLabel = (what: string, max = 63) =>
+export const dnsLabel = (what: string, max = 63) =>
   z
     .string()
     .max(max, { error: `${what} must be at most ${max} characters` })

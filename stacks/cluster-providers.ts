@@ -1,25 +1,26 @@
 import { DataGoogleClientConfig } from "@cdktf/provider-google/lib/data-google-client-config";
 import { GoogleProvider } from "@cdktf/provider-google/lib/provider";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
-import { Fn, type TerraformStack } from "cdktf";
-import type { GkeClusterRef } from "../constructs/gke-cluster";
+import type { TerraformStack } from "cdktf";
+
+export interface ClusterAccess {
+  /** https:// URL of the API server. */
+  readonly host: string;
+  /** The cluster CA, PEM. */
+  readonly caCertificatePem: string;
+}
 
 /**
  * A kubernetes provider that reaches a GKE cluster with the runner's Google
  * identity (Atlantis or CI): a short-lived OAuth token from google_client_config,
  * never a key file or a static token.
  */
-export function kubernetesProviderFor(
-  stack: TerraformStack,
-  id: string,
-  cluster: Pick<GkeClusterRef, "endpoint" | "caCertificate">,
-  alias?: string,
-): KubernetesProvider {
+export function kubernetesProviderFor(stack: TerraformStack, id: string, cluster: ClusterAccess, alias?: string): KubernetesProvider {
   const client = new DataGoogleClientConfig(stack, `${id}-client`);
   return new KubernetesProvider(stack, id, {
     alias,
-    host: `https://${cluster.endpoint}`,
-    clusterCaCertificate: Fn.base64decode(cluster.caCertificate),
+    host: cluster.host,
+    clusterCaCertificate: cluster.caCertificatePem,
     token: client.accessToken,
   });
 }

@@ -1,5 +1,5 @@
 import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
-import { TerraformOutput, TerraformStack } from "cdktf";
+import { Fn, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { vaultImage } from "../config/names";
 import type { EnvironmentConfig } from "../config/schema";
@@ -42,7 +42,10 @@ export class VaultStack extends TerraformStack {
     const labels = { "app.kubernetes.io/managed-by": "vault-gke", "vault-gke/environment": env.name };
     useGcsBackend(this, env, id);
     googleProviderFor(this, env.project, env.region);
-    kubernetesProviderFor(this, "kubernetes", platform.cluster);
+    kubernetesProviderFor(this, "kubernetes", {
+      host: `https://${platform.cluster.endpoint}`,
+      caCertificatePem: Fn.base64decode(platform.cluster.caCertificate),
+    });
     new TlsProvider(this, "tls-provider");
 
     const ns = new VaultNamespace(this, "namespace", {

@@ -1,0 +1,113 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse, stringify } from "yaml";
+import { ConfigError } from "../../config/load";
+import { loadTenants } from "../../config/load-tenants";
+import { exampleEnv, merge, ROOT } from "../helpers";
+
+const env = exampleEnv();
+const payments = () => parse(readFileSync(join(ROOT, "tenants", "example", "payments.yaml"), "utf8")) as Record<string, unknown>;
+let root: string;
+let n = 0;
+beforeAll(() => (root = mkdtempSync(join(tmpdir(), "vault-gke-tenants-"))));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** A fresh tenants/<env> folder with the given tenant documents (by name). */
+function folder(...docs: Record<string, unknown>[]): string {
+  const dir = join(root, `env-${n++}`);
+  mkdirSync(dir);
+  for (const doc of docs) writeFileSync(join(dir, `${doc.name}.yaml`), stringify(doc));
+  return dir;
+}
+
+function problems(dir: string): string[] {
+  try {
+    loadTenants(dir, env);
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+function failure(dir: string, file: string, field: string): string {
+  const line = problems(dir).find((p) => p.startsWith(join(dir, file)) && p.includes(`: ${field}: `));
+  if (!line) throw new Error(`no problem for ${file} ${field}:\n${problems(dir).join("\n")}`);
+  expect(line).toMatch(/^[^:]+\.yaml(:\d+:\d+)?: /);
+  return line;
+}
+
+describe("tenant files", () => {
+  it("loads the example tenants with defaults", () => {
+    const tenants = loadTenants(join(ROOT, "tenants", "example"), env);
+    expect(tenants.map((t) => t.name)).toEqual(["payments", "search"]);
+    const search = tenants[1];
+    expect(search).toMatchObject({ tokenTtl: 1800, tokenMaxTtl: 3600, allowWildcards: false, engines: { kv: { maxVersions: 10 } } });
+    expect(tenants[0].engines.postgres).toMatchObject({ defaultTtl: 900, maxTtl: 3600, sslMode: "verify-full" });
+  });
+
+  it("has no tenants when the folder does not exist", () => {
+    expect(loadTenants(join(root, "nope"), env)).toEqual([]);
+  });
+
+  it("fails on an unknown engine, listing the engines", () => {
+    const dir = folder(merge(payments(), { engines: { mongodb: { host: "x" } } }) as Record<string, unknown>);
+    expect(failure(dir, "payments.yaml", "engines.mongodb")).toContain("unknown engine; choose from kv, transit and postgres");
+  });
+
+  it("fails on a wildcard service account without the explicit opt-in", () => {
+    const dir = folder({ ...payments(), serviceAccounts: ["*"] });
+    const line = failure(dir, "payments.yaml", "serviceAccounts[0]");
+    expect(line).toContain("set allowWildcards: true to mean it");
+  });
+
+  it("accepts a wildcard with the opt-in", () => {
+    const dir = folder({ ...payments(), serviceAccounts: ["*"], allowWildcards: true });
+    expect(loadTenants(dir, env)[0].serviceAccounts).toEqual(["*"]);
+  });
+
+  it("fails on a TTL above the environment's maximum", () => {
+    const dir = folder({ ...payments(), tokenMaxTtl: "2h" });
+    expect(failure(dir, "payments.yaml", "tokenMaxTtl")).toContain("above the environment's tenancy.maxTokenTtl (1h); use 1h or less");
+  });
+
+  it("fails on database leases above the environment's maximum", () => {
+    const dir = folder(merge(payments(), { engines: { postgres: { maxTtl: "3h" } } }) as Record<string, unknown>);
+    expect(failure(dir, "payments.yaml", "engines.postgres.maxTtl")).toContain("use 1h or less");
+  });
+
+  it("fails when two tenants claim the same namespace of the same cluster", () => {
+    const other = { ...payments(), name: "ledger", namespaces: ["payments"] };
+    const dir = folder(payments(), other);
+    const line = problems(dir).find((p) => p.includes("namespaces:"));
+    expect(line).toMatch(/payments\.yaml: namespaces: namespace "payments" of cluster "apps-prod" is already claimed by tenant ledger \(.*ledger\.yaml\)/);
+  });
+
+  it("allows the same namespace name on another cluster", () => {
+    const other = merge(payments(), { name: "ledger", cluster: { name: "apps-eu" } }) as Record<string, unknown>;
+    expect(loadTenants(folder(payments(), other), env).map((t) => t.name)).toEqual(["ledger", "payments"]);
+  });
+
+  it("fails on a malformed CA certificate", () => {
+    const dir = folder(merge(payments(), { cluster: { caCertificate: "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n" } }) as Record<string, unknown>);
+    expect(failure(dir, "payments.yaml", "cluster.caCertificate")).toContain("not a PEM certificate");
+  });
+
+  it("fails when two tenants describe one cluster differently", () => {
+    const other = merge(payments(), { name: "ledger", namespaces: ["ledger"], cluster: { apiServerUrl: "https://10.99.0.2" } }) as Record<string, unknown>;
+    expect(problems(folder(payments(), other)).join("\n")).toContain('cluster "apps-prod" has another apiServerUrl or caCertificate');
+  });
+
+  it("fails on a plaintext API server URL", () => {
+    const dir = folder(merge(payments(), { cluster: { apiServerUrl: "http://10.40.0.2" } }) as Record<string, unknown>);
+    expect(failure(dir, "payments.yaml", "cluster.apiServerUrl")).toContain("https://");
+  });
+
+  it("fails when the name does not match the file", () => {
+    const dir = join(root, `env-${n++}`);
+    mkdirSync(dir);
+    writeFileSync(join(dir, "payments.yaml"), stringify({ ...payments(), name: "other" }));
+    expect(problems(dir)[0]).toContain("write name: payments");
+  });
+});

@@ -1,0 +1,109 @@
+import { DatabaseSecretBackendConnection } from "@cdktf/provider-vault/lib/database-secret-backend-connection";
+import { DatabaseSecretBackendRole } from "@cdktf/provider-vault/lib/database-secret-backend-role";
+import { KubernetesAuthBackendRole } from "@cdktf/provider-vault/lib/kubernetes-auth-backend-role";
+import { KvSecretBackendV2 } from "@cdktf/provider-vault/lib/kv-secret-backend-v2";
+import { Mount } from "@cdktf/provider-vault/lib/mount";
+import { Policy } from "@cdktf/provider-vault/lib/policy";
+import { TransitSecretBackendKey } from "@cdktf/provider-vault/lib/transit-secret-backend-key";
+import { Construct } from "constructs";
+import { postgresEngineSettings, type PostgresEngineProps } from "./postgres-engine-settings";
+import { renderTenantPolicy, tenantMountPaths, tenantPolicyName } from "./tenant-policy";
+
+export interface VaultTenantProps {
+  readonly tenant: string;
+  /** The tenant cluster's Kubernetes auth backend path. */
+  readonly authBackendPath: string;
+  /** Service accounts allowed to log in; "*" only after the config's explicit opt-in. */
+  readonly serviceAccounts: readonly string[];
+  readonly namespaces: readonly string[];
+  /** @default 1800 */
+  readonly tokenTtlSec?: number;
+  /** @default 3600 */
+  readonly tokenMaxTtlSec?: number;
+  /** @default 10 */
+  readonly kvMaxVersions?: number;
+  /** @default none */
+  readonly transitKeys?: readonly string[];
+  /** Dynamic PostgreSQL credentials; the admin password is write-only (never in the state). @default none */
+  readonly postgres?: PostgresEngineProps & { readonly password: string };
+}
+
+/**
+ * One tenant: a KV v2 area, optional transit keys and PostgreSQL credentials,
+ * all under tenants/<tenant>/, the tenant-<tenant> policy that reaches only
+ * those, and the Kubernetes auth role that grants it to the tenant's pods.
+ */
+export class VaultTenant extends Construct {
+  readonly policyName: string;
+
+  constructor(scope: Construct, id: string, props: VaultTenantProps) {
+    super(scope, id);
+    const tokenTtlSec = props.tokenTtlSec ?? 1800;
+    const tokenMaxTtlSec = props.tokenMaxTtlSec ?? 3600;
+    if (tokenTtlSec > tokenMaxTtlSec) throw new Error(`tokenTtlSec (${tokenTtlSec}) cannot exceed tokenMaxTtlSec (${tokenMaxTtlSec})`);
+    if (props.serviceAccounts.length === 0 || props.namespaces.length === 0) throw new Error("serviceAccounts and namespaces must each list at least one name");
+    const paths = tenantMountPaths(props.tenant);
+
+    const kv = new Mount(this, "kv", { path: paths.kv, type: "kv", options: { version: "2" }, description: `KV v2 of tenant ${props.tenant}` });
+    new KvSecretBackendV2(this, "kv-config", { mount: kv.path, maxVersions: props.kvMaxVersions ?? 10 });
+
+    if (props.transitKeys && props.transitKeys.length > 0) {
+      const transit = new Mount(this, "transit", { path: paths.transit, type: "transit", description: `transit of tenant ${props.tenant}` });
+      for (const key of props.transitKeys) {
+        new TransitSecretBackendKey(this, `transit-key-${key}`, { backend: transit.path, name: key, type: "aes256-gcm96", exportable: false, allowPlaintextBackup: false, deletionAllowed: false });
+      }
+    }
+
+    let databaseRole: string | undefined;
+    if (props.postgres) {
+      const pg = postgresEngineSettings(props.postgres);
+      const db = new Mount(this, "database", {
+        path: paths.database,
+        type: "database",
+        description: `database credentials of tenant ${props.tenant}`,
+        defaultLeaseTtlSeconds: pg.defaultTtlSec,
+        maxLeaseTtlSeconds: pg.maxTtlSec,
+      });
+      const connection = new DatabaseSecretBackendConnection(this, "postgres", {
+        backend: db.path,
+        name: pg.connectionName,
+        allowedRoles: [pg.roleName],
+        verifyConnection: true,
+        postgresql: {
+          connectionUrl: pg.connectionUrl,
+          username: props.postgres.username,
+          // Write-only: sent to Vault, never stored in the Terraform state. Bump the version to rotate.
+          passwordWo: props.postgres.password,
+          passwordWoVersion: 1,
+        },
+      });
+      new DatabaseSecretBackendRole(this, "postgres-role", {
+        backend: db.path,
+        name: pg.roleName,
+        dbName: connection.name,
+        creationStatements: pg.creationStatements,
+        revocationStatements: pg.revocationStatements,
+        defaultTtl: pg.defaultTtlSec,
+        maxTtl: pg.maxTtlSec,
+      });
+      databaseRole = pg.roleName;
+    }
+
+    this.policyName = tenantPolicyName(props.tenant);
+    const policy = new Policy(this, "policy", {
+      name: this.policyName,
+      policy: renderTenantPolicy({ tenant: props.tenant, transitKeys: props.transitKeys, databaseRole }),
+    });
+    new KubernetesAuthBackendRole(this, "login-role", {
+      backend: props.authBackendPath,
+      roleName: props.tenant,
+      boundServiceAccountNames: [...props.serviceAccounts],
+      boundServiceAccountNamespaces: [...props.namespaces],
+      tokenPolicies: [policy.name],
+      tokenTtl: tokenTtlSec,
+      tokenMaxTtl: tokenMaxTtlSec,
+      tokenType: "service",
+      aliasNameSource: "serviceaccount_uid",
+    });
+  }
+}
