@@ -10,7 +10,7 @@ const finalStage = lines.slice(lines.map((l) => l.startsWith("FROM ")).lastIndex
 
 describe("bootstrap Dockerfile", () => {
   it("runs the bundle on a distroless Node.js base as a non-root user", () => {
-    expect(finalStage[0]).toMatch(/^FROM gcr\.io\/distroless\/nodejs20-debian12:nonroot$/);
+    expect(finalStage[0]).toMatch(/^FROM gcr\.io\/distroless\/nodejs22-debian12:nonroot$/);
     expect(finalStage).toContain("USER 65532:65532");
     expect(finalStage.find((l) => l.startsWith("ENTRYPOINT"))).toBe('ENTRYPOINT ["/nodejs/bin/node", "/app/main.js"]');
   });
