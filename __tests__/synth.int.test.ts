@@ -29,6 +29,20 @@ it("writes the manifest and one cdk.tf.json per stack", () => {
   for (const s of STACKS) expect(existsSync(join(outdir, "stacks", s, "cdk.tf.json"))).toBe(true);
 });
 
+it("synthesizes the same stacks through the cdktf CLI", () => {
+  const out = join(work, "cli-out");
+  const run = spawnSync("npx", ["cdktf", "synth", "--output", out], {
+    cwd: ROOT,
+    encoding: "utf8",
+    timeout: 120_000,
+    env: { ...process.env, CHECKPOINT_DISABLE: "1", CI: "1" },
+  });
+  expect(run.status).toBe(0);
+  const manifest = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8"));
+  expect(Object.keys(manifest.stacks).sort()).toEqual([...STACKS].sort());
+  expect(readFileSync(join(out, "stacks", "example-vault", "cdk.tf.json"), "utf8")).toBe(readFileSync(join(outdir, "stacks", "example-vault", "cdk.tf.json"), "utf8"));
+}, 120_000);
+
 describe("checkov", () => {
   for (const stack of STACKS) {
     it(`finds no failed check in ${stack}`, () => {

@@ -65,7 +65,16 @@ export interface RaftCluster {
 }
 
 /** Starts one server per shipped peer; nothing is initialized yet. */
-export async function startRaftCluster(dir: string, shipped: VaultServerConfigProps, namespace: string, hostname: string, seal: SealConfig, extraEnv: Record<string, string> = {}): Promise<RaftCluster> {
+/** `extraHcl`: test-only lines appended to every server's configuration (say why where you use it). */
+export async function startRaftCluster(
+  dir: string,
+  shipped: VaultServerConfigProps,
+  namespace: string,
+  hostname: string,
+  seal: SealConfig,
+  extraEnv: Record<string, string> = {},
+  extraHcl = "",
+): Promise<RaftCluster> {
   if (shipped.storage.type !== "raft") throw new Error("raft only");
   const count = shipped.storage.peers.length;
   mkdirSync(dir, { recursive: true });
@@ -82,7 +91,7 @@ export async function startRaftCluster(dir: string, shipped: VaultServerConfigPr
   const servers = nodes.map((node, i) => {
     const nodeDir = join(dir, node.name);
     mkdirSync(join(nodeDir, "data"), { recursive: true });
-    const file = writeConfig(nodeDir, configs[i].hcl);
+    const file = writeConfig(nodeDir, configs[i].hcl + extraHcl);
     // The pod gets these from its environment (see VaultStatefulSet); so does the test.
     const env = { BAO_API_ADDR: node.addr, BAO_CLUSTER_ADDR: `https://127.0.0.1:${node.clusterPort}`, BAO_RAFT_NODE_ID: node.name, ...extraEnv };
     return new BaoServer(node.name, nodeDir, node.addr, ca, ["server", `-config=${file}`], env);

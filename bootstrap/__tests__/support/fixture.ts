@@ -29,6 +29,13 @@ export interface WorldOptions {
   readonly seal: "shamir" | "auto";
   /** The provisioner token period in seconds. @default 3600 */
   readonly periodSec?: number;
+  /**
+   * Ship the HashiCorp Vault flavour (no audit stanza; the sidecar enables the
+   * audit device through the API). OpenBao refuses that unless its
+   * unsafe_allow_api_audit_creation switch is on, which this test world adds.
+   * @default "openbao"
+   */
+  readonly distribution?: "openbao" | "vault";
 }
 
 /** A transit secrets engine on a dev OpenBao server: the stand-in for Cloud KMS in auto-unseal tests. */
@@ -49,7 +56,7 @@ export async function startTransitKms(dir: string): Promise<{ server: BaoServer;
 export async function createWorld(options: WorldOptions): Promise<World> {
   const dir = mkdtempSync(join(tmpdir(), "vault-gke-sidecar-"));
   const env = exampleEnv({
-    vault: { distribution: "openbao", replicas: options.replicas, seal: options.seal === "shamir" ? "shamir" : "gcpckms" },
+    vault: { distribution: options.distribution ?? "openbao", replicas: options.replicas, seal: options.seal === "shamir" ? "shamir" : "gcpckms" },
     bootstrap: { provisionerTokenPeriod: `${options.periodSec ?? 3600}s` },
   });
   const ids = secretIds(env);
@@ -64,7 +71,8 @@ export async function createWorld(options: WorldOptions): Promise<World> {
     seal = kms.seal;
     serverEnv = { BAO_TOKEN: kms.token };
   }
-  const cluster = await startRaftCluster(join(dir, "cluster"), vaultServerConfigProps(env), env.vault.namespace, env.vault.hostname, seal, serverEnv);
+  const extraHcl = options.distribution === "vault" ? "unsafe_allow_api_audit_creation = true\n" : "";
+  const cluster = await startRaftCluster(join(dir, "cluster"), vaultServerConfigProps(env), env.vault.namespace, env.vault.hostname, seal, serverEnv, extraHcl);
   const shipped = bootstrapEnvironment(env);
   return {
     dir,
@@ -82,6 +90,7 @@ export async function createWorld(options: WorldOptions): Promise<World> {
       MIN_WAIT_MS: "50",
       MAX_WAIT_MS: "1000",
       STOP_GRACE_MS: "30000",
+      AUDIT_FILE_PATH: join(dir, "api-audit.log"),
       ...extra,
     }),
     teardown: async () => {
