@@ -132,6 +132,15 @@ export class Bootstrapper {
       } catch (error) {
         fields.leaderError = (error as Error).message;
       }
+      // The peers need a token: the sidecar's generate-root token may read them, once it exists.
+      const record = this.rootRecord;
+      if (record && "revoked" in record && this.config.storage === "raft") {
+        try {
+          fields.raftPeers = (await this.vault.raftPeers(record.generateRootToken)).map((p) => `${p.id}${p.leader ? " (leader)" : p.voter ? "" : " (non-voter)"}`);
+        } catch (error) {
+          fields.raftPeersError = (error as Error).message;
+        }
+      }
     }
     this.log.info(fields, "vault state");
     return true;

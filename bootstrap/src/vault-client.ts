@@ -170,6 +170,13 @@ export class VaultClient {
     };
   }
 
+  /** The Raft peers (needs a token that may read sys/storage/raft/configuration). */
+  async raftPeers(token: string): Promise<{ id: string; voter: boolean; leader: boolean }[]> {
+    const b = await this.ok("read raft configuration", "GET", "sys/storage/raft/configuration", { token });
+    const servers = ((b.data as { config?: { servers?: { node_id: string; voter: boolean; leader: boolean }[] } })?.config?.servers ?? []);
+    return servers.map((s) => ({ id: s.node_id, voter: Boolean(s.voter), leader: Boolean(s.leader) }));
+  }
+
   async sealStatus(): Promise<{ sealed: boolean; initialized: boolean; type: string; threshold: number; progress: number }> {
     const b = await this.ok("read seal status", "GET", "sys/seal-status");
     return { sealed: Boolean(b.sealed), initialized: Boolean(b.initialized), type: String(b.type), threshold: Number(b.t), progress: Number(b.progress) };
