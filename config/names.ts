@@ -4,7 +4,7 @@ import type { EnvironmentConfig } from "./schema";
 
 /** Pinned defaults: current patched releases, checked against the vendors' advisories (see README). */
 export const DEFAULT_IMAGES = {
-  vault: "hashicorp/vault:2.1.0",
+  vault: "hashicorp/vault:2.1.1",
   openbao: "ghcr.io/openbao/openbao:2.7.2",
 } as const;
 

@@ -112,7 +112,7 @@ const vault = z.strictObject({
   /** vault: HashiCorp Vault; openbao: the OpenBao fork. Decides audit device handling and storage choices. */
   distribution: z.enum(["vault", "openbao"]).default("vault"),
   /** Container image, pinned exactly. Defaults to a current patched release of the distribution. */
-  image: z.string().regex(/^[^\s:@]+(:[\w.-]+)?(@sha256:[a-f0-9]{64})?$/, { error: "not an image reference; for example hashicorp/vault:2.1.0" }).optional(),
+  image: z.string().regex(/^[^\s:@]+(:[\w.-]+)?(@sha256:[a-f0-9]{64})?$/, { error: "not an image reference; for example hashicorp/vault:2.1.1" }).optional(),
   namespace: dnsLabel("vault.namespace").default("vault"),
   replicas: z.number().int().min(1).max(7).default(3),
   storage: z.enum(["raft", "gcs"]).default("raft"),

@@ -16,7 +16,7 @@ const stack = () => new TerraformStack(new App({ outdir: "/tmp/unused-vault-gke"
 const statefulSetProps: VaultStatefulSetProps = {
   namespace: "vault",
   serviceAccountName: "vault",
-  image: "hashicorp/vault:2.1.0",
+  image: "hashicorp/vault:2.1.1",
   distribution: distributionProfile("vault"),
   replicas: 3,
   serverConfig: "ui = true\n",

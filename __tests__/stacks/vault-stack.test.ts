@@ -217,7 +217,7 @@ describe("vault stack", () => {
     });
 
     it("uses the pinned default image of the distribution", () => {
-      expect(container("vault").image).toBe("hashicorp/vault:2.1.0");
+      expect(container("vault").image).toBe("hashicorp/vault:2.1.1");
     });
   });
 
