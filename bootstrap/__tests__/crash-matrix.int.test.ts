@@ -88,6 +88,16 @@ it("exits only after the keys are stored when SIGTERM arrives while they are uns
   expect(await storedKeysUnseal(world)).toBe(true);
 });
 
+it("gives up with exit 4 and says so when the grace period ends before the keys are stored", async () => {
+  world = await createWorld({ replicas: 1, seal: "shamir" });
+  world.store.holdWrites(world.ids.initResponse, true);
+  const sidecar = new Sidecar(world.sidecarEnv(0, { STOP_GRACE_MS: "1000" }));
+  await sidecar.waitForLog("storing the init response failed; the keys are held in memory, retrying");
+  sidecar.child.kill("SIGTERM");
+  expect(await sidecar.exited).toEqual({ code: 4, signal: null });
+  expect(sidecar.lines.some((l) => l.level === "error" && /stop grace period spent and the init response is still not stored/.test(String(l.msg)))).toBe(true);
+});
+
 it("printed no key, token or init response in any run", () => {
   expect(secrets.length).toBeGreaterThan(50);
   expect(findLeaks(secrets, transcript.join(""))).toEqual([]);
