@@ -50,3 +50,15 @@ export function stackNames(env: EnvironmentConfig) {
 export function unsealKeyNames(env: EnvironmentConfig): { keyRing: string; key: string } {
   return { keyRing: `${env.name}-${env.kms.keyRing}`, key: env.kms.key };
 }
+
+export interface ArtifactRegistryRepository {
+  readonly project: string;
+  readonly location: string;
+  readonly repository: string;
+}
+
+/** The Artifact Registry repository an image lives in (LOCATION-docker.pkg.dev/PROJECT/REPOSITORY/...), if any. */
+export function artifactRegistryRepository(image: string): ArtifactRegistryRepository | undefined {
+  const m = /^([a-z0-9-]+)-docker\.pkg\.dev\/([a-z][a-z0-9-]{4,28}[a-z0-9])\/([a-z0-9._-]+)\//.exec(image);
+  return m ? { location: m[1], project: m[2], repository: m[3] } : undefined;
+}

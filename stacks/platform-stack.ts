@@ -2,7 +2,7 @@ import { ComputeAddress } from "@cdktf/provider-google/lib/compute-address";
 import { GoogleProvider } from "@cdktf/provider-google/lib/provider";
 import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
-import { commonLabels, secretIds, unsealKeyNames, VAULT_KSA } from "../config/names";
+import { artifactRegistryRepository, commonLabels, secretIds, unsealKeyNames, VAULT_KSA, vaultImage } from "../config/names";
 import type { EnvironmentConfig } from "../config/schema";
 import { ExistingGkeCluster } from "../constructs/existing-gke-cluster";
 import { GkeCluster, type GkeClusterRef } from "../constructs/gke-cluster";
@@ -59,7 +59,14 @@ export class PlatformStack extends TerraformStack {
       dependsOn: after,
     });
 
-    const nodeAccount = new NodeServiceAccount(this, "node-account", { project, accountId: `${env.name}-vault-nodes`, dependsOn: after });
+    // The nodes pull the bootstrap (and a mirrored Vault) image from Artifact Registry with their own account.
+    const pullsFrom = [env.bootstrap.image, vaultImage(env)].flatMap((image) => artifactRegistryRepository(image) ?? []);
+    const nodeAccount = new NodeServiceAccount(this, "node-account", {
+      project,
+      accountId: `${env.name}-vault-nodes`,
+      pullsFrom: pullsFrom.filter((r, i) => pullsFrom.findIndex((o) => JSON.stringify(o) === JSON.stringify(r)) === i),
+      dependsOn: after,
+    });
     let subnetworkForAddress: string;
     if (env.cluster.mode === "create") {
       const network = new GkeNetwork(this, "network", {

@@ -136,6 +136,14 @@ describe("platform stack", () => {
     });
   });
 
+  it("lets the node account read only the Artifact Registry repository the bootstrap image comes from", () => {
+    const grant = resource(platform(), "google_artifact_registry_repository_iam_member");
+    expect(grant).toMatchObject({ project: "acme-vault-example", location: "europe", repository: "vault", role: "roles/artifactregistry.reader" });
+    expect(grant.member).toMatch(/node-account/);
+    const other = synthEnvironment(exampleEnv({ bootstrap: { image: "ghcr.io/acme/bootstrap:1" } }));
+    expect(resources(other.platform, "google_artifact_registry_repository_iam_member")).toHaveLength(0);
+  });
+
   describe("auto-unseal key", () => {
     it("rotates on schedule and is protected from destroy", () => {
       const key = resource(platform(), "google_kms_crypto_key", "unseal-key") as Obj;
