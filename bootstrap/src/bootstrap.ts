@@ -324,7 +324,10 @@ export class Bootstrapper {
       if (rootRecord && "revoked" in rootRecord) {
         const gr = await this.vault.lookupSelf(rootRecord.generateRootToken);
         if (gr) await this.renewIfDue(rootRecord.generateRootToken, gr.ttl, GENERATE_ROOT_PERIOD_SEC, "generate-root", rootRecord.generateRootAccessor);
-        else this.log.warn({ accessor: rootRecord.generateRootAccessor }, "the stored generate-root token is no longer valid; a new one is made the next time root is needed");
+        else {
+          this.rootRecord = undefined; // another pod may have stored a new one; re-read next time
+          this.log.warn({ accessor: rootRecord.generateRootAccessor }, "the stored generate-root token is no longer valid; a new one is made the next time root is needed");
+        }
       }
       return renewed;
     }
@@ -372,6 +375,7 @@ export class Bootstrapper {
 
   /** A valid root token: a stored one if it still works, else a short-lived one from generate-root and the stored keys. */
   private async obtainRoot(stored: StoredInit): Promise<{ token: string; generated: boolean }> {
+    this.rootRecord = undefined; // rare and important: read what the store holds now, not a cached copy
     const record = await this.loadRootRecord();
     // The init response's root token is tried too: a crash between storing the record and revoking leaves it valid.
     const candidates = [record && "root_token" in record ? record.root_token : undefined, stored.response.root_token];
