@@ -133,10 +133,10 @@ export class Bootstrapper {
         fields.leaderError = (error as Error).message;
       }
       // The peers need a token: the sidecar's generate-root token may read them, once it exists.
-      const record = this.rootRecord;
-      if (record && "revoked" in record && this.config.storage === "raft") {
+      if (this.config.storage === "raft") {
         try {
-          fields.raftPeers = (await this.vault.raftPeers(record.generateRootToken)).map((p) => `${p.id}${p.leader ? " (leader)" : p.voter ? "" : " (non-voter)"}`);
+          const record = await this.loadRootRecord();
+          if (record && "revoked" in record) fields.raftPeers = (await this.vault.raftPeers(record.generateRootToken)).map((p) => `${p.id}${p.leader ? " (leader)" : p.voter ? "" : " (non-voter)"}`);
         } catch (error) {
           fields.raftPeersError = (error as Error).message;
         }
@@ -313,6 +313,8 @@ export class Bootstrapper {
     const record = await this.loadProvisioner();
     const info = record ? await this.vault.lookupSelf(record.token) : undefined;
     const tokenValid = info !== undefined && info.policies.includes(PROVISIONER_POLICY);
+    // A server that is sealing or stepping down answers 403 too: only an active server's "no" counts.
+    if (record && !tokenValid && !(await this.stillActive())) return false;
     if (!tokenValid) this.provisioner = undefined; // re-read next time: another pod may have stored a new one
     // Audit was ensured when this record was written; nothing else needs root,
     // unless the initial root token still waits to be revoked (a crash came first).
@@ -324,7 +326,7 @@ export class Bootstrapper {
       if (rootRecord && "revoked" in rootRecord) {
         const gr = await this.vault.lookupSelf(rootRecord.generateRootToken);
         if (gr) await this.renewIfDue(rootRecord.generateRootToken, gr.ttl, GENERATE_ROOT_PERIOD_SEC, "generate-root", rootRecord.generateRootAccessor);
-        else {
+        else if (await this.stillActive()) {
           this.rootRecord = undefined; // another pod may have stored a new one; re-read next time
           this.log.warn({ accessor: rootRecord.generateRootAccessor }, "the stored generate-root token is no longer valid; a new one is made the next time root is needed");
         }
@@ -359,6 +361,11 @@ export class Bootstrapper {
       await this.releaseRoot(root);
     }
     return true;
+  }
+
+  /** True when Vault still answers as the active, unsealed server (its answers can be trusted). */
+  private async stillActive(): Promise<boolean> {
+    return (await this.vault.health()).kind === "active";
   }
 
   private async renewIfDue(token: string, ttlSec: number, periodSec: number, name: string, accessor: string): Promise<boolean> {
