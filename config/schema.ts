@@ -211,7 +211,6 @@ export const environmentSchema = z
   })
   .superRefine(checkCombinations);
 
-export type EnvironmentInput = z.input<typeof environmentSchema>;
 export type EnvironmentConfig = z.output<typeof environmentSchema>;
 
 /** The fields the cross-field rules read, as parsed. */

@@ -60,11 +60,12 @@ export class PlatformStack extends TerraformStack {
     });
 
     // The nodes pull the bootstrap (and a mirrored Vault) image from Artifact Registry with their own account.
-    const pullsFrom = [env.bootstrap.image, vaultImage(env)].flatMap((image) => artifactRegistryRepository(image) ?? []);
+    const repositories = [env.bootstrap.image, vaultImage(env)].flatMap((image) => artifactRegistryRepository(image) ?? []);
+    const pullsFrom = [...new Map(repositories.map((r) => [`${r.project}/${r.location}/${r.repository}`, r])).values()];
     const nodeAccount = new NodeServiceAccount(this, "node-account", {
       project,
       accountId: `${env.name}-vault-nodes`,
-      pullsFrom: pullsFrom.filter((r, i) => pullsFrom.findIndex((o) => JSON.stringify(o) === JSON.stringify(r)) === i),
+      pullsFrom,
       dependsOn: after,
     });
     let subnetworkForAddress: string;

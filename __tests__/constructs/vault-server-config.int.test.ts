@@ -4,6 +4,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { connect } from "node:tls";
 import { stopAllBao } from "../support/bao";
 import { health, LOOPBACK_REPLACEMENTS, startRaftCluster, waitForActive, type RaftCluster } from "../support/raft-cluster";
 import { vaultRequest, waitFor } from "../support/vault-http";
@@ -55,7 +56,7 @@ it("starts three servers that refuse plaintext HTTP", async () => {
 it("initializes one server, unseals all, and forms a 3-peer Raft cluster with one active node", async () => {
   const [first, ...others] = cluster.servers;
   const init = await vaultRequest(first.addr, cluster.ca, "PUT", "/v1/sys/init", { body: { secret_shares: 1, secret_threshold: 1 }, timeoutMs: 30_000 });
-  if (init.status !== 200) console.log(init.body, first.output.slice(-3000));
+  if (init.status !== 200) throw new Error(`init failed (${init.status}): ${first.output.slice(-3000)}`);
   expect(init.status).toBe(200);
   const key = (init.body.keys_base64 as string[])[0];
   rootToken = init.body.root_token as string;
@@ -91,7 +92,6 @@ it("writes the declared audit devices", async () => {
 });
 
 it("serves only TLS 1.2 or newer", async () => {
-  const { connect } = await import("node:tls");
   const outcome = await new Promise<string>((resolve) => {
     const socket = connect({ host: "127.0.0.1", port: cluster.nodes[0].apiPort, ca: cluster.ca, servername: "localhost", maxVersion: "TLSv1.1", minVersion: "TLSv1" });
     socket.on("secureConnect", () => { socket.destroy(); resolve("connected"); });

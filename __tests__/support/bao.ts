@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { freePort } from "./ports";
 import { vaultRequest, waitFor } from "./vault-http";
 
 /** The project root (the folder with cdktf.json), from the sources or from a bundle in dist/. */
@@ -110,7 +111,6 @@ export async function stopAllBao(): Promise<void> {
 
 /** A dev-mode OpenBao with TLS (in-memory storage, unsealed, known root token) on a free loopback port. */
 export async function startDevServer(dir: string, name = "dev"): Promise<{ server: BaoServer; rootToken: string }> {
-  const { freePort } = await import("./ports");
   const port = await freePort();
   const rootToken = `root-${Math.random().toString(36).slice(2)}`;
   mkdirSync(dir, { recursive: true });
