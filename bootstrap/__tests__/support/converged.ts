@@ -17,7 +17,8 @@ export async function waitForConverged(world: World, timeoutMs = 90_000): Promis
       const root = json(world.store.latest(world.ids.rootToken));
       if (!prov || !root?.revoked) return undefined;
       const self = await vaultRequest(server.addr, server.ca, "GET", "/v1/auth/token/lookup-self", { token: prov.token });
-      return self.status === 200 ? true : undefined;
+      // The sidecar stores its way back to root before revoking root, so wait for the revocation itself too.
+      return self.status === 200 && (await initialRootRevoked(world)) ? true : undefined;
     },
     timeoutMs,
     100,
