@@ -54,9 +54,13 @@ export type TfJson = {
 export interface SynthResult {
   platform: TfJson;
   vault: TfJson;
-  tenants: TfJson;
-  /** The raw cdk.tf.json text of each stack, for scans such as "no token anywhere". */
-  text: { platform: string; vault: string; tenants: string };
+  shared: TfJson;
+  /** Each tenant's stack, by tenant name. */
+  tenants: Record<string, TfJson>;
+  /** The raw cdk.tf.json text of every stack, by stack name, for byte comparisons and scans such as "no token anywhere". */
+  text: Record<string, string>;
+  /** The stack names in the manifest. */
+  manifest: string[];
 }
 
 /** Synthesizes one environment the way main.ts does (full app synth, cross-stack outputs included). */
@@ -66,9 +70,17 @@ export function synthEnvironment(env: EnvironmentConfig, tenants: readonly Tenan
     const app = Testing.app({ outdir, stackTraces: false, stubVersion: true });
     const stacks = buildEnvironmentStacks(app, env, tenants);
     app.synth();
-    const read = (name: string) => readFileSync(join(outdir, "stacks", name, "cdk.tf.json"), "utf8");
-    const text = { platform: read(stacks.platform.node.id), vault: read(stacks.vault.node.id), tenants: read(stacks.tenants.node.id) };
-    return { platform: JSON.parse(text.platform), vault: JSON.parse(text.vault), tenants: JSON.parse(text.tenants), text };
+    const manifest = Object.keys((JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8")) as { stacks: Record<string, unknown> }).stacks);
+    const text = Object.fromEntries(manifest.map((name) => [name, readFileSync(join(outdir, "stacks", name, "cdk.tf.json"), "utf8")]));
+    const json = (id: string) => JSON.parse(text[id]) as TfJson;
+    return {
+      platform: json(stacks.platform.node.id),
+      vault: json(stacks.vault.node.id),
+      shared: json(stacks.shared.node.id),
+      tenants: Object.fromEntries([...stacks.tenants].map(([name, stack]) => [name, json(stack.node.id)])),
+      text,
+      manifest,
+    };
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }

@@ -28,7 +28,7 @@ function formatValue(value: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-/** For unknown keys under a given path (dotted), the sentence that says what is allowed there. */
+/** For unknown keys under a given path (dotted), or for one unknown key (path.key), the sentence that says what to do. */
 export type UnknownKeyHints = Readonly<Record<string, string>>;
 
 /** One human sentence per zod issue: what is wrong and what to do. */
@@ -39,6 +39,7 @@ function describe(issue: z.core.$ZodIssue, hints: UnknownKeyHints, documentedIn:
       return {
         path: [...issue.path, issue.keys[0]],
         text:
+          hints[[...issue.path, issue.keys[0]].join(".")] ??
           hints[issue.path.join(".")] ??
           `unknown field${issue.keys.length > 1 ? "s " + issue.keys.join(", ") : ""}; remove it or fix its spelling (${documentedIn} documents every field)`,
       };
@@ -82,8 +83,14 @@ export function validate<S extends z.ZodType>(
   return result.data;
 }
 
+/** Fields that moved or went away, with what to write instead. */
+const ENVIRONMENT_HINTS: UnknownKeyHints = {
+  "bootstrap.provisionerTokenPeriod":
+    "renamed to planTokenPeriod: the sidecar no longer stores a writing token; it keeps a read-only plan token, and applies log in per run (README: delivery)",
+};
+
 export function parseEnvironment(data: unknown, source: string, locate: (path: Path) => string = () => ""): EnvironmentConfig {
-  return validate(environmentSchema, data, source, locate);
+  return validate(environmentSchema, data, source, locate, { hints: ENVIRONMENT_HINTS });
 }
 
 export interface YamlFile {

@@ -2,6 +2,7 @@
 // validated EnvironmentConfig. Every message says what is wrong and how to fix
 // it; load.ts adds the file, line and field path. This module knows nothing of
 // cdktf.
+import { X509Certificate } from "node:crypto";
 import { z } from "zod";
 import { parseCidr, rangesOverlap } from "./cidr";
 
@@ -32,6 +33,20 @@ export const duration = z
     const n = Number(value.slice(0, -1));
     return n * { s: 1, m: 60, h: 3600 }[value.slice(-1) as "s" | "m" | "h"];
   });
+
+export const pemCertificate = z.string().refine(
+  (text) => {
+    try {
+      new X509Certificate(text);
+      return /-----BEGIN CERTIFICATE-----/.test(text);
+    } catch {
+      return false;
+    }
+  },
+  { error: "not a PEM certificate; paste the cluster CA (gcloud container clusters describe ... --format='value(masterAuth.clusterCaCertificate)' | base64 -d)" },
+);
+
+const serviceAccountEmail = z.email({ error: "not a service account email" });
 
 const kubernetesQuantity = z.string().regex(/^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti)?$/, {
   error: "not a Kubernetes quantity; for example 500m for CPU or 512Mi for memory",
@@ -65,6 +80,12 @@ const clusterExisting = z.strictObject({
   location: z.string().min(1),
   /** The subnetwork in which the internal load balancer takes its address. */
   subnetwork: z.string().min(1),
+  /**
+   * Workload Identity's pool is project-wide: a `vault/vault` service account in
+   * ANY cluster of this project acts as Vault's Google identity (keys, secrets).
+   * Attaching to a cluster in a project other clusters share needs this switch (README).
+   */
+  sharedProjectAcknowledged: z.boolean().default(false),
 });
 
 const exposure = z.strictObject({
@@ -141,8 +162,8 @@ const vault = z.strictObject({
 const bootstrap = z.strictObject({
   /** The sidecar image built from bootstrap/Dockerfile, pinned exactly. */
   image: z.string().min(1),
-  /** Period of the provisioner token; the sidecar renews it. */
-  provisionerTokenPeriod: duration.prefault("1h"),
+  /** Period of the read-only plan token the sidecar keeps in Secret Manager for runners' plans; it renews it. */
+  planTokenPeriod: duration.prefault("1h"),
   /** Revoke the root token once bootstrap is done (generate-root brings a short-lived one back when needed). */
   revokeRootToken: z.boolean().default(true),
 });
@@ -166,14 +187,52 @@ const snapshots = z.strictObject({
   location: z.string().regex(/^[A-Za-z0-9-]+$/, { error: "not a GCS location; for example EUR4, US or europe-west1" }),
   /** A second region with `location`, making a configurable dual-region bucket. */
   secondRegion: z.string().optional(),
+  /** Snapshots are kept this long: nobody (the Vault pods included) can delete one earlier; deleted after. */
   retentionDays: z.number().int().min(1).max(3650).default(30),
+  /** Lock the retention policy: it can never be shortened or removed again (irreversible). */
+  retentionLocked: z.boolean().default(false),
+  /** When the snapshot job runs (cron, UTC). */
+  schedule: z
+    .string()
+    .regex(/^(\S+\s+){4}\S+$/, { error: "not a cron schedule; five fields, for example \"0 */6 * * *\" (every six hours)" })
+    .default("0 */6 * * *"),
 });
 
 const gcpAuth = z.strictObject({
   /** Google service accounts (emails) whose IAM logins map to the admin policy. */
-  adminServiceAccounts: z.array(z.email({ error: "not a service account email" })).default([]),
+  adminServiceAccounts: z.array(serviceAccountEmail).default([]),
+  /**
+   * Google service accounts whose logins get the break-glass policy. Nobody may
+   * impersonate them by default: grant that briefly, with a second person, when
+   * the glass must break (README: break-glass).
+   */
+  breakGlassServiceAccounts: z.array(serviceAccountEmail).default([]),
   tokenTtl: duration.prefault("30m"),
   tokenMaxTtl: duration.prefault("1h"),
+});
+
+const registeredCluster = z.strictObject({
+  /** The cluster's Kubernetes auth backend is mounted at kubernetes-<name>; tenant files name it. */
+  name: dnsLabel("tenancy.clusters[].name", 40),
+  /** The https:// URL of the cluster's API server (TokenReview goes there). */
+  apiServerUrl: z.url({ protocol: /^https$/, error: "must be the https:// URL of the cluster's API server" }),
+  /** The cluster's CA certificate (PEM). */
+  caCertificate: pemCertificate,
+});
+
+/** Longest life of the apply credential: an approved apply gets minutes, never more. */
+export const APPLY_TOKEN_MAX_TTL_SEC = 1200;
+
+const delivery = z.strictObject({
+  /** Google service accounts of plan runs (pull-request CI): they may read the read-only plan token, nothing else. */
+  planServiceAccounts: z.array(serviceAccountEmail).default([]),
+  /**
+   * Google service accounts of approved applies (Atlantis after approval, the
+   * protected deploy job): they log in to Vault per run and get the provisioner policy.
+   */
+  applyServiceAccounts: z.array(serviceAccountEmail).default([]),
+  /** Lifetime of the apply credential (at most 20m, never renewable past 20m). */
+  applyTokenTtl: duration.prefault("15m"),
 });
 
 export const environmentSchema = z
@@ -204,10 +263,16 @@ export const environmentSchema = z
       .strictObject({
         /** The longest token TTL a tenant file may ask for. */
         maxTokenTtl: duration.prefault("1h"),
-        /** The Vault address the tenants stack's provider talks to; defaults to https://<vault.hostname>:8200. */
+        /** The Vault address the tenant stacks' provider talks to; defaults to https://<vault.hostname>:8200. */
         vaultAddress: z.url({ protocol: /^https$/, error: "must be an https:// URL" }).optional(),
+        /**
+         * Tenant clusters registered by the platform team: Vault sends TokenReview to
+         * these API servers and trusts these CAs. Tenant files can only name them.
+         */
+        clusters: z.array(registeredCluster).default([]),
       })
       .prefault({}),
+    delivery: delivery.prefault({}),
   })
   .superRefine(checkCombinations);
 
@@ -222,7 +287,8 @@ type EnvironmentShape = {
   vault: z.output<typeof vault>;
   snapshots: z.output<typeof snapshots>;
   gcpAuth: z.output<typeof gcpAuth>;
-  tenancy: { maxTokenTtl: number };
+  tenancy: { maxTokenTtl: number; clusters: { name: string }[] };
+  delivery: { applyTokenTtl: number };
 };
 
 /** Rules that span fields: each adds one issue with the path of the field to change. */
@@ -276,8 +342,23 @@ function checkCombinations(env: EnvironmentShape, ctx: z.RefinementCtx): void {
   if (v.terminationGracePeriodSec < v.preStopDelaySec + 10) {
     issue(["vault", "terminationGracePeriodSec"], `the grace period must cover the preStop delay (${v.preStopDelaySec}s) plus 10s for Vault to step down; raise it to at least ${v.preStopDelaySec + 10}`, v.terminationGracePeriodSec);
   }
+  const clusterNames = new Set<string>();
+  env.tenancy.clusters.forEach((c, i) => {
+    if (clusterNames.has(c.name)) issue(["tenancy", "clusters", i, "name"], "this cluster is registered twice; register each cluster once", c.name);
+    clusterNames.add(c.name);
+  });
+  if (env.delivery.applyTokenTtl > APPLY_TOKEN_MAX_TTL_SEC) {
+    issue(["delivery", "applyTokenTtl"], `the apply credential lives at most ${APPLY_TOKEN_MAX_TTL_SEC / 60}m; use 20m or less`, `${env.delivery.applyTokenTtl / 60}m`);
+  }
   if (env.gcpAuth.tokenTtl > env.gcpAuth.tokenMaxTtl) {
     issue(["gcpAuth", "tokenTtl"], "the token TTL cannot exceed gcpAuth.tokenMaxTtl; lower it", env.gcpAuth.tokenTtl);
+  }
+  if (env.cluster.mode === "existing" && !env.cluster.sharedProjectAcknowledged) {
+    issue(
+      ["cluster", "sharedProjectAcknowledged"],
+      "with an existing cluster, any cluster of this project can run a vault/vault service account that Workload Identity maps to Vault's Google identity (its keys and secrets); give Vault a dedicated project, or set sharedProjectAcknowledged: true once every cluster of the project is trusted like Vault's (README: Workload Identity)",
+      false,
+    );
   }
   if (env.cluster.mode === "create") {
     const ranges: [string, string][] = [

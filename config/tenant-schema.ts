@@ -1,8 +1,8 @@
 // A tenant file (tenants/<env>/<tenant>.yaml): one team, its Kubernetes
 // cluster, the service accounts that may log in, and the secrets engines it
 // wants. Pure data; load-tenants.ts adds the rules that span files.
-import { X509Certificate } from "node:crypto";
 import { z } from "zod";
+import { DEFAULT_TOKEN_AUDIENCE } from "./names";
 import { dnsLabel, duration } from "./schema";
 
 const WILDCARD = "*";
@@ -10,28 +10,23 @@ const WILDCARD = "*";
 const nameOrWildcard = (what: string) =>
   z.union([z.literal(WILDCARD), dnsLabel(what)], { error: `${what} must be a Kubernetes name (lowercase letters, digits, '-') or "*"` });
 
-const pemCertificate = z.string().refine(
-  (text) => {
-    try {
-      new X509Certificate(text);
-      return /-----BEGIN CERTIFICATE-----/.test(text);
-    } catch {
-      return false;
-    }
-  },
-  { error: "not a PEM certificate; paste the cluster CA (gcloud container clusters describe ... --format='value(masterAuth.clusterCaCertificate)' | base64 -d)" },
-);
-
 export const tenantSchema = z.strictObject({
   /** The tenant's name: its policy is tenant-<name>, its engines live under tenants/<name>/. */
   name: dnsLabel("name", 30),
-  /** The tenant's cluster, whose TokenReview API validates its pods' tokens. */
-  cluster: z.strictObject({
-    /** The Kubernetes auth backend is mounted at kubernetes-<name>; tenants on one cluster share it. */
-    name: dnsLabel("cluster.name", 40),
-    apiServerUrl: z.url({ protocol: /^https$/, error: "must be the https:// URL of the cluster's API server" }),
-    caCertificate: pemCertificate,
-  }),
+  /**
+   * The tenant's cluster, by the name the platform team registered in the
+   * environment file (tenancy.clusters); its pods log in at auth/kubernetes-<cluster>.
+   */
+  cluster: dnsLabel("cluster", 40),
+  /**
+   * The audience the pods' service account tokens must carry (a projected token
+   * with this audience): a token made for another service cannot be replayed to Vault.
+   */
+  audience: z
+    .string()
+    .min(1, { error: "the audience cannot be empty: pods must present a token minted for Vault; leave the field out for the default \"vault\"" })
+    .regex(/^\S+$/, { error: "an audience has no spaces; for example vault" })
+    .default(DEFAULT_TOKEN_AUDIENCE),
   /** Namespaces whose service accounts may log in. "*" needs allowWildcards: true. */
   namespaces: z.array(nameOrWildcard("namespaces[]")).min(1, { error: "list at least one namespace" }),
   /** Service accounts that may log in. "*" needs allowWildcards: true. */

@@ -5,16 +5,23 @@ import { Construct } from "constructs";
 export interface AdminGcpAuthProps {
   /** Google service accounts (emails) whose IAM logins get the admin policy. */
   readonly adminServiceAccounts: readonly string[];
+  /**
+   * Google service accounts whose logins get admin and break-glass. Nobody may
+   * impersonate them by default. @default none (no break-glass role)
+   */
+  readonly breakGlassServiceAccounts?: readonly string[];
   /** @default 1800 */
   readonly tokenTtlSec?: number;
   /** @default 3600 */
   readonly tokenMaxTtlSec?: number;
   /** @default "admin" */
   readonly policy?: string;
+  /** @default "break-glass" */
+  readonly breakGlassPolicy?: string;
 }
 
 /**
- * GCP auth for admins: an IAM-type role bound to named service accounts, with
+ * GCP auth for admins: IAM-type roles bound to named service accounts, with
  * short tokens. Vault verifies the signed JWTs with its own Google identity
  * (Workload Identity; the platform stack lets it read only those accounts),
  * so no credentials are configured here.
@@ -24,17 +31,24 @@ export class AdminGcpAuth extends Construct {
     super(scope, id);
     if (props.adminServiceAccounts.length === 0) throw new Error("adminServiceAccounts is empty; list the admins' Google service accounts or leave GCP auth out");
     const backend = new GcpAuthBackend(this, "backend", { path: "gcp", description: "admins' Google service accounts (vault-gke)" });
-    new GcpAuthBackendRole(this, "admin", {
-      backend: backend.path,
-      role: "admin",
-      type: "iam",
-      boundServiceAccounts: [...props.adminServiceAccounts],
-      // Signed JWTs older than this are refused: a stolen one is useless soon.
-      maxJwtExp: "900",
-      tokenPolicies: [props.policy ?? "admin"],
-      tokenTtl: props.tokenTtlSec ?? 1800,
-      tokenMaxTtl: props.tokenMaxTtlSec ?? 3600,
-      tokenType: "service",
-    });
+    const admin = props.policy ?? "admin";
+    const role = (cid: string, name: string, accounts: readonly string[], policies: string[], ttl: number, maxTtl: number) =>
+      new GcpAuthBackendRole(this, cid, {
+        backend: backend.path,
+        role: name,
+        type: "iam",
+        boundServiceAccounts: [...accounts],
+        // Signed JWTs older than this are refused: a stolen one is useless soon.
+        maxJwtExp: "900",
+        tokenPolicies: policies,
+        tokenTtl: ttl,
+        tokenMaxTtl: maxTtl,
+        tokenType: "service",
+      });
+    role("admin", "admin", props.adminServiceAccounts, [admin], props.tokenTtlSec ?? 1800, props.tokenMaxTtlSec ?? 3600);
+    if (props.breakGlassServiceAccounts && props.breakGlassServiceAccounts.length > 0) {
+      // Emergencies are short: 15 minutes, no renewal past them.
+      role("break-glass", "break-glass", props.breakGlassServiceAccounts, [admin, props.breakGlassPolicy ?? "break-glass"], 900, 900);
+    }
   }
 }

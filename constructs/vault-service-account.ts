@@ -16,7 +16,7 @@ export interface VaultServiceAccountProps {
   readonly unsealKeyId?: string;
   /** Secret Manager secrets the pods write and read, by a stable name (it becomes the Terraform address). */
   readonly secrets: Readonly<Record<string, string>>;
-  /** Buckets the pods read and write objects in (Raft snapshots, GCS storage), by a stable name. */
+  /** Buckets the pods read and write objects in (GCS storage only: snapshots are the snapshot job's), by a stable name. */
   readonly buckets: Readonly<Record<string, string>>;
   /**
    * Service accounts whose IAM logins Vault's GCP auth verifies: Vault reads
@@ -30,7 +30,7 @@ export interface VaultServiceAccountProps {
  * The Google identity of the Vault pods, reached through Workload Identity (no
  * key file exists). Every grant is on one resource: encrypt/decrypt on the
  * unseal key, add and access versions on the Vault secrets, objects in the
- * Vault buckets. Nothing is granted on the project.
+ * storage bucket (GCS storage mode). Nothing is granted on the project.
  */
 export class VaultServiceAccount extends Construct {
   readonly serviceAccount: ServiceAccount;

@@ -30,6 +30,8 @@ export interface VaultStatefulSetProps {
   readonly serverConfig: string;
   /** Policy files (name -> HCL) the bootstrap sidecar writes into Vault. */
   readonly policies: Readonly<Record<string, string>>;
+  /** What the stacks declare about access to Vault (JSON), for the sidecar's verifier. */
+  readonly declaredAccessJson: string;
   /** The kubernetes.io/tls secret with tls.crt, tls.key and ca.crt. */
   readonly tlsSecretName: string;
   readonly placement: NodePlacement;
@@ -37,6 +39,8 @@ export interface VaultStatefulSetProps {
   readonly bootstrapImage: string;
   /** Environment of the bootstrap sidecar (plain values; it holds no secret). */
   readonly bootstrapEnv: Readonly<Record<string, string>>;
+  /** The sidecar's local HTTP port (health, state, metrics). @default 8210 */
+  readonly bootstrapHttpPort?: number;
   /** @default 10 */
   readonly dataVolumeSizeGb?: number;
   /** @default 10 */
@@ -50,12 +54,20 @@ export interface VaultStatefulSetProps {
 }
 
 /** Where things are mounted in the Vault and sidecar containers. */
+/** The file beside the policies that holds the declared access (config/declared-access.ts). */
+export const DECLARED_ACCESS_FILE = "declared-access.json";
+
+/** Seconds the sidecar keeps for itself before the kubelet's SIGKILL, so its last store attempt and exit line fit. */
+export const SIDECAR_STOP_MARGIN_SEC = 5;
+
 export const VAULT_PATHS = {
   config: "/vault/config",
   tls: "/vault/tls",
   data: "/vault/data",
   audit: "/vault/audit",
   policies: "/vault/policies",
+  /** The sidecar mounts only the CA of the TLS secret here (never the server key). */
+  ca: "/vault/ca",
   tmp: "/tmp",
 } as const;
 
@@ -101,11 +113,15 @@ export class VaultStatefulSet extends Construct {
     });
     const policyMap = new ConfigMapV1(this, "policies", {
       metadata: { name: "vault-policies", namespace: props.namespace },
-      data: Object.fromEntries(Object.entries(props.policies).map(([name, hcl]) => [`${name}.hcl`, hcl])),
+      data: {
+        ...Object.fromEntries(Object.entries(props.policies).map(([name, hcl]) => [`${name}.hcl`, hcl])),
+        [DECLARED_ACCESS_FILE]: props.declaredAccessJson,
+      },
     });
     // OnDelete updates do not restart pods; the hash shows a config change in the plan
     // and tells the operator which pods still run the old configuration.
-    const configHash = createHash("sha256").update(props.serverConfig).update(JSON.stringify(props.policies)).digest("hex").slice(0, 16);
+    const configHash = createHash("sha256").update(props.serverConfig).update(JSON.stringify(props.policies)).update(props.declaredAccessJson).digest("hex").slice(0, 16);
+    const httpPort = props.bootstrapHttpPort ?? 8210;
 
     const fieldRef = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { fieldPath } } });
     const podHost = `$(${p}_K8S_POD_NAME).${VAULT_SERVICES.internal}.$(${p}_K8S_NAMESPACE).svc.cluster.local`;
@@ -205,16 +221,40 @@ export class VaultStatefulSet extends Construct {
                 env: [
                   fieldRef("POD_NAME", "metadata.name"),
                   ...Object.entries(props.bootstrapEnv).map(([name, value]) => ({ name, value })),
+                  { name: "HTTP_PORT", value: String(httpPort) },
+                  // Its last attempt to store keys must end before the kubelet's SIGKILL.
+                  { name: "STOP_GRACE_MS", value: String((grace - SIDECAR_STOP_MARGIN_SEC) * 1000) },
+                  // The heap stays well under the memory limit: the sidecar must never be OOM-killed.
+                  { name: "NODE_OPTIONS", value: "--max-old-space-size=160" },
                 ],
-                resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
+                port: [{ name: "bootstrap-http", containerPort: httpPort }],
+                // The sidecar never exits on a diagnosis (only on SIGTERM), and it never gates the
+                // pod's readiness on Vault's state (Vault's own probe does): readiness says its
+                // endpoint answers, liveness that its loop still turns.
+                readinessProbe: {
+                  httpGet: { path: "/readyz", port: String(httpPort), scheme: "HTTP" },
+                  periodSeconds: 10,
+                  timeoutSeconds: 2,
+                  failureThreshold: 3,
+                },
+                livenessProbe: {
+                  httpGet: { path: "/livez", port: String(httpPort), scheme: "HTTP" },
+                  initialDelaySeconds: 10,
+                  periodSeconds: 15,
+                  timeoutSeconds: 2,
+                  failureThreshold: 4,
+                },
+                resources: { requests: { cpu: "10m", memory: "96Mi" }, limits: { cpu: "200m", memory: "256Mi" } },
                 securityContext: RESTRICTED_CONTAINER,
-                volumeMount: [mount("tls", VAULT_PATHS.tls, true), mount("policies", VAULT_PATHS.policies, true)],
+                volumeMount: [mount("ca", VAULT_PATHS.ca, true), mount("policies", VAULT_PATHS.policies, true)],
               },
             ],
             volume: [
               { name: "config", configMap: { name: config.metadata.name, defaultMode: "0440" } },
               { name: "policies", configMap: { name: policyMap.metadata.name, defaultMode: "0440" } },
               { name: "tls", secret: { secretName: props.tlsSecretName, defaultMode: "0440" } },
+              // The sidecar's view of the TLS secret: the CA only, never the server's private key.
+              { name: "ca", secret: { secretName: props.tlsSecretName, defaultMode: "0440", items: [{ key: "ca.crt", path: "ca.crt" }] } },
               { name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "64Mi" } },
             ],
           },

@@ -3,16 +3,22 @@ import { DatabaseSecretBackendRole } from "@cdktf/provider-vault/lib/database-se
 import { KubernetesAuthBackendRole } from "@cdktf/provider-vault/lib/kubernetes-auth-backend-role";
 import { KvSecretBackendV2 } from "@cdktf/provider-vault/lib/kv-secret-backend-v2";
 import { Mount } from "@cdktf/provider-vault/lib/mount";
-import { Policy } from "@cdktf/provider-vault/lib/policy";
 import { TransitSecretBackendKey } from "@cdktf/provider-vault/lib/transit-secret-backend-key";
 import { Construct } from "constructs";
 import { postgresEngineSettings, type PostgresEngineProps } from "./postgres-engine-settings";
-import { renderTenantPolicy, tenantMountPaths, tenantPolicyName } from "./tenant-policy";
+import { tenantMountPaths, tenantPolicyName } from "../policies/tenant-policy";
 
 export interface VaultTenantProps {
   readonly tenant: string;
-  /** The tenant cluster's Kubernetes auth backend path. */
+  /** The registered cluster's Kubernetes auth backend path (kubernetes-<cluster>; the shared stack owns it). */
   readonly authBackendPath: string;
+  /** The audience the pods' projected service account tokens must carry. */
+  readonly audience: string;
+  /**
+   * Ceiling of the database engine's leases, fixed when the engine is created
+   * (the apply credential cannot tune it later): the environment's maximum.
+   */
+  readonly databaseMaxLeaseTtlSec: number;
   /** Service accounts allowed to log in; "*" only after the config's explicit opt-in. */
   readonly serviceAccounts: readonly string[];
   readonly namespaces: readonly string[];
@@ -30,8 +36,10 @@ export interface VaultTenantProps {
 
 /**
  * One tenant: a KV v2 area, optional transit keys and PostgreSQL credentials,
- * all under tenants/<tenant>/, the tenant-<tenant> policy that reaches only
- * those, and the Kubernetes auth role that grants it to the tenant's pods.
+ * all under tenants/<tenant>/, and the Kubernetes auth role that grants the
+ * tenant-<tenant> policy to the tenant's pods. The policy itself is rendered by
+ * the bootstrap sidecar from these engines (policies/tenant-policy.ts): the
+ * apply credential writes no policy.
  */
 export class VaultTenant extends Construct {
   readonly policyName: string;
@@ -42,6 +50,7 @@ export class VaultTenant extends Construct {
     const tokenMaxTtlSec = props.tokenMaxTtlSec ?? 3600;
     if (tokenTtlSec > tokenMaxTtlSec) throw new Error(`tokenTtlSec (${tokenTtlSec}) cannot exceed tokenMaxTtlSec (${tokenMaxTtlSec})`);
     if (props.serviceAccounts.length === 0 || props.namespaces.length === 0) throw new Error("serviceAccounts and namespaces must each list at least one name");
+    if (!props.audience.trim()) throw new Error("audience is empty; pods must present a token minted for Vault (for example audience vault)");
     const paths = tenantMountPaths(props.tenant);
 
     const kv = new Mount(this, "kv", { path: paths.kv, type: "kv", options: { version: "2" }, description: `KV v2 of tenant ${props.tenant}` });
@@ -54,15 +63,13 @@ export class VaultTenant extends Construct {
       }
     }
 
-    let databaseRole: string | undefined;
     if (props.postgres) {
       const pg = postgresEngineSettings(props.postgres);
       const db = new Mount(this, "database", {
         path: paths.database,
         type: "database",
         description: `database credentials of tenant ${props.tenant}`,
-        defaultLeaseTtlSeconds: pg.defaultTtlSec,
-        maxLeaseTtlSeconds: pg.maxTtlSec,
+        maxLeaseTtlSeconds: props.databaseMaxLeaseTtlSec,
       });
       const connection = new DatabaseSecretBackendConnection(this, "postgres", {
         backend: db.path,
@@ -86,20 +93,16 @@ export class VaultTenant extends Construct {
         defaultTtl: pg.defaultTtlSec,
         maxTtl: pg.maxTtlSec,
       });
-      databaseRole = pg.roleName;
     }
 
     this.policyName = tenantPolicyName(props.tenant);
-    const policy = new Policy(this, "policy", {
-      name: this.policyName,
-      policy: renderTenantPolicy({ tenant: props.tenant, transitKeys: props.transitKeys, databaseRole }),
-    });
     new KubernetesAuthBackendRole(this, "login-role", {
       backend: props.authBackendPath,
       roleName: props.tenant,
       boundServiceAccountNames: [...props.serviceAccounts],
       boundServiceAccountNamespaces: [...props.namespaces],
-      tokenPolicies: [policy.name],
+      audience: props.audience,
+      tokenPolicies: [this.policyName],
       tokenTtl: tokenTtlSec,
       tokenMaxTtl: tokenMaxTtlSec,
       tokenType: "service",

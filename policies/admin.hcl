@@ -1,6 +1,10 @@
-# admin: operators who log in through GCP auth (their Google service accounts).
-# They run Vault: auth methods, secrets engines, policies, audit, leases, Raft
-# snapshots and step-down. They get no standing read of tenants' secret data.
+# admin: operators who log in through GCP auth (role admin, their Google
+# service accounts). Daily operation only: auth methods, secrets engines,
+# operators' own policies, leases, Raft health and snapshots, step-down. They
+# get no standing read of tenants' secret data. What can lose data, hide tracks
+# or rewrite the limits of the automation (restoring a snapshot, removing a Raft
+# peer, disabling audit, sealing, the policies vault-gke owns) is in
+# break-glass.hcl, which no daily login carries.
 
 # Auth methods and their configuration and roles
 path "sys/auth" {
@@ -21,20 +25,47 @@ path "sys/mounts/*" {
   capabilities = ["create", "read", "update", "delete"]
 }
 
-# Policies
+# Policies: operators' own. The policies vault-gke owns are read-only here: the
+# sidecar writes them from policies/ and renders tenant-* from each tenant's
+# engines; changing them by hand is break-glass.
 path "sys/policies/acl" {
   capabilities = ["list"]
 }
 path "sys/policies/acl/*" {
   capabilities = ["create", "read", "update", "delete", "list"]
 }
+path "sys/policies/acl/admin" {
+  capabilities = ["read"]
+}
+path "sys/policies/acl/break-glass" {
+  capabilities = ["read"]
+}
+path "sys/policies/acl/provisioner" {
+  capabilities = ["read"]
+}
+path "sys/policies/acl/generate-root" {
+  capabilities = ["read"]
+}
+path "sys/policies/acl/default" {
+  capabilities = ["read"]
+}
+path "sys/policies/acl/snapshot" {
+  capabilities = ["read"]
+}
+path "sys/policies/acl/vault-gke-*" {
+  capabilities = ["read", "list"]
+}
+path "sys/policies/acl/tenant-*" {
+  capabilities = ["read", "list"]
+}
 
-# Audit devices (where the server allows them through the API)
+# Audit devices: list and add (where the server allows them through the API);
+# disabling one is break-glass.
 path "sys/audit" {
   capabilities = ["read", "sudo"]
 }
 path "sys/audit/*" {
-  capabilities = ["create", "read", "update", "delete", "sudo"]
+  capabilities = ["create", "read", "update", "sudo"]
 }
 
 # Leases: look up and revoke
@@ -42,18 +73,12 @@ path "sys/leases/*" {
   capabilities = ["create", "read", "update", "delete", "list", "sudo"]
 }
 
-# Raft: peers, snapshots, autopilot
+# Raft: peers, snapshots (taking one; restoring is break-glass), autopilot
 path "sys/storage/raft/configuration" {
   capabilities = ["read"]
 }
-path "sys/storage/raft/remove-peer" {
-  capabilities = ["update"]
-}
 path "sys/storage/raft/snapshot" {
-  capabilities = ["read", "update"]
-}
-path "sys/storage/raft/snapshot-force" {
-  capabilities = ["update"]
+  capabilities = ["read"]
 }
 path "sys/storage/raft/autopilot/*" {
   capabilities = ["read", "update"]

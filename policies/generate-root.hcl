@@ -9,10 +9,6 @@ path "sys/generate-root-token/attempt" {
 path "sys/generate-root-token/update" {
   capabilities = ["update"]
 }
-# The sidecar logs the Raft peers when Vault's state changes.
-path "sys/storage/raft/configuration" {
-  capabilities = ["read"]
-}
 path "auth/token/renew-self" {
   capabilities = ["update"]
 }

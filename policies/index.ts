@@ -1,18 +1,33 @@
-// The policies in this folder are the single source of the admin and
-// provisioner policies: the vault stack ships them to the bootstrap sidecar in
-// a ConfigMap, and the policy tests load them into a real OpenBao server.
+// The policies in this folder are the single source of the policies vault-gke
+// owns: the vault stack ships them to the bootstrap sidecar in a ConfigMap
+// (the sidecar writes them into Vault), and the policy tests load them into a
+// real OpenBao server. The provisioner policy gets one rule per registered
+// tenant cluster; tenant policies are rendered by tenant-policy.ts.
 import { readFileSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 /** This folder, found the same way from the sources (jest) and from dist/ (the esbuild bundle). */
 export const POLICY_DIR = resolve(__dirname, "..", "policies");
 
-/** Every *.hcl policy in this folder, by name (file name without .hcl). */
-export function loadPolicies(dir = POLICY_DIR): Record<string, string> {
+/** Every *.hcl policy in this folder, by name (file name without .hcl), as written. */
+export function loadPolicyFiles(dir = POLICY_DIR): Record<string, string> {
   return Object.fromEntries(
     readdirSync(dir)
       .filter((f) => f.endsWith(".hcl"))
       .sort()
       .map((f) => [f.slice(0, -4), readFileSync(join(dir, f), "utf8")]),
   );
+}
+
+/** The provisioner's login-role rules: one per registered cluster, so no other auth method's roles are reachable. */
+export function renderProvisionerPolicy(base: string, registeredClusters: readonly string[]): string {
+  const rules = [...registeredClusters].sort().map((c) => `path "auth/kubernetes-${c}/role/+" {\n  capabilities = ["create", "read", "update", "delete"]\n}\n`);
+  return `${base.trimEnd()}\n${rules.length ? `\n${rules.join("\n")}` : "# (no cluster is registered yet)\n"}`;
+}
+
+/** The policies the sidecar writes for an environment whose registered clusters are given. */
+export function environmentPolicies(registeredClusters: readonly string[], dir = POLICY_DIR): Record<string, string> {
+  const files = loadPolicyFiles(dir);
+  if (!files.provisioner) throw new Error(`${dir} has no provisioner.hcl`);
+  return { ...files, provisioner: renderProvisionerPolicy(files.provisioner, registeredClusters) };
 }

@@ -1,78 +1,79 @@
-# provisioner: the token Atlantis/CI uses to apply the tenants stack. It manages
-# exactly what that stack declares (tenant auth methods, the admins' GCP auth,
-# tenant secrets engines and their roles, tenant policies) and nothing more:
-# it never reads secret data, and it can write only policies named tenant-*,
-# so it cannot rewrite its own policy or the admin policy.
+# provisioner: the apply credential. A runner gets it for one approved apply by
+# logging in at auth/runner (role provisioner) with a Google-signed ID token of
+# an apply service account; it lives at most 20 minutes and is never stored.
+# It manages what the tenant stacks declare, and Vault refuses everything else:
+# - tenant engines under tenants/<tenant>/: created, never tuned or removed
+#   (removing a tenant's engines destroys its data: that is an admin's destroy);
+# - transit keys: created with safe settings only (never exportable, no
+#   plaintext backup, no deletion), never deleted;
+# - KV settings, database connections and roles;
+# - login roles on the registered clusters' backends (listed below, rendered
+#   from tenancy.clusters), and nothing else of any auth method: no enabling,
+#   no configuration, no tuning;
+# - no policy at all: the sidecar renders every tenant-* policy from the
+#   tenant's engines.
+# It reads no secret data. What Vault's ACLs cannot refuse (a login role may
+# name any policy; a mount's settings at creation) the verifier reports.
 
-# The child token the Vault provider creates for each run
+# The child token the Vault provider makes for each run (same policies, 20 minutes)
 path "auth/token/create" {
-  capabilities = ["create", "update"]
-}
-path "auth/token/lookup-self" {
-  capabilities = ["read"]
-}
-path "auth/token/renew-self" {
-  capabilities = ["update"]
-}
-path "auth/token/revoke-self" {
   capabilities = ["update"]
 }
 
-# Auth methods: tenant Kubernetes backends (kubernetes-<tenant>) and the admins' GCP backend
-path "sys/auth" {
-  capabilities = ["read"]
+# Tenant engines: create and read, never tune (sys/mounts/<path>/tune is not
+# granted) and never delete
+path "sys/mounts/tenants/+/kv" {
+  capabilities = ["create", "read", "update"]
 }
-path "sys/auth/kubernetes-*" {
-  capabilities = ["create", "read", "update", "delete", "sudo"]
+path "sys/mounts/tenants/+/transit" {
+  capabilities = ["create", "read", "update"]
 }
-path "sys/auth/gcp" {
-  capabilities = ["create", "read", "update", "delete", "sudo"]
-}
-path "sys/mounts/auth/kubernetes-*" {
-  capabilities = ["read", "update"]
-}
-path "sys/mounts/auth/gcp" {
-  capabilities = ["read", "update"]
-}
-# Everything inside the tenant Kubernetes backends: their config and roles.
-# (Vault's "+" matches a whole path segment only, so the prefix glob is the narrowest form.)
-path "auth/kubernetes-*" {
-  capabilities = ["create", "read", "update", "delete", "list"]
-}
-path "auth/gcp/config" {
-  capabilities = ["create", "read", "update", "delete"]
-}
-path "auth/gcp/role/*" {
-  capabilities = ["create", "read", "update", "delete", "list"]
+path "sys/mounts/tenants/+/database" {
+  capabilities = ["create", "read", "update"]
 }
 
-# Tenant secrets engines live under tenants/<tenant>/
-path "sys/mounts" {
-  capabilities = ["read"]
-}
-path "sys/mounts/tenants/*" {
-  capabilities = ["create", "read", "update", "delete"]
-}
 # KV v2: engine settings only, never data or metadata of secrets
 path "tenants/+/kv/config" {
   capabilities = ["create", "read", "update"]
 }
-# Transit: key definitions only (key material is never exportable), no encrypt/decrypt
-path "tenants/+/transit/keys/*" {
-  capabilities = ["create", "read", "update", "delete", "list"]
+
+# Transit: keys with safe settings only; no delete, export, backup, trim or rotate
+path "tenants/+/transit/keys/+" {
+  capabilities = ["create", "read", "update"]
+  allowed_parameters = {
+    "type"                  = []
+    "convergent_encryption" = [false]
+    "derived"               = [false]
+    "exportable"            = [false]
+    "allow_plaintext_backup" = [false]
+    "auto_rotate_period"    = []
+    "key_size"              = []
+    "parameter_set"         = []
+    "hybrid_key_type_ec"    = []
+    "hybrid_key_type_pqc"   = []
+  }
 }
-# Database: connections and roles, never issued credentials (creds/*)
-path "tenants/+/database/config/*" {
-  capabilities = ["create", "read", "update", "delete", "list"]
-}
-path "tenants/+/database/roles/*" {
-  capabilities = ["create", "read", "update", "delete", "list"]
+path "tenants/+/transit/keys/+/config" {
+  capabilities = ["update"]
+  allowed_parameters = {
+    "exportable"             = [false]
+    "allow_plaintext_backup" = [false]
+    "deletion_allowed"       = [false]
+    "min_decryption_version" = []
+    "min_encryption_version" = []
+    # The Vault provider 5.x sends this misspelling when it creates a key.
+    "min_encryption_versoin" = []
+    "auto_rotate_period"     = []
+  }
 }
 
-# Tenant policies only
-path "sys/policies/acl" {
-  capabilities = ["list"]
-}
-path "sys/policies/acl/tenant-*" {
+# Database: connections and roles, never issued credentials (creds/*)
+path "tenants/+/database/config/+" {
   capabilities = ["create", "read", "update", "delete"]
 }
+path "tenants/+/database/roles/+" {
+  capabilities = ["create", "read", "update", "delete"]
+}
+
+# Login roles on the registered clusters' Kubernetes backends (appended below
+# for each cluster in the environment's tenancy.clusters)

@@ -2,14 +2,17 @@ import { ComputeAddress } from "@cdktf/provider-google/lib/compute-address";
 import { GoogleProvider } from "@cdktf/provider-google/lib/provider";
 import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
-import { artifactRegistryRepository, commonLabels, secretIds, unsealKeyNames, VAULT_KSA, vaultImage } from "../config/names";
+import { artifactRegistryRepository, commonLabels, postgresPasswordSecretPrefix, secretIds, SNAPSHOT_KSA, unsealKeyNames, VAULT_KSA, vaultImage } from "../config/names";
 import type { EnvironmentConfig } from "../config/schema";
+import { DataAccessAudit } from "../constructs/data-access-audit";
 import { ExistingGkeCluster } from "../constructs/existing-gke-cluster";
 import { GkeCluster, type GkeClusterRef } from "../constructs/gke-cluster";
 import { GkeNetwork } from "../constructs/gke-network";
 import { GoogleApis } from "../constructs/google-apis";
 import { HardenedBucket } from "../constructs/hardened-bucket";
 import { NodeServiceAccount } from "../constructs/node-service-account";
+import { RunnerGrants } from "../constructs/runner-grants";
+import { SnapshotServiceAccount } from "../constructs/snapshot-service-account";
 import { UnsealKey } from "../constructs/unseal-key";
 import { VaultNodePool } from "../constructs/vault-node-pool";
 import { VaultSecretStore } from "../constructs/vault-secret-store";
@@ -23,8 +26,10 @@ export interface PlatformStackProps {
 /**
  * The Google side: APIs, (optionally) a dedicated private cluster and its
  * network, the dedicated Vault node pool, the auto-unseal key, the Secret
- * Manager secrets, the snapshot bucket and the Vault pods' Google identity.
- * The vault stack reads the typed attributes below through cross-stack references.
+ * Manager secrets (with Data Access audit logs), the snapshot bucket and the
+ * Google identities of the Vault pods and the snapshot job, and what the
+ * runners may read. The vault stack reads the typed attributes below through
+ * cross-stack references.
  */
 export class PlatformStack extends TerraformStack {
   readonly cluster: GkeClusterRef;
@@ -33,6 +38,7 @@ export class PlatformStack extends TerraformStack {
   readonly snapshotBucket: HardenedBucket;
   readonly storageBucket?: HardenedBucket;
   readonly vaultServiceAccount: VaultServiceAccount;
+  readonly snapshotServiceAccount: SnapshotServiceAccount;
   readonly nodePool: VaultNodePool;
   /** The static address of the load balancer (exposure type loadBalancer only). */
   readonly loadBalancerAddress?: ComputeAddress;
@@ -47,6 +53,7 @@ export class PlatformStack extends TerraformStack {
 
     const apis = new GoogleApis(this, "apis", { project });
     const after = apis.services;
+    new DataAccessAudit(this, "data-access-audit", { project, services: ["secretmanager.googleapis.com", "cloudkms.googleapis.com"] });
 
     this.unsealKey = new UnsealKey(this, "unseal-key", {
       project,
@@ -121,7 +128,8 @@ export class PlatformStack extends TerraformStack {
       project,
       initResponseSecretId: ids.initResponse,
       rootTokenSecretId: ids.rootToken,
-      provisionerTokenSecretId: ids.provisionerToken,
+      planTokenSecretId: ids.planToken,
+      sidecarTokenSecretId: ids.sidecarToken,
       canarySecretId: ids.canary,
       labels,
       dependsOn: after,
@@ -132,11 +140,20 @@ export class PlatformStack extends TerraformStack {
       name: `${project}-${env.name}-vault-snapshots`,
       location: env.snapshots.location,
       secondRegion: env.snapshots.secondRegion,
-      noncurrentRetentionDays: env.snapshots.retentionDays,
+      retention: { days: env.snapshots.retentionDays, locked: env.snapshots.retentionLocked },
       labels,
       dependsOn: after,
     });
-    const buckets: Record<string, string> = { snapshots: this.snapshotBucket.bucket.name };
+    // Only the snapshot job writes snapshots; the Vault pods cannot touch the bucket.
+    this.snapshotServiceAccount = new SnapshotServiceAccount(this, "snapshot-account", {
+      project,
+      accountId: `${env.name}-vault-snapshot`,
+      kubernetesNamespace: env.vault.namespace,
+      kubernetesServiceAccount: SNAPSHOT_KSA,
+      bucket: this.snapshotBucket.bucket.name,
+      dependsOn: after,
+    });
+    const buckets: Record<string, string> = {};
     if (env.vault.storage === "gcs") {
       this.storageBucket = new HardenedBucket(this, "storage-bucket", {
         project,
@@ -154,15 +171,18 @@ export class PlatformStack extends TerraformStack {
       kubernetesNamespace: env.vault.namespace,
       kubernetesServiceAccount: VAULT_KSA,
       unsealKeyId: env.vault.seal === "gcpckms" ? this.unsealKey.cryptoKey.id : undefined,
-      secrets: {
-        "init-response": this.secrets.initResponse.id,
-        "root-token": this.secrets.rootToken.id,
-        "provisioner-token": this.secrets.provisionerToken.id,
-        canary: this.secrets.canary.id,
-      },
+      secrets: Object.fromEntries(Object.entries(this.secrets.byName).map(([name, secret]) => [name, secret.id])),
       buckets,
-      verifiesLoginsOf: env.gcpAuth.adminServiceAccounts,
+      verifiesLoginsOf: [...env.gcpAuth.adminServiceAccounts, ...env.gcpAuth.breakGlassServiceAccounts],
       dependsOn: after,
+    });
+
+    new RunnerGrants(this, "runner-grants", {
+      project,
+      planTokenSecretId: this.secrets.planToken.id,
+      planServiceAccounts: env.delivery.planServiceAccounts,
+      applyServiceAccounts: env.delivery.applyServiceAccounts,
+      postgresPasswordSecretPrefix: postgresPasswordSecretPrefix(env),
     });
 
     if (env.vault.exposure.type === "loadBalancer") {
@@ -181,6 +201,7 @@ export class PlatformStack extends TerraformStack {
     new TerraformOutput(this, "vault_service_account", { value: this.vaultServiceAccount.serviceAccount.email });
     new TerraformOutput(this, "unseal_key", { value: this.unsealKey.cryptoKey.id });
     new TerraformOutput(this, "snapshot_bucket", { value: this.snapshotBucket.bucket.name });
+    new TerraformOutput(this, "snapshot_service_account", { value: this.snapshotServiceAccount.serviceAccount.email });
     if (this.loadBalancerAddress) new TerraformOutput(this, "load_balancer_address", { value: this.loadBalancerAddress.address });
   }
 }

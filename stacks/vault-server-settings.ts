@@ -5,7 +5,7 @@ import type { EnvironmentConfig } from "../config/schema";
 import { distributionProfile } from "../constructs/vault-distribution";
 import { VAULT_PORT, vaultPodHost, vaultPodNames } from "../constructs/vault-naming";
 import type { VaultServerConfigProps } from "../constructs/vault-server-config";
-import { VAULT_PATHS } from "../constructs/vault-stateful-set";
+import { DECLARED_ACCESS_FILE, VAULT_PATHS } from "../constructs/vault-stateful-set";
 
 /** Audit devices: one on the pod's audit disk, one on stdout for Cloud Logging (two, so one failing device does not block requests). */
 export const AUDIT_DEVICES = [
@@ -51,7 +51,7 @@ export function bootstrapEnvironment(env: EnvironmentConfig): Record<string, str
   const v = env.vault;
   return {
     VAULT_ADDR: `https://127.0.0.1:${VAULT_PORT}`,
-    VAULT_CACERT: `${VAULT_PATHS.tls}/ca.crt`,
+    VAULT_CACERT: `${VAULT_PATHS.ca}/ca.crt`,
     SEAL_TYPE: v.seal === "gcpckms" ? "auto" : "shamir",
     STORAGE_TYPE: v.storage,
     KEY_SHARES: String(v.keyShares),
@@ -59,10 +59,12 @@ export function bootstrapEnvironment(env: EnvironmentConfig): Record<string, str
     GCP_PROJECT: env.project,
     SECRET_INIT_RESPONSE: ids.initResponse,
     SECRET_ROOT_TOKEN: ids.rootToken,
-    SECRET_PROVISIONER_TOKEN: ids.provisionerToken,
+    SECRET_PLAN_TOKEN: ids.planToken,
+    SECRET_SIDECAR_TOKEN: ids.sidecarToken,
     SECRET_CANARY: ids.canary,
     POLICY_DIR: VAULT_PATHS.policies,
-    PROVISIONER_TOKEN_PERIOD_SEC: String(env.bootstrap.provisionerTokenPeriod),
+    PLAN_TOKEN_PERIOD_SEC: String(env.bootstrap.planTokenPeriod),
+    DECLARED_ACCESS_FILE: `${VAULT_PATHS.policies}/${DECLARED_ACCESS_FILE}`,
     REVOKE_ROOT_TOKEN: String(env.bootstrap.revokeRootToken),
     AUDIT_MODE: distributionProfile(v.distribution).auditInConfig ? "config" : "api",
     AUDIT_FILE_PATH: `${VAULT_PATHS.audit}/audit.log`,

@@ -14,11 +14,13 @@ import { VaultPassthroughIngress } from "../constructs/vault-passthrough-ingress
 import { renderVaultServerConfig } from "../constructs/vault-server-config";
 import { VaultServiceRegistration } from "../constructs/vault-service-registration";
 import { VaultServices } from "../constructs/vault-services";
+import { VaultTokenReviewBinding } from "../constructs/vault-token-review-binding";
 import { VaultStatefulSet } from "../constructs/vault-stateful-set";
 import { VaultStorageClass } from "../constructs/vault-storage-class";
 import { VaultTls } from "../constructs/vault-tls";
 import { VaultTlsRoute } from "../constructs/vault-tls-route";
-import { loadPolicies } from "../policies";
+import { declaredAccess } from "../config/declared-access";
+import { environmentPolicies } from "../policies";
 import { useGcsBackend } from "./backend";
 import { googleProviderFor, kubernetesProviderFor } from "./cluster-providers";
 import type { PlatformStack } from "./platform-stack";
@@ -58,6 +60,8 @@ export class VaultStack extends TerraformStack {
       serviceAccountName: ns.serviceAccountName,
       podNames: vaultPodNames(v.replicas),
     });
+    // Vault checks the snapshot job's tokens (auth/in-cluster) with its own service account.
+    new VaultTokenReviewBinding(this, "token-review", { namespace: ns.name, serviceAccountName: ns.serviceAccountName });
     const tls = new VaultTls(this, "tls", {
       namespace: ns.name,
       mode: v.tls.mode,
@@ -73,7 +77,8 @@ export class VaultStack extends TerraformStack {
       distribution: profile,
       replicas: v.replicas,
       serverConfig: renderVaultServerConfig(vaultServerConfigProps(env, platform.storageBucket?.bucket.name)),
-      policies: loadPolicies(),
+      policies: environmentPolicies(env.tenancy.clusters.map((c) => c.name)),
+      declaredAccessJson: `${JSON.stringify(declaredAccess(env), null, 2)}\n`,
       tlsSecretName: tls.secretName,
       placement: {
         label: VAULT_NODE_LABEL,

@@ -84,24 +84,42 @@ describe("tenant files", () => {
     expect(line).toMatch(/payments\.yaml: namespaces: namespace "payments" of cluster "apps-prod" is already claimed by tenant ledger \(.*ledger\.yaml\)/);
   });
 
-  it("allows the same namespace name on another cluster", () => {
-    const other = merge(payments(), { name: "ledger", cluster: { name: "apps-eu" } }) as Record<string, unknown>;
-    expect(loadTenants(folder(payments(), other), env).map((t) => t.name)).toEqual(["ledger", "payments"]);
+  it("allows the same namespace name on another registered cluster", () => {
+    const clusters = [...env.tenancy.clusters, { ...env.tenancy.clusters[0], name: "apps-eu" }];
+    const twoClusters = { ...env, tenancy: { ...env.tenancy, clusters } };
+    const other = { ...payments(), name: "ledger", cluster: "apps-eu" };
+    expect(loadTenants(folder(payments(), other), twoClusters).map((t) => t.name)).toEqual(["ledger", "payments"]);
   });
 
-  it("fails on a malformed CA certificate", () => {
-    const dir = folder(merge(payments(), { cluster: { caCertificate: "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n" } }) as Record<string, unknown>);
-    expect(failure(dir, "payments.yaml", "cluster.caCertificate")).toContain("not a PEM certificate");
+  it("fails on a cluster the platform team has not registered, naming the registered ones", () => {
+    const dir = folder({ ...payments(), cluster: "apps-eu" });
+    const line = failure(dir, "payments.yaml", "cluster");
+    expect(line).toContain('got "apps-eu"; no such cluster is registered in environments/example.yaml (tenancy.clusters: apps-prod)');
+    expect(line).toContain("ask the platform team to register the cluster");
   });
 
-  it("fails when two tenants describe one cluster differently", () => {
-    const other = merge(payments(), { name: "ledger", namespaces: ["ledger"], cluster: { apiServerUrl: "https://10.99.0.2" } }) as Record<string, unknown>;
-    expect(problems(folder(payments(), other)).join("\n")).toContain('cluster "apps-prod" has another apiServerUrl or caCertificate');
+  it("fails on a tenant file that still describes its cluster's API server and CA", () => {
+    const dir = folder({ ...payments(), cluster: { name: "apps-prod", apiServerUrl: "https://203.0.113.9", caCertificate: "-----BEGIN CERTIFICATE-----" } });
+    const line = failure(dir, "payments.yaml", "cluster");
+    expect(line).toContain("got a cluster description (apiServerUrl, caCertificate)");
+    expect(line).toContain("cannot choose the API server or CA that Vault trusts");
+    expect(line).toContain("write cluster: apps-prod");
   });
 
-  it("fails on a plaintext API server URL", () => {
-    const dir = folder(merge(payments(), { cluster: { apiServerUrl: "http://10.40.0.2" } }) as Record<string, unknown>);
-    expect(failure(dir, "payments.yaml", "cluster.apiServerUrl")).toContain("https://");
+  it("fails on a tenant file that carries only an API server URL", () => {
+    const line = failure(folder({ ...payments(), cluster: { apiServerUrl: "https://203.0.113.9" } }), "payments.yaml", "cluster");
+    expect(line).toContain("got a cluster description (apiServerUrl)");
+  });
+
+  it("fails on an empty audience", () => {
+    const line = failure(folder({ ...payments(), audience: "" }), "payments.yaml", "audience");
+    expect(line).toContain("the audience cannot be empty");
+  });
+
+  it("defaults the audience to vault", () => {
+    const { audience, ...rest } = payments();
+    expect(audience).toBe("vault");
+    expect(loadTenants(folder(rest), env)[0].audience).toBe("vault");
   });
 
   it("fails when the name does not match the file", () => {

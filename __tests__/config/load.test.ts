@@ -45,7 +45,9 @@ describe("loadEnvironmentFile", () => {
     expect(env.name).toBe("example");
     expect(env.vault.replicas).toBe(3);
     expect(env.vault.tls.minVersion).toBe("tls12");
-    expect(env.bootstrap.provisionerTokenPeriod).toBe(3600);
+    expect(env.bootstrap.planTokenPeriod).toBe(3600);
+    expect(env.delivery.applyTokenTtl).toBe(900);
+    expect(env.tenancy.clusters.map((c) => c.name)).toEqual(["apps-prod"]);
     expect(env.gcpAuth.tokenTtl).toBe(1800);
     expect(env.tenancy.maxTokenTtl).toBe(3600);
   });
@@ -159,7 +161,35 @@ describe("loadEnvironmentFile", () => {
   });
 
   it("fails on a malformed duration", () => {
-    expect(failure(writeEnv("duration", { bootstrap: { provisionerTokenPeriod: "1 hour" } }), "bootstrap.provisionerTokenPeriod")).toContain("for example 1h");
+    expect(failure(writeEnv("duration", { bootstrap: { planTokenPeriod: "1 hour" } }), "bootstrap.planTokenPeriod")).toContain("for example 1h");
+  });
+
+  it("fails on the old provisionerTokenPeriod, saying what replaced it", () => {
+    expect(failure(writeEnv("oldfield", { bootstrap: { provisionerTokenPeriod: "1h" } }), "bootstrap.provisionerTokenPeriod")).toContain("renamed to planTokenPeriod");
+  });
+
+  it("fails on an apply credential that would live longer than 20 minutes", () => {
+    const line = failure(writeEnv("applyttl", { delivery: { applyTokenTtl: "1h" } }), "delivery.applyTokenTtl");
+    expect(line).toContain('got "60m"');
+    expect(line).toContain("at most 20m");
+  });
+
+  it("fails on a cluster registered twice", () => {
+    const clusters = (exampleData().tenancy as { clusters: unknown[] }).clusters;
+    expect(failure(writeEnv("twice", { tenancy: { clusters: [...clusters, ...clusters] } }), "tenancy.clusters[1].name")).toContain("registered twice");
+  });
+
+  it("fails on a registered cluster whose CA is not a certificate", () => {
+    const line = failure(writeEnv("badca", { tenancy: { clusters: [{ name: "apps", apiServerUrl: "https://10.0.0.1", caCertificate: "not a cert" }] } }), "tenancy.clusters[0].caCertificate");
+    expect(line).toContain("not a PEM certificate");
+  });
+
+  it("fails on an existing cluster in a shared project without the acknowledgement", () => {
+    const file = writeEnv("sharedwi", {});
+    writeFileSync(file, stringify({ ...merge(exampleData(), { name: "sharedwi" }) as object, cluster: { mode: "existing", name: "shared", location: "europe-west1", subnetwork: "s" } }));
+    const line = failure(file, "cluster.sharedProjectAcknowledged");
+    expect(line).toContain("any cluster of this project");
+    expect(line).toContain("dedicated project");
   });
 
   it("fails on an admin that is not an email", () => {

@@ -89,7 +89,7 @@ describe("platform stack", () => {
 
     it("attaches to an existing cluster instead of creating one", () => {
       const existing = synthEnvironment(
-        exampleEnv({ cluster: { mode: "existing", name: "shared", location: "europe-west1", subnetwork: "projects/p/regions/europe-west1/subnetworks/gke", masterAuthorizedNetworks: undefined, network: undefined, releaseChannel: undefined, masterIpv4CidrBlock: undefined, deletionProtection: undefined } }),
+        exampleEnv({ cluster: { mode: "existing", name: "shared", location: "europe-west1", subnetwork: "projects/p/regions/europe-west1/subnetworks/gke", sharedProjectAcknowledged: true, masterAuthorizedNetworks: undefined, network: undefined, releaseChannel: undefined, masterIpv4CidrBlock: undefined, deletionProtection: undefined } }),
       );
       expect(resources(existing.platform, "google_container_cluster")).toHaveLength(0);
       expect(resources(existing.platform, "google_compute_network")).toHaveLength(0);
@@ -127,7 +127,7 @@ describe("platform stack", () => {
 
     it("runs as a node account with only logging and monitoring roles on the project", () => {
       expect(nodeConfig().service_account).toMatch(/^\$\{google_service_account\.node-account_[0-9A-F]+\.email\}$/);
-      const projectRoles = resources(platform(), "google_project_iam_member").map(([, r]) => r);
+      const projectRoles = resources(platform(), "google_project_iam_member").map(([, r]) => r).filter((r) => String(r.member).includes("node-account"));
       expect(projectRoles.map((r) => r.role).sort()).toEqual([...NODE_PROJECT_ROLES].sort());
       for (const r of projectRoles) {
         expect(r.role).toMatch(/^roles\/(logging|monitoring)\./);
@@ -157,28 +157,88 @@ describe("platform stack", () => {
   describe("Secret Manager", () => {
     const secrets = () => Object.fromEntries(resources(platform(), "google_secret_manager_secret").map(([, r]) => [r.secret_id as string, r as Obj]));
 
-    it("creates empty containers for the init response, root token, provisioner token and canary", () => {
-      expect(Object.keys(secrets()).sort()).toEqual(["example-vault-canary", "example-vault-init-response", "example-vault-provisioner-token", "example-vault-root-token"]);
+    it("creates empty containers for the init response, the root, plan and sidecar tokens and the canary", () => {
+      expect(Object.keys(secrets()).sort()).toEqual(["example-vault-canary", "example-vault-init-response", "example-vault-plan-token", "example-vault-root-token", "example-vault-sidecar-token"]);
       expect(resources(platform(), "google_secret_manager_secret_version")).toHaveLength(0);
     });
 
-    it("protects the key-holding secrets from destroy", () => {
-      for (const id of ["example-vault-init-response", "example-vault-root-token", "example-vault-provisioner-token"]) {
+    it("protects the key-holding secrets from destroy, and keeps a destroyed version recoverable for 30 days", () => {
+      for (const id of ["example-vault-init-response", "example-vault-root-token"]) {
         expect(secrets()[id].lifecycle?.prevent_destroy).toBe(true);
+        expect(secrets()[id].deletion_protection).toBe(true);
+        expect(secrets()[id].version_destroy_ttl).toBe(`${30 * 86400}s`);
       }
-      expect(secrets()["example-vault-canary"].lifecycle?.prevent_destroy).toBeUndefined();
+      // The token secrets hold only what the sidecar makes again.
+      for (const id of ["example-vault-canary", "example-vault-plan-token", "example-vault-sidecar-token"]) {
+        expect(secrets()[id].lifecycle?.prevent_destroy).toBeUndefined();
+        expect(secrets()[id].version_destroy_ttl).toBeUndefined();
+      }
+    });
+
+    it("logs every read and write of data in Secret Manager and Cloud KMS (Data Access audit logs)", () => {
+      const configs = resources(platform(), "google_project_iam_audit_config").map(([, r]) => r as Obj);
+      expect(configs.map((c) => c.service).sort()).toEqual(["cloudkms.googleapis.com", "secretmanager.googleapis.com"]);
+      for (const c of configs) {
+        expect(c.project).toBe("acme-vault-example");
+        expect((c.audit_log_config as { log_type: string }[]).map((l) => l.log_type)).toEqual(expect.arrayContaining(["DATA_READ", "DATA_WRITE"]));
+        expect(c.audit_log_config.some((l: { exempted_members?: string[] }) => l.exempted_members?.length)).toBe(false);
+      }
+    });
+  });
+
+  describe("what the runners may read", () => {
+    const accessors = () => resources(platform(), "google_secret_manager_secret_iam_member").map(([, g]) => g as Obj).filter((g) => !String(g.member).includes("vault-account"));
+
+    it("lets plan and apply runners read the plan token, and no other Vault secret", () => {
+      expect(accessors().map((g) => g.member).sort()).toEqual([
+        "serviceAccount:atlantis@acme-vault-example.iam.gserviceaccount.com",
+        "serviceAccount:vault-deploy@acme-vault-example.iam.gserviceaccount.com",
+        "serviceAccount:vault-plan@acme-vault-example.iam.gserviceaccount.com",
+      ]);
+      for (const g of accessors()) {
+        expect(g.role).toBe("roles/secretmanager.secretAccessor");
+        expect(g.secret_id).toMatch(/^\$\{google_secret_manager_secret\.secrets_plan-token_[0-9A-F]+\.id\}$/);
+      }
+    });
+
+    it("lets only apply runners read tenants' database passwords, by a condition on the secret name", () => {
+      const grants = resources(platform(), "google_project_iam_member").map(([, g]) => g as Obj).filter((g) => !String(g.member).includes("node-account"));
+      expect(grants.map((g) => g.member).sort()).toEqual(["serviceAccount:atlantis@acme-vault-example.iam.gserviceaccount.com", "serviceAccount:vault-deploy@acme-vault-example.iam.gserviceaccount.com"]);
+      for (const g of grants) {
+        expect(g.role).toBe("roles/secretmanager.secretAccessor");
+        expect(g.condition.expression).toMatch(/^resource\.name\.startsWith\("projects\/\$\{data\.google_project\.runner-grants_project_[0-9A-F]+\.number\}\/secrets\/example-tenant-postgres-"\)$/);
+      }
     });
   });
 
   describe("snapshot bucket", () => {
-    it("is private, versioned, expires old versions, dual-region and protected", () => {
-      const bucket = resource(platform(), "google_storage_bucket", "snapshot") as Record<string, unknown> & Obj;
-      expect(bucket.uniform_bucket_level_access).toBe(true);
-      expect(bucket.public_access_prevention).toBe("enforced");
-      expect(bucket.versioning).toEqual({ enabled: true });
-      expect(bucket.location).toBe("EUR4");
-      expect(bucket.lifecycle_rule).toContainEqual({ action: { type: "Delete" }, condition: { days_since_noncurrent_time: 30, with_state: "ARCHIVED" } });
-      expect(bucket.lifecycle?.prevent_destroy).toBe(true);
+    const bucket = () => resource(platform(), "google_storage_bucket", "snapshot") as Record<string, unknown> & Obj;
+
+    it("is private, dual-region and protected, and keeps each snapshot for the retention period, then deletes it", () => {
+      expect(bucket().uniform_bucket_level_access).toBe(true);
+      expect(bucket().public_access_prevention).toBe("enforced");
+      expect(bucket().location).toBe("EUR4");
+      expect(bucket().retention_policy).toEqual({ retention_period: 30 * 86400, is_locked: false });
+      // GCS refuses versioning beside a retention policy: objects are write-once instead.
+      expect(bucket().versioning).toBeUndefined();
+      expect(bucket().lifecycle_rule).toContainEqual({ action: { type: "Delete" }, condition: { age: 31 } });
+      expect(bucket().lifecycle?.prevent_destroy).toBe(true);
+    });
+
+    it("locks the retention policy when the environment asks", () => {
+      const locked = synthEnvironment(exampleEnv({ snapshots: { retentionLocked: true, retentionDays: 90 } }));
+      expect(resource(locked.platform, "google_storage_bucket", "snapshot").retention_policy).toEqual({ retention_period: 90 * 86400, is_locked: true });
+    });
+
+    it("is written by the snapshot job's identity only, which may create objects and list names but never read, overwrite or delete", () => {
+      const grants = resources(platform(), "google_storage_bucket_iam_member").map(([, g]) => g as Obj);
+      expect(grants.every((g) => /snapshot-bucket/.test(String(g.bucket)))).toBe(true);
+      expect(grants.map((g) => g.role).sort()).toEqual(["roles/storage.legacyBucketReader", "roles/storage.objectCreator"]);
+      for (const g of grants) expect(g.member).toMatch(/^\$\{google_service_account\.snapshot-account_[0-9A-F]+\.member\}$/);
+      const writers = grants.filter((g) => !["roles/storage.legacyBucketReader"].includes(g.role));
+      expect(writers.map((g) => g.role)).toEqual(["roles/storage.objectCreator"]);
+      const wi = resources(platform(), "google_service_account_iam_member").map(([, g]) => g as Obj).find((g) => String(g.service_account_id).includes("snapshot-account")) as Obj;
+      expect(wi).toMatchObject({ role: "roles/iam.workloadIdentityUser", member: "serviceAccount:acme-vault-example.svc.id.goog[vault/vault-snapshot]" });
     });
 
     it("becomes a configurable dual-region with a second region", () => {
@@ -192,7 +252,7 @@ describe("platform stack", () => {
     const member = /^\$\{google_service_account\.vault-account_[0-9A-F]+\.member\}$/;
 
     it("is bound to the Vault Kubernetes service account through Workload Identity", () => {
-      const wi = resource(platform(), "google_service_account_iam_member", "workload-identity");
+      const wi = resource(platform(), "google_service_account_iam_member", "vault-account_workload-identity");
       expect(wi.role).toBe("roles/iam.workloadIdentityUser");
       expect(wi.member).toBe("serviceAccount:acme-vault-example.svc.id.goog[vault/vault]");
     });
@@ -204,8 +264,8 @@ describe("platform stack", () => {
     });
 
     it("may add and access versions of each Vault secret, one grant per secret", () => {
-      const grants = resources(platform(), "google_secret_manager_secret_iam_member").map(([, g]) => g);
-      expect(grants).toHaveLength(8);
+      const grants = resources(platform(), "google_secret_manager_secret_iam_member").map(([, g]) => g).filter((g) => String(g.member).includes("vault-account"));
+      expect(grants).toHaveLength(10);
       for (const g of grants) {
         expect(["roles/secretmanager.secretVersionAdder", "roles/secretmanager.secretAccessor"]).toContain(g.role);
         expect(g.secret_id).toMatch(/^\$\{google_secret_manager_secret\.secrets_[-a-z]+_[0-9A-F]+\.id\}$/);
@@ -213,20 +273,26 @@ describe("platform stack", () => {
       }
     });
 
-    it("may use objects in the snapshot bucket only", () => {
-      const grant = resource(platform(), "google_storage_bucket_iam_member");
-      expect(grant.role).toBe("roles/storage.objectUser");
-      expect(grant.bucket).toMatch(/^\$\{google_storage_bucket\.snapshot-bucket_[0-9A-F]+\.name\}$/);
+    it("has no access to the snapshot bucket, and uses objects of the storage bucket only with GCS storage", () => {
+      expect(resources(platform(), "google_storage_bucket_iam_member").filter(([n]) => n.includes("vault-account"))).toEqual([]);
+      const gcs = synthEnvironment(exampleEnv({ vault: { storage: "gcs" } }));
+      const grants = resources(gcs.platform, "google_storage_bucket_iam_member").filter(([n]) => n.includes("vault-account")).map(([, g]) => g);
+      expect(grants).toHaveLength(1);
+      expect(grants[0]).toMatchObject({ role: "roles/storage.objectUser" });
+      expect(grants[0].bucket).toMatch(/storage-bucket/);
     });
 
     it("holds no project-wide role", () => {
       for (const [, r] of resources(platform(), "google_project_iam_member")) expect(String(r.member)).not.toContain("vault-account");
     });
 
-    it("may read only the admin service accounts whose logins it verifies", () => {
-      const grant = resource(platform(), "google_service_account_iam_member", "verify-login");
-      expect(grant.role).toBe("roles/iam.serviceAccountViewer");
-      expect(grant.service_account_id).toBe("projects/acme-vault-example/serviceAccounts/vault-admin@acme-vault-example.iam.gserviceaccount.com");
+    it("may read only the admin and break-glass service accounts whose logins it verifies", () => {
+      const grants = resources(platform(), "google_service_account_iam_member").filter(([n]) => n.includes("verify-login")).map(([, g]) => g);
+      expect(grants.map((g) => g.role)).toEqual(["roles/iam.serviceAccountViewer", "roles/iam.serviceAccountViewer"]);
+      expect(grants.map((g) => g.service_account_id).sort()).toEqual([
+        "projects/acme-vault-example/serviceAccounts/vault-admin@acme-vault-example.iam.gserviceaccount.com",
+        "projects/acme-vault-example/serviceAccounts/vault-break-glass@acme-vault-example.iam.gserviceaccount.com",
+      ]);
     });
 
     it("gets no KMS grant with a Shamir seal", () => {

@@ -204,16 +204,67 @@ describe("vault stack", () => {
       expect(sts().spec.persistent_volume_claim_retention_policy).toEqual([{ when_deleted: "Retain", when_scaled: "Retain" }]);
     });
 
-    it("runs the bootstrap sidecar from the environment's image with the policies mounted", () => {
+    it("runs the bootstrap sidecar from the environment's image with the policies and the declared access mounted", () => {
       const sidecar = container("bootstrap");
       expect(sidecar.image).toBe("europe-docker.pkg.dev/acme-vault-example/vault/bootstrap:0.1.0");
       expect(sidecar.volume_mount).toContainEqual({ name: "policies", mount_path: "/vault/policies", read_only: true });
       const policies = resource(vault(), "kubernetes_config_map_v1", "policies") as Obj;
-      expect(Object.keys(policies.data).sort()).toEqual(["admin.hcl", "generate-root.hcl", "provisioner.hcl"]);
+      expect(Object.keys(policies.data).sort()).toEqual([
+        "admin.hcl",
+        "break-glass.hcl",
+        "declared-access.json",
+        "generate-root.hcl",
+        "provisioner.hcl",
+        "snapshot.hcl",
+        "vault-gke-plan.hcl",
+        "vault-gke-sidecar.hcl",
+      ]);
+      // One rule per registered cluster, so the apply credential reaches no other auth method's roles.
+      expect(policies.data["provisioner.hcl"]).toContain('path "auth/kubernetes-apps-prod/role/+"');
+      const declared = JSON.parse(policies.data["declared-access.json"]);
+      expect(declared.authMounts.map((m: Obj) => `${m.path}:${m.type}`)).toEqual(["token:token", "kubernetes-apps-prod:kubernetes", "in-cluster:kubernetes", "runner:jwt", "gcp:gcp"]);
       const env = Object.fromEntries((sidecar.env as Obj[]).filter((e) => e.value).map((e) => [e.name, e.value]));
-      expect(env).toMatchObject({ VAULT_ADDR: "https://127.0.0.1:8200", VAULT_CACERT: "/vault/tls/ca.crt", SEAL_TYPE: "auto", AUDIT_MODE: "api" });
+      expect(env).toMatchObject({
+        VAULT_ADDR: "https://127.0.0.1:8200",
+        VAULT_CACERT: "/vault/ca/ca.crt",
+        SEAL_TYPE: "auto",
+        AUDIT_MODE: "api",
+        SECRET_PLAN_TOKEN: "example-vault-plan-token",
+        SECRET_SIDECAR_TOKEN: "example-vault-sidecar-token",
+        DECLARED_ACCESS_FILE: "/vault/policies/declared-access.json",
+      });
       // Only settings: no Vault token (hvs./s. prefixes) and no credential file in the sidecar's environment.
       expect(JSON.stringify(sidecar.env)).not.toMatch(/\b(hvs|hvb|hvr|s)\.[A-Za-z0-9]{20,}|GOOGLE_APPLICATION_CREDENTIALS|VAULT_TOKEN/);
+    });
+
+    it("gives the sidecar only the CA of the TLS secret, never the server's private key", () => {
+      const sidecar = container("bootstrap");
+      expect((sidecar.volume_mount as Obj[]).map((m) => m.name).sort()).toEqual(["ca", "policies"]);
+      const volumes = podSpec().volume as Obj[];
+      const ca = volumes.find((v) => v.name === "ca") as Obj;
+      expect(ca.secret).toMatchObject({ items: [{ key: "ca.crt", path: "ca.crt" }] });
+      expect(container("vault").volume_mount).toContainEqual({ name: "tls", mount_path: "/vault/tls", read_only: true });
+    });
+
+    it("probes the sidecar's own endpoint and keeps its memory under a limit it never reaches", () => {
+      const sidecar = container("bootstrap");
+      expect(sidecar.liveness_probe.http_get).toEqual({ path: "/livez", port: "8210", scheme: "HTTP" });
+      expect(sidecar.readiness_probe.http_get).toEqual({ path: "/readyz", port: "8210", scheme: "HTTP" });
+      expect(sidecar.resources.limits.memory).toBe("256Mi");
+      const env = Object.fromEntries((sidecar.env as Obj[]).filter((e) => e.value).map((e) => [e.name, e.value]));
+      expect(env.NODE_OPTIONS).toBe("--max-old-space-size=160");
+    });
+
+    it("derives the sidecar's stop grace from the pod's termination grace period, minus a margin", () => {
+      const env = (tf: TfJson) => Object.fromEntries(((resource(tf, "kubernetes_stateful_set_v1") as Obj).spec.template.spec.container.find((c: Obj) => c.name === "bootstrap").env as Obj[]).filter((e) => e.value).map((e) => [e.name, e.value]));
+      expect(env(vault()).STOP_GRACE_MS).toBe("55000");
+      expect(env(synthEnvironment(exampleEnv({ vault: { terminationGracePeriodSec: 20, preStopDelaySec: 5 } })).vault).STOP_GRACE_MS).toBe("15000");
+    });
+
+    it("lets the Vault service account review tokens of its own cluster (auth/in-cluster), nothing more", () => {
+      const crb = resource(vault(), "kubernetes_cluster_role_binding_v1") as Obj;
+      expect(crb.role_ref).toEqual({ api_group: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:auth-delegator" });
+      expect(crb.subject).toEqual([{ kind: "ServiceAccount", name: "vault", namespace: expect.stringMatching(/namespace/) }]);
     });
 
     it("uses the pinned default image of the distribution", () => {

@@ -1,0 +1,140 @@
+import type { TenantConfig } from "../../config/tenant-schema";
+import { exampleEnv, exampleTenants, resource, resources, synthEnvironment, withoutMetadata, type SynthResult, type TfJson } from "../helpers";
+
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const env = exampleEnv();
+let synth: SynthResult;
+beforeAll(() => {
+  synth = synthEnvironment(env, exampleTenants(env));
+});
+const payments = () => synth.tenants.payments;
+const search = () => synth.tenants.search;
+
+/** N tenants named team-000 .. team-(N-1): fixed width, so no name is part of another. */
+function generatedTenants(n: number, base: TenantConfig = exampleTenants(env)[0]): TenantConfig[] {
+  return Array.from({ length: n }, (_, i) => {
+    const name = `team-${String(i).padStart(3, "0")}`;
+    return { ...base, name, namespaces: [name], serviceAccounts: [`${name}-api`] };
+  });
+}
+
+describe("tenant stacks", () => {
+  it("match the snapshot", () => {
+    expect(withoutMetadata(payments())).toMatchSnapshot();
+  });
+
+  it("keep their state under their own prefix", () => {
+    expect(payments().terraform?.backend).toEqual({ gcs: { bucket: "acme-tfstate-vault", prefix: "vault-gke/example/example-tenant-payments" } });
+    expect(search().terraform?.backend).toEqual({ gcs: { bucket: "acme-tfstate-vault", prefix: "vault-gke/example/example-tenant-search" } });
+  });
+
+  it("talk to Vault only, over verified TLS, with no token in the configuration", () => {
+    expect(Object.keys(payments().provider ?? {})).toEqual(["vault"]);
+    const vault = payments().provider?.vault[0] as Obj;
+    expect(vault).toEqual({ address: "https://vault.example.acme.dev:8200", skip_tls_verify: false, max_lease_ttl_seconds: 1200, token_name: "vault-gke-example-tenant-payments" });
+    expect(payments().data).toBeUndefined();
+  });
+
+  it("contain no token or password anywhere", () => {
+    for (const text of Object.entries(synth.text).filter(([name]) => name.includes("-tenant-")).map(([, t]) => t)) {
+      expect(text).not.toMatch(/\b(hvs|hvb|hvr|s)\.[A-Za-z0-9]{20,}/);
+      expect(text).not.toMatch(/"token"\s*:/);
+      expect(text).not.toMatch(/"password(_wo)?"\s*:\s*"(?!\$\{var\.)/);
+    }
+  });
+
+  it("declare no policy and no auth method: the sidecar renders tenant-<name>, the shared stack owns the backends", () => {
+    for (const tf of [payments(), search()]) {
+      expect(resources(tf, "vault_policy")).toEqual([]);
+      expect(resources(tf, "vault_auth_backend")).toEqual([]);
+      expect(resources(tf, "vault_kubernetes_auth_backend_config")).toEqual([]);
+    }
+  });
+
+  it("bind each login role to the tenant's own policy, service accounts, namespaces and audience, with short TTLs", () => {
+    const role = resource(payments(), "vault_kubernetes_auth_backend_role") as Obj;
+    expect(role).toMatchObject({
+      backend: "kubernetes-apps-prod",
+      role_name: "payments",
+      bound_service_account_names: ["payments-api", "payments-worker"],
+      bound_service_account_namespaces: ["payments"],
+      audience: "vault",
+      token_policies: ["tenant-payments"],
+      token_ttl: 1800,
+      token_max_ttl: 3600,
+    });
+    const other = resource(search(), "vault_kubernetes_auth_backend_role") as Obj;
+    expect(other).toMatchObject({ role_name: "search", audience: "vault", token_policies: ["tenant-search"], bound_service_account_namespaces: ["search", "search-batch"] });
+    expect(JSON.stringify(other)).not.toContain('"*"');
+  });
+
+  it("give every tenant a KV v2 area under its own path", () => {
+    expect(resources(search(), "vault_mount").map(([, m]) => [m.path, m.type, m.options])).toEqual([["tenants/search/kv", "kv", { version: "2" }]]);
+  });
+
+  it("add transit keys with safe settings and PostgreSQL only where the file asks", () => {
+    const mounts = resources(payments(), "vault_mount").map(([, r]) => r as Obj);
+    expect(mounts.map((m) => m.path).sort()).toEqual(["tenants/payments/database", "tenants/payments/kv", "tenants/payments/transit"]);
+    expect(resource(payments(), "vault_transit_secret_backend_key")).toMatchObject({ name: "card-tokens", exportable: false, allow_plaintext_backup: false, deletion_allowed: false });
+    // The lease ceiling is set once, at creation (the apply credential may not tune it later).
+    const db = mounts.find((m) => m.path === "tenants/payments/database") as Obj;
+    expect(db.max_lease_ttl_seconds).toBe(3600);
+    expect(db.default_lease_ttl_seconds).toBeUndefined();
+  });
+
+  it("configure PostgreSQL with a write-only password from an ephemeral variable", () => {
+    const conn = resource(payments(), "vault_database_secret_backend_connection") as Obj;
+    expect(conn.postgresql.connection_url).toBe("postgresql://{{username}}:{{password}}@payments-db.internal.acme.dev:5432/payments?sslmode=verify-full");
+    expect(conn.postgresql.password_wo).toBe("${var.postgres_password}");
+    expect(conn.postgresql.password_wo_version).toBe(1);
+    expect(conn.postgresql.password).toBeUndefined();
+    expect(payments().variable?.postgres_password).toMatchObject({ sensitive: true, type: "string", ephemeral: true });
+    expect(payments().terraform?.required_version).toBe(">= 1.10.0");
+    expect(search().variable).toBeUndefined();
+    const role = resource(payments(), "vault_database_secret_backend_role") as Obj;
+    expect(role).toMatchObject({ name: "app", default_ttl: 900, max_ttl: 3600 });
+  });
+
+  describe("at scale", () => {
+    const N = 40;
+    let many: SynthResult;
+    beforeAll(() => {
+      many = synthEnvironment(env, generatedTenants(N));
+    });
+
+    it("has one stack per tenant plus the platform, vault and shared stacks", () => {
+      expect(many.manifest.filter((s) => s.startsWith("example-tenant-"))).toHaveLength(N);
+      expect(many.manifest.filter((s) => !s.startsWith("example-tenant-")).sort()).toEqual(["example-platform", "example-shared", "example-vault"]);
+    });
+
+    it("keeps every other tenant's name out of each tenant's stack", () => {
+      const names = Object.keys(many.tenants);
+      for (const name of names) {
+        const text = many.text[`example-tenant-${name}`];
+        expect(text).toContain(`tenants/${name}/kv`);
+        const others = names.filter((o) => o !== name && text.includes(o));
+        expect(others).toEqual([]);
+      }
+    });
+
+    function changedStacks(before: SynthResult, after: SynthResult): string[] {
+      const names = new Set([...Object.keys(before.text), ...Object.keys(after.text)]);
+      return [...names].filter((n) => before.text[n] !== after.text[n]).sort();
+    }
+
+    it("changes exactly one stack's JSON when a tenant is added", () => {
+      const tenants = generatedTenants(N);
+      const added = synthEnvironment(env, [...tenants, { ...tenants[0], name: "newcomer", namespaces: ["newcomer"] }]);
+      expect(changedStacks(many, added)).toEqual(["example-tenant-newcomer"]);
+    });
+
+    it("changes exactly one stack's JSON when a tenant's file changes", () => {
+      const tenants = generatedTenants(N);
+      tenants[17] = { ...tenants[17], tokenTtl: 600, serviceAccounts: ["team-017-api", "team-017-worker"] };
+      expect(changedStacks(many, synthEnvironment(env, tenants))).toEqual(["example-tenant-team-017"]);
+    });
+  });
+});
+
+export type { TfJson };

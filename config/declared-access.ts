@@ -1,0 +1,48 @@
+// What the stacks declare about access to Vault, as plain data: the auth
+// methods that may exist, the roles of the platform-owned ones and the
+// policies they bind. The verifier (in the bootstrap sidecar and the
+// `npm run verify` command) compares Vault with it; the vault stack ships it to
+// the sidecar beside the policies. Tenant engines and roles follow conventions
+// the verifier checks on its own (policies/tenant-policy.ts), so adding a
+// tenant changes nothing here.
+import { APPLY_ROLE, AUTH_PATHS, kubernetesAuthPath, POLICY, SNAPSHOT_ROLE } from "./names";
+import type { EnvironmentConfig } from "./schema";
+
+export interface DeclaredAuthMount {
+  /** Mount path without the trailing slash, as in auth/<path>. */
+  readonly path: string;
+  readonly type: string;
+  /** Roles and the exact policies each binds; undefined for tenant backends (role <t> binds tenant-<t>). */
+  readonly roles?: Readonly<Record<string, readonly string[]>>;
+  /** True for registered tenant clusters' backends. */
+  readonly tenantCluster?: boolean;
+}
+
+export interface DeclaredAccess {
+  readonly format: "vault-gke/declared-access/v1";
+  readonly environment: string;
+  readonly authMounts: readonly DeclaredAuthMount[];
+  /** Longest lease a tenant engine or tenant auth backend may grant. */
+  readonly maxTenantTtlSec: number;
+  /** Policies vault-gke writes from policies/ (their text must match what ships). */
+  readonly systemPolicies: readonly string[];
+}
+
+export function declaredAccess(env: EnvironmentConfig): DeclaredAccess {
+  const mounts: DeclaredAuthMount[] = [{ path: "token", type: "token" }];
+  for (const c of env.tenancy.clusters) mounts.push({ path: kubernetesAuthPath(c.name), type: "kubernetes", tenantCluster: true });
+  mounts.push({ path: AUTH_PATHS.inCluster, type: "kubernetes", roles: { [SNAPSHOT_ROLE]: [POLICY.snapshot] } });
+  if (env.delivery.applyServiceAccounts.length > 0) mounts.push({ path: AUTH_PATHS.runner, type: "jwt", roles: { [APPLY_ROLE]: [POLICY.provisioner] } });
+  if (env.vault.distribution === "vault" && env.gcpAuth.adminServiceAccounts.length > 0) {
+    const roles: Record<string, string[]> = { admin: [POLICY.admin] };
+    if (env.gcpAuth.breakGlassServiceAccounts.length > 0) roles["break-glass"] = [POLICY.admin, POLICY.breakGlass];
+    mounts.push({ path: AUTH_PATHS.gcp, type: "gcp", roles });
+  }
+  return {
+    format: "vault-gke/declared-access/v1",
+    environment: env.name,
+    authMounts: mounts,
+    maxTenantTtlSec: env.tenancy.maxTokenTtl,
+    systemPolicies: Object.values(POLICY),
+  };
+}

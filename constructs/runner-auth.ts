@@ -1,0 +1,89 @@
+import { JwtAuthBackend } from "@cdktf/provider-vault/lib/jwt-auth-backend";
+import { JwtAuthBackendRole } from "@cdktf/provider-vault/lib/jwt-auth-backend-role";
+import { Construct } from "constructs";
+
+/** Google signs the ID tokens of service accounts; Vault checks them against Google's published keys. */
+export const GOOGLE_ISSUER = "https://accounts.google.com";
+
+export interface ApplyRoleProps {
+  /** Google service accounts (emails) of approved applies. */
+  readonly applyServiceAccounts: readonly string[];
+  /** The audience runners request for their ID tokens (the Vault address). */
+  readonly audience: string;
+  /** The provisioner policy's name. */
+  readonly policy: string;
+  /** Token lifetime; also the hard ceiling (the token cannot be renewed past it). */
+  readonly ttlSec: number;
+  /** Never longer than this, whatever the TTL. */
+  readonly maxTtlSec: number;
+}
+
+/**
+ * The apply role's settings in Vault's API terms: a pure function, so the tests
+ * write exactly these to a real OpenBao and replay logins against them.
+ */
+export function applyRoleSettings(props: ApplyRoleProps) {
+  if (props.applyServiceAccounts.length === 0) throw new Error("applyServiceAccounts is empty; list the apply runners' Google service accounts");
+  if (props.ttlSec > props.maxTtlSec) throw new Error(`ttlSec (${props.ttlSec}) cannot exceed maxTtlSec (${props.maxTtlSec})`);
+  return {
+    role_type: "jwt",
+    bound_audiences: [props.audience],
+    user_claim: "email",
+    bound_claims_type: "string",
+    bound_claims: { email: [...props.applyServiceAccounts] },
+    token_policies: [props.policy],
+    token_ttl: props.ttlSec,
+    token_max_ttl: props.ttlSec,
+    token_explicit_max_ttl: props.maxTtlSec,
+    token_type: "service",
+  } as const;
+}
+
+export interface RunnerAuthProps extends ApplyRoleProps {
+  /** Where the backend is mounted. @default "runner" */
+  readonly path?: string;
+  /** @default "provisioner" */
+  readonly roleName?: string;
+  /** The OIDC issuer whose keys sign the ID tokens. @default https://accounts.google.com */
+  readonly issuer?: string;
+}
+
+/**
+ * How runners get the apply credential: a JWT auth backend that accepts
+ * Google-signed ID tokens of the apply service accounts only (works on
+ * HashiCorp Vault and OpenBao alike; no key file exists anywhere), and one
+ * role whose tokens carry the provisioner policy for minutes.
+ */
+export class RunnerAuth extends Construct {
+  readonly path: string;
+
+  constructor(scope: Construct, id: string, props: RunnerAuthProps) {
+    super(scope, id);
+    const issuer = props.issuer ?? GOOGLE_ISSUER;
+    const s = applyRoleSettings(props);
+    const backend = new JwtAuthBackend(this, "backend", {
+      path: props.path ?? "runner",
+      type: "jwt",
+      description: "runners' Google service accounts: approved applies (vault-gke)",
+      oidcDiscoveryUrl: issuer,
+      boundIssuer: issuer,
+      tune: [{ defaultLeaseTtl: `${props.ttlSec}s`, maxLeaseTtl: `${props.maxTtlSec}s`, tokenType: "default-service" }],
+    });
+    this.path = backend.path;
+    new JwtAuthBackendRole(this, "apply-role", {
+      backend: backend.path,
+      roleName: props.roleName ?? "provisioner",
+      roleType: s.role_type,
+      boundAudiences: [...s.bound_audiences],
+      userClaim: s.user_claim,
+      boundClaimsType: s.bound_claims_type,
+      // The provider turns a comma-separated value into the list Vault matches against.
+      boundClaims: { email: s.bound_claims.email.join(",") },
+      tokenPolicies: [...s.token_policies],
+      tokenTtl: s.token_ttl,
+      tokenMaxTtl: s.token_max_ttl,
+      tokenExplicitMaxTtl: s.token_explicit_max_ttl,
+      tokenType: s.token_type,
+    });
+  }
+}

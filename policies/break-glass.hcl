@@ -1,0 +1,41 @@
+# break-glass: what daily operation never needs, for emergencies only. A login
+# carries it only through auth/gcp role break-glass, bound to Google service
+# accounts nobody may impersonate until a second person grants it for the
+# incident (or through a short-lived root from generate-root with a quorum of
+# key holders). Every request is in the audit log; alert on any login with this
+# policy (README: break glass). Logins get admin and break-glass together.
+
+# Restore a snapshot (overwrites every secret) and remove Raft peers
+path "sys/storage/raft/snapshot" {
+  capabilities = ["read", "update"]
+}
+path "sys/storage/raft/snapshot-force" {
+  capabilities = ["update"]
+}
+path "sys/storage/raft/remove-peer" {
+  capabilities = ["update"]
+}
+
+# The policies vault-gke owns (the sidecar writes them back from policies/ on its next change)
+path "sys/policies/acl/*" {
+  capabilities = ["create", "read", "update", "delete", "list"]
+}
+
+# Disable an audit device
+path "sys/audit/*" {
+  capabilities = ["create", "read", "update", "delete", "sudo"]
+}
+
+# Seal the vault, rotate the encryption key, rekey
+path "sys/seal" {
+  capabilities = ["update", "sudo"]
+}
+path "sys/rotate" {
+  capabilities = ["update", "sudo"]
+}
+path "sys/rekey/*" {
+  capabilities = ["create", "read", "update", "delete", "sudo"]
+}
+path "sys/rekey-recovery-key/*" {
+  capabilities = ["create", "read", "update", "delete", "sudo"]
+}

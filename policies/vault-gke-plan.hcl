@@ -1,0 +1,63 @@
+# vault-gke-plan: the read-only plan token. The bootstrap sidecar keeps it in
+# Secret Manager (<env>-vault-plan-token) for runners' plans: pull-request CI
+# before anyone approved, and Atlantis' plan steps. Pull-request code can reach
+# it, so it reads configuration only: no secret data, no issued credential, no
+# key material, and no write anywhere (it cannot even create a child token:
+# plans run with TERRAFORM_VAULT_SKIP_CHILD_TOKEN=true). The verifier reads
+# with it too.
+
+# Mounts and auth methods, and their settings
+path "sys/mounts" {
+  capabilities = ["read"]
+}
+path "sys/mounts/tenants/+/+" {
+  capabilities = ["read"]
+}
+path "sys/auth" {
+  capabilities = ["read"]
+}
+path "sys/mounts/auth/+" {
+  capabilities = ["read"]
+}
+path "sys/mounts/auth/+/tune" {
+  capabilities = ["read"]
+}
+
+# Tenant engines' settings (never data, credentials or key material)
+path "tenants/+/kv/config" {
+  capabilities = ["read"]
+}
+path "tenants/+/transit/keys/" {
+  capabilities = ["list"]
+}
+path "tenants/+/transit/keys/+" {
+  capabilities = ["read"]
+}
+path "tenants/+/database/config/+" {
+  capabilities = ["read"]
+}
+path "tenants/+/database/roles/" {
+  capabilities = ["list"]
+}
+path "tenants/+/database/roles/+" {
+  capabilities = ["read"]
+}
+
+# Auth methods' configuration and roles (Vault never returns reviewer JWTs or keys here)
+path "auth/+/config" {
+  capabilities = ["read"]
+}
+path "auth/+/role/" {
+  capabilities = ["list"]
+}
+path "auth/+/role/+" {
+  capabilities = ["read"]
+}
+
+# Policies
+path "sys/policies/acl" {
+  capabilities = ["list"]
+}
+path "sys/policies/acl/*" {
+  capabilities = ["read"]
+}

@@ -1,0 +1,40 @@
+# vault-gke-sidecar: the bootstrap sidecar's own token (in Secret Manager, read
+# only by the Vault pods' Google identity). It renders every tenant-* policy
+# from that tenant's engines, so no runner credential ever writes a policy, and
+# it runs the verifier on a schedule. Everything it reads the plan token reads
+# too; it writes tenant-* policies and nothing else.
+
+path "sys/mounts" {
+  capabilities = ["read"]
+}
+path "sys/auth" {
+  capabilities = ["read"]
+}
+path "sys/mounts/auth/+/tune" {
+  capabilities = ["read"]
+}
+path "tenants/+/transit/keys/" {
+  capabilities = ["list"]
+}
+path "tenants/+/database/roles/" {
+  capabilities = ["list"]
+}
+path "auth/+/role/" {
+  capabilities = ["list"]
+}
+path "auth/+/role/+" {
+  capabilities = ["read"]
+}
+path "sys/policies/acl" {
+  capabilities = ["list"]
+}
+path "sys/policies/acl/*" {
+  capabilities = ["read"]
+}
+path "sys/policies/acl/tenant-*" {
+  capabilities = ["create", "read", "update", "delete", "list"]
+}
+# The sidecar logs the Raft peers when Vault's state changes.
+path "sys/storage/raft/configuration" {
+  capabilities = ["read"]
+}

@@ -1,0 +1,77 @@
+import { TerraformStack } from "cdktf";
+import type { Construct } from "constructs";
+import { APPLY_ROLE, AUTH_PATHS, DEFAULT_TOKEN_AUDIENCE, kubernetesAuthPath, POLICY, SNAPSHOT_KSA, SNAPSHOT_ROLE, vaultAddress } from "../config/names";
+import { APPLY_TOKEN_MAX_TTL_SEC, type EnvironmentConfig } from "../config/schema";
+import { AdminGcpAuth } from "../constructs/admin-gcp-auth";
+import { InClusterAuth } from "../constructs/in-cluster-auth";
+import { KubernetesAuthBackend } from "../constructs/kubernetes-auth-backend";
+import { RunnerAuth } from "../constructs/runner-auth";
+import { TokenReviewer } from "../constructs/token-reviewer";
+import { useGcsBackend } from "./backend";
+import { googleProviderFor, kubernetesProviderFor } from "./cluster-providers";
+import { vaultProviderFor } from "./vault-provider";
+
+export interface SharedStackProps {
+  readonly env: EnvironmentConfig;
+}
+
+/**
+ * What every tenant relies on, owned by the platform team and applied by an
+ * admin (its changes enable auth methods and choose which API servers and CAs
+ * Vault trusts, which the apply credential may never do): each registered
+ * tenant cluster's Kubernetes auth backend and token reviewer, Vault's own
+ * cluster backend for platform jobs, the runners' login for approved applies,
+ * and GCP auth for admins and break-glass. Tenant stacks only name these.
+ */
+export class SharedStack extends TerraformStack {
+  constructor(scope: Construct, id: string, props: SharedStackProps) {
+    super(scope, id);
+    const { env } = props;
+    useGcsBackend(this, env, id);
+    googleProviderFor(this, env.project, env.region);
+    vaultProviderFor(this, env, `vault-gke-${id}`);
+
+    for (const c of env.tenancy.clusters) {
+      // The runner's (an admin's) Google identity reaches the tenant cluster to create the reviewer there.
+      const provider = kubernetesProviderFor(this, `k8s-${c.name}`, { host: c.apiServerUrl, caCertificatePem: c.caCertificate }, c.name);
+      const reviewer = new TokenReviewer(this, `reviewer-${c.name}`, { provider });
+      new KubernetesAuthBackend(this, kubernetesAuthPath(c.name), {
+        clusterName: c.name,
+        apiServerUrl: c.apiServerUrl,
+        caCertificatePem: c.caCertificate,
+        reviewerJwt: reviewer.jwt,
+        maxTokenTtlSec: env.tenancy.maxTokenTtl,
+      });
+    }
+
+    new InClusterAuth(this, AUTH_PATHS.inCluster, {
+      path: AUTH_PATHS.inCluster,
+      audience: DEFAULT_TOKEN_AUDIENCE,
+      roles: [{ name: SNAPSHOT_ROLE, serviceAccount: SNAPSHOT_KSA, namespace: env.vault.namespace, policies: [POLICY.snapshot] }],
+    });
+
+    if (env.delivery.applyServiceAccounts.length > 0) {
+      new RunnerAuth(this, AUTH_PATHS.runner, {
+        path: AUTH_PATHS.runner,
+        roleName: APPLY_ROLE,
+        applyServiceAccounts: env.delivery.applyServiceAccounts,
+        audience: vaultAddress(env),
+        policy: POLICY.provisioner,
+        ttlSec: env.delivery.applyTokenTtl,
+        maxTtlSec: APPLY_TOKEN_MAX_TTL_SEC,
+      });
+    }
+
+    // OpenBao ships no GCP auth plugin: there admins log in with generate-root or an operator's own method (README).
+    if (env.vault.distribution === "vault" && env.gcpAuth.adminServiceAccounts.length > 0) {
+      new AdminGcpAuth(this, "admin-gcp-auth", {
+        adminServiceAccounts: env.gcpAuth.adminServiceAccounts,
+        breakGlassServiceAccounts: env.gcpAuth.breakGlassServiceAccounts,
+        tokenTtlSec: env.gcpAuth.tokenTtl,
+        tokenMaxTtlSec: env.gcpAuth.tokenMaxTtl,
+        policy: POLICY.admin,
+        breakGlassPolicy: POLICY.breakGlass,
+      });
+    }
+  }
+}
