@@ -1,11 +1,19 @@
-// Bundles the sidecar into one file (dist/main.js) with its dependencies: the
-// container image ships that file alone, and the tests run the same bundle.
+// Bundles each command into one file with its dependencies: dist/main.js (the
+// sidecar), dist/snapshot.js (the snapshot CronJob) and dist/restore.js (the
+// operators' restore). The container image ships those files alone, and the
+// tests run the same bundles.
 const { buildSync } = require("esbuild");
+
+const ENTRY_POINTS = {
+  main: "main.ts",
+  snapshot: "snapshot-main.ts",
+  restore: "restore-main.ts",
+};
 
 function build() {
   buildSync({
-    entryPoints: [`${__dirname}/src/main.ts`],
-    outfile: `${__dirname}/dist/main.js`,
+    entryPoints: Object.fromEntries(Object.entries(ENTRY_POINTS).map(([out, src]) => [out, `${__dirname}/src/${src}`])),
+    outdir: `${__dirname}/dist`,
     bundle: true,
     platform: "node",
     target: "node20",
@@ -15,5 +23,5 @@ function build() {
   });
 }
 
-module.exports = { build };
+module.exports = { build, ENTRY_POINTS };
 if (require.main === module) build();
