@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { postgresEngineSettings } from "../constructs/postgres-engine-settings";
-import { renderTenantPolicy, tenantMountPaths } from "../constructs/tenant-policy";
+import { renderTenantPolicy, tenantMountPaths } from "../policies/tenant-policy";
 import { startDevServer, stopAllBao, type BaoServer } from "./support/bao";
 import { startPostgres, type PostgresServer } from "./support/postgres";
 import { vaultRequest } from "./support/vault-http";
@@ -72,7 +72,7 @@ it("issues working credentials and revokes them with the lease", async () => {
   expect(role.status).toBe(204);
 
   // The tenant reads credentials with its own policy, as its pods would.
-  await call(root, "PUT", "sys/policies/acl/tenant-payments", { policy: renderTenantPolicy({ tenant: "payments", databaseRole: settings.roleName }) });
+  await call(root, "PUT", "sys/policies/acl/tenant-payments", { policy: renderTenantPolicy({ tenant: "payments", databaseRoles: [settings.roleName] }) });
   const tenantToken = String(((await call(root, "POST", "auth/token/create", { policies: ["tenant-payments"], ttl: "10m" })).body.auth as { client_token: string }).client_token);
   const creds = await call(tenantToken, "GET", `${mount}/creds/${settings.roleName}`);
   expect(creds.status).toBe(200);

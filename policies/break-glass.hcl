@@ -16,8 +16,31 @@ path "sys/storage/raft/remove-peer" {
   capabilities = ["update"]
 }
 
-# The policies vault-gke owns (the sidecar writes them back from policies/ on its next change)
-path "sys/policies/acl/*" {
+# The policies vault-gke owns (the sidecar writes them back from policies/ when
+# its policies change, and renders tenant-* again). Listed by name: a rule for
+# an exact path outranks a wildcard, and admin.hcl names these read-only.
+path "sys/policies/acl/admin" {
+  capabilities = ["create", "read", "update", "delete"]
+}
+path "sys/policies/acl/break-glass" {
+  capabilities = ["create", "read", "update", "delete"]
+}
+path "sys/policies/acl/provisioner" {
+  capabilities = ["create", "read", "update", "delete"]
+}
+path "sys/policies/acl/generate-root" {
+  capabilities = ["create", "read", "update", "delete"]
+}
+path "sys/policies/acl/default" {
+  capabilities = ["create", "read", "update"]
+}
+path "sys/policies/acl/snapshot" {
+  capabilities = ["create", "read", "update", "delete"]
+}
+path "sys/policies/acl/vault-gke-*" {
+  capabilities = ["create", "read", "update", "delete", "list"]
+}
+path "sys/policies/acl/tenant-*" {
   capabilities = ["create", "read", "update", "delete", "list"]
 }
 
