@@ -4,6 +4,7 @@ import { App } from "cdktf";
 import { resolve } from "node:path";
 import { ConfigError } from "./config/load";
 import { loadProject } from "./config/load-project";
+import { writeDeliveryManifest } from "./stacks/delivery-manifest";
 import { buildEnvironmentStacks } from "./stacks/environment-stacks";
 
 const environmentsDir = resolve(process.env.VAULT_GKE_ENVIRONMENTS ?? resolve(__dirname, "..", "environments"));
@@ -15,6 +16,7 @@ try {
   const app = new App({ stackTraces: false });
   for (const { env, tenants } of project) buildEnvironmentStacks(app, env, tenants);
   app.synth();
+  writeDeliveryManifest(app.outdir, project);
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   for (const line of error.problems) console.error(line);
