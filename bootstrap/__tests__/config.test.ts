@@ -1,8 +1,7 @@
-import { spawnSync } from "node:child_process";
 import { BootstrapConfigError, CONFIG_VARIABLES, loadConfig } from "../src/config";
 import { bootstrapEnvironment } from "../../stacks/vault-server-settings";
 import { exampleEnv } from "../../__tests__/helpers";
-import { SIDECAR_MAIN } from "./support/sidecar";
+import { Sidecar, sidecarEndpoint } from "./support/sidecar";
 
 const shipped = () => ({ ...bootstrapEnvironment(exampleEnv()), POD_NAME: "vault-2" });
 
@@ -21,7 +20,14 @@ describe("bootstrap config", () => {
     const env = shipped();
     for (const name of Object.keys(env)) expect(CONFIG_VARIABLES).toContain(name);
     const config = loadConfig(env);
-    expect(config).toMatchObject({ podName: "vault-2", ordinal: 2, seal: "auto", storage: "raft", keyShares: 5, keyThreshold: 3, revokeRootToken: true, auditMode: "api", provisionerTokenPeriodSec: 3600 });
+    expect(config).toMatchObject({ podName: "vault-2", ordinal: 2, seal: "auto", storage: "raft", keyShares: 5, keyThreshold: 3, revokeRootToken: true, auditMode: "api", planTokenPeriodSec: 3600, httpPort: 8210 });
+    expect(config.secrets).toEqual({
+      initResponse: "example-vault-init-response",
+      rootToken: "example-vault-root-token",
+      planToken: "example-vault-plan-token",
+      sidecarToken: "example-vault-sidecar-token",
+      canary: "example-vault-canary",
+    });
     expect(config.secrets.initResponse).toBe("example-vault-init-response");
     expect(config.secretManagerEndpoint).toBe("https://secretmanager.googleapis.com");
   });
@@ -51,13 +57,23 @@ describe("bootstrap config", () => {
     expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(/KEY_SHARES: must be a whole number/), expect.stringMatching(/REVOKE_ROOT_TOKEN: must be true or false/)]));
   });
 
-  it("exits 2 with one line per problem and no stack trace", () => {
-    const run = spawnSync(process.execPath, [SIDECAR_MAIN], { env: { PATH: process.env.PATH, VAULT_ADDR: "http://x" }, encoding: "utf8" });
-    expect(run.status).toBe(2);
-    const lines = run.stderr.trim().split("\n");
-    expect(lines.length).toBeGreaterThan(5);
-    for (const line of lines) expect(line).toMatch(/^bootstrap config: [A-Z_]+: /);
-    expect(run.stderr).not.toMatch(/\n\s+at /);
-    expect(run.stdout).toBe("");
+  it("reports bad settings one line each, keeps serving its endpoint with the diagnosis, and exits 2 only when stopped", async () => {
+    const sidecar = new Sidecar({ VAULT_ADDR: "http://x", HTTP_PORT: "0" });
+    try {
+      const endpoint = await sidecarEndpoint(sidecar);
+      const state = (await (await fetch(`${endpoint}/state`)).json()) as { diagnosis?: { code: string; message: string } };
+      expect(state.diagnosis?.code).toBe("bad-configuration");
+      expect(state.diagnosis?.message).toContain("VAULT_ADDR");
+      expect((await fetch(`${endpoint}/livez`)).status).toBe(200);
+      expect((await fetch(`${endpoint}/readyz`)).status).toBe(200);
+      expect(sidecar.child.exitCode).toBeNull();
+    } finally {
+      expect(await sidecar.stop()).toEqual({ code: 2, signal: null });
+    }
+    const problemLines = sidecar.output.split("\n").filter((l) => l.startsWith("bootstrap config: "));
+    expect(problemLines.length).toBeGreaterThan(5);
+    expect(problemLines.every((l) => /^bootstrap config: [A-Z_]+: /.test(l))).toBe(true);
+    expect(sidecar.output).not.toMatch(/\n\s+at /);
+    expect(sidecar.lines.filter((l) => l.level === "error")).toHaveLength(1);
   });
 });

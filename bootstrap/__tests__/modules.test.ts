@@ -2,7 +2,7 @@ import { Writable } from "node:stream";
 import { Backoff, sleep } from "../src/backoff";
 import { decodeRootToken } from "../src/generate-root";
 import { createLogger, scrub } from "../src/log";
-import { decode, encode, keySharesOf, type StoredInit } from "../src/records";
+import { decode, encode, keySharesOf, parseRecord, type StoredInit } from "../src/records";
 import { healthKind, VaultClient } from "../src/vault-client";
 
 describe("health statuses", () => {
@@ -72,9 +72,16 @@ describe("records", () => {
   });
 
   it("says when a stored document is not ours, without echoing it", () => {
-    expect(() => decode(Buffer.from("hvs.secretsecretsecretsecret"), "vault-gke/canary/v1", "canary")).toThrow(/^the latest version of the canary secret is not JSON written by this sidecar; inspect it in Secret Manager$/);
+    expect(() => decode(Buffer.from("hvs.secretsecretsecretsecret"), "vault-gke/canary/v1", "canary")).toThrow(/^the latest version of the canary secret is not JSON \(28 bytes\); inspect it in Secret Manager$/);
     expect(() => decode(encode({ format: "other" }), "vault-gke/canary/v1", "canary")).toThrow(/not a vault-gke\/canary\/v1 document/);
     expect(decode(undefined, "vault-gke/canary/v1", "canary")).toBeUndefined();
+  });
+
+  it("turns any stored bytes into a state, never an exception", () => {
+    expect(parseRecord(undefined, "vault-gke/canary/v1")).toEqual({ kind: "absent" });
+    expect(parseRecord(Buffer.from([0xff, 0x00, 0x7b]), "vault-gke/canary/v1")).toEqual({ kind: "unreadable", reason: "not JSON (3 bytes)" });
+    expect(parseRecord(encode(null), "vault-gke/canary/v1")).toEqual({ kind: "unreadable", reason: "not a vault-gke/canary/v1 document" });
+    expect(parseRecord(encode(init), "vault-gke/init-response/v1")).toEqual({ kind: "ok", value: init });
   });
 });
 

@@ -8,7 +8,7 @@ import { createWorld, type World } from "./support/fixture";
 import { Sidecar, stopAllSidecars } from "./support/sidecar";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { POLICY_DIR, transcript } from "./support/sidecar";
+import { transcript } from "./support/sidecar";
 import { findLeaks, storedSecrets } from "./support/leak-scan";
 
 jest.setTimeout(180_000);
@@ -26,10 +26,10 @@ afterAll(async () => {
 
 const json = (b: Buffer | undefined) => JSON.parse(String(b)) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-it("initializes, unseals, audits, writes policies and stores a usable provisioner token", async () => {
+it("initializes, unseals, audits, writes policies and stores a read-only plan token and its own", async () => {
   const server = world.cluster.servers[0];
   sidecar = new Sidecar(world.sidecarEnv(0));
-  await sidecar.waitForLog("provisioner token stored", 120_000);
+  await sidecar.waitForLog("plan token created and stored", 120_000);
   await sidecar.waitForLog("root token revoked");
 
   expect((await health(server)).status).toBe(200);
@@ -44,14 +44,20 @@ it("initializes, unseals, audits, writes policies and stores a usable provisione
   const rootCheck = await vaultRequest(server.addr, server.ca, "GET", "/v1/auth/token/lookup-self", { token: init.response.root_token });
   expect(rootCheck.status).toBe(403);
 
-  // The provisioner token works and carries the provisioner policy as written from policies/.
-  const prov = json(world.store.latest(world.ids.provisionerToken));
-  const self = await vaultRequest(server.addr, server.ca, "GET", "/v1/auth/token/lookup-self", { token: prov.token });
+  // The plan token works, carries only the read-only plan policy as written from policies/, and can write nothing.
+  const plan = json(world.store.latest(world.ids.planToken));
+  expect(plan.format).toBe("vault-gke/plan-token/v1");
+  const self = await vaultRequest(server.addr, server.ca, "GET", "/v1/auth/token/lookup-self", { token: plan.token });
   expect(self.status).toBe(200);
-  expect(self.body.data).toMatchObject({ policies: ["default", "provisioner"], orphan: true, period: 3600, renewable: true });
-  const caps = await vaultRequest(server.addr, server.ca, "POST", "/v1/sys/capabilities-self", { token: prov.token, body: { paths: ["sys/policies/acl/tenant-a", "sys/policies/acl/admin"] } });
-  expect(caps.body["sys/policies/acl/tenant-a"]).toEqual(expect.arrayContaining(["create", "update"]));
-  expect(caps.body["sys/policies/acl/admin"]).toEqual(["deny"]);
+  expect(self.body.data).toMatchObject({ policies: ["default", "vault-gke-plan"], orphan: true, period: 3600, renewable: true });
+  const caps = await vaultRequest(server.addr, server.ca, "POST", "/v1/sys/capabilities-self", { token: plan.token, body: { paths: ["sys/policies/acl/tenant-a", "sys/mounts/tenants/a/kv"] } });
+  expect(caps.body["sys/policies/acl/tenant-a"]).toEqual(["read"]);
+  expect(caps.body["sys/mounts/tenants/a/kv"]).toEqual(["read"]);
+  // The sidecar's own token carries its policy and the digest of the policies it wrote.
+  const own = json(world.store.latest(world.ids.sidecarToken));
+  expect(own).toMatchObject({ format: "vault-gke/sidecar-token/v1", policiesSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  const ownSelf = await vaultRequest(server.addr, server.ca, "GET", "/v1/auth/token/lookup-self", { token: own.token });
+  expect(ownSelf.body.data).toMatchObject({ policies: ["default", "vault-gke-sidecar"], orphan: true, period: 3600 });
 
   // Audit devices (declared in the shipped OpenBao configuration) and the admin policy, checked with a short-lived root.
   const client = new VaultClient({ address: server.addr, ca: server.ca });
@@ -59,7 +65,10 @@ it("initializes, unseals, audits, writes policies and stores a usable provisione
   try {
     expect(Object.keys(await client.listAuditDevices(root)).sort()).toEqual(["file/", "stdout/"]);
     const admin = await vaultRequest(server.addr, server.ca, "GET", "/v1/sys/policies/acl/admin", { token: root });
-    expect((admin.body.data as { policy: string }).policy).toBe(readFileSync(join(POLICY_DIR, "admin.hcl"), "utf8"));
+    expect((admin.body.data as { policy: string }).policy).toBe(readFileSync(join(world.policyDir, "admin.hcl"), "utf8"));
+    // The provisioner policy as the vault stack renders it: one rule per registered cluster.
+    const provisioner = await vaultRequest(server.addr, server.ca, "GET", "/v1/sys/policies/acl/provisioner", { token: root });
+    expect((provisioner.body.data as { policy: string }).policy).toContain('path "auth/kubernetes-apps-prod/role/+"');
   } finally {
     await client.revokeSelf(root);
     client.close();
@@ -95,7 +104,7 @@ it("stops on SIGTERM during a wait with exit code 0", async () => {
 
 it("printed no key, token or init response", () => {
   const secrets = storedSecrets(world.store, world.ids);
-  expect(secrets.length).toBeGreaterThanOrEqual(8); // 5 keys (x2 encodings), root, provisioner, generate-root tokens
+  expect(secrets.length).toBeGreaterThanOrEqual(9); // 5 keys (x2 encodings), root, plan, sidecar, generate-root tokens
   expect(transcript.join("").length).toBeGreaterThan(1000);
   expect(findLeaks(secrets, transcript.join(""))).toEqual([]);
 });

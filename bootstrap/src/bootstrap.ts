@@ -1,41 +1,52 @@
 // The converge loop: safe to run in every Vault pod, from any state, after any
-// crash. Each pass reads Vault's health and does the one thing that state
-// needs; waits back off exponentially and end at once on SIGTERM.
+// crash. Each pass gathers facts, asks decide.ts for the next step and does
+// it; waits back off exponentially and end at once on SIGTERM. It never exits
+// on its own: a state it cannot fix is a diagnosis it reports once and keeps
+// reporting on its endpoint until a human fixes it.
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { DeclaredAccess } from "../../config/declared-access";
 import { Backoff, sleep } from "./backoff";
 import type { BootstrapConfig } from "./config";
+import { decide, needsRoot, planMaintenance, unstorableDiagnosis, type Facts, type MaintenanceFacts, type ManagedToken, type Task, type TokenStatus } from "./decide";
+import * as D from "./diagnoses";
+import type { Diagnosis, StoreProblem } from "./diagnoses";
 import { generateRoot } from "./generate-root";
+import { readInventory } from "./inventory";
 import type { Logger } from "./log";
-import { decode, encode, keySharesOf, type CanaryRecord, type ProvisionerRecord, type RootTokenRecord, type StoredInit } from "./records";
-import type { SecretStore } from "./secret-store";
+import {
+  encode,
+  FORMATS,
+  keySharesOf,
+  parseRecord,
+  type CanaryRecord,
+  type PlanTokenRecord,
+  type RecordState,
+  type RootTokenRecord,
+  type SidecarTokenRecord,
+  type StoredInit,
+} from "./records";
+import { SECRET_PERMISSIONS, type SecretStore, SecretStoreError } from "./secret-store";
+import type { SidecarStatus } from "./status";
+import { planTenantPolicies } from "./tenant-policies";
 import { checkpoint } from "./test-hooks";
-import type { Health, InitResponse, VaultClient } from "./vault-client";
+import { verify } from "./verifier";
+import { VaultError, type Health, type InitResponse, type VaultClient } from "./vault-client";
 
-/** A state the sidecar must not paper over: it stops and says what happened and what to do. */
-export class FatalDiagnosis extends Error {
-  constructor(
-    message: string,
-    readonly recovery: readonly string[],
-  ) {
-    super(message);
-    this.name = "FatalDiagnosis";
-  }
-}
+export const EXIT = { ok: 0, config: 2, keysUnstored: 4 } as const;
 
-export const EXIT = { ok: 0, config: 2, fatal: 3, keysUnstored: 4 } as const;
-
-const PROVISIONER_POLICY = "provisioner";
-const GENERATE_ROOT_POLICY = "generate-root";
-/** Period of the generate-root token: long, because it is the way back to root when every other token is gone. */
+const POLICY = { plan: "vault-gke-plan", sidecar: "vault-gke-sidecar", generateRoot: "generate-root" } as const;
+/** The generate-root token's period: long, because it is the way back to root when every other token is gone. */
 const GENERATE_ROOT_PERIOD_SEC = 768 * 3600;
+const SIDECAR_TOKEN_PERIOD_SEC = 3600;
 
 export interface BootstrapDeps {
   readonly config: BootstrapConfig;
   readonly vault: VaultClient;
   readonly store: SecretStore;
   readonly log: Logger;
+  readonly status: SidecarStatus;
 }
 
 interface Policies {
@@ -43,28 +54,43 @@ interface Policies {
   readonly sha256: string;
 }
 
+interface Root {
+  readonly token: string;
+  /** Made by generate-root for this batch: revoked when done. */
+  readonly generated: boolean;
+}
+
+type Records = { plan: RecordState<PlanTokenRecord>; sidecar: RecordState<SidecarTokenRecord>; root: RecordState<RootTokenRecord> };
+
 export class Bootstrapper {
   private readonly config: BootstrapConfig;
   private readonly vault: VaultClient;
   private readonly store: SecretStore;
   private readonly log: Logger;
+  private readonly status: SidecarStatus;
   private readonly backoff: Backoff;
   private lastState = "";
-  /** Cached once read: the init response never changes, the provisioner record only when this process writes it. */
+  /** The init response never changes once read intact. */
   private init?: StoredInit;
-  private provisioner?: ProvisionerRecord;
-  private rootRecord?: RootTokenRecord;
-  /** Token lookups and renewals run at most this often once steady (each is an audited request). */
-  private nextTokenCheckAt = 0;
   /** An init response held in memory until Secret Manager has it. */
   private unstored?: InitResponse;
+  private initRefused?: { status: number; errors: string[] };
   private stopRequestedAt?: number;
+  /** Intact copies of the token records this process read or wrote: the source for repairing a garbled record. */
+  private remembered: { plan?: PlanTokenRecord; sidecar?: SidecarTokenRecord; root?: RootTokenRecord } = {};
+  private canaryInitialized = false;
+  private initialRootRevoked = false;
+  private records?: { at: number; value: Records };
+  private tokenChecks?: { at: number; value: Record<ManagedToken, TokenStatus> };
+  private tenantPoliciesDueAt = 0;
+  private verifyDueAt = 0;
 
   constructor(deps: BootstrapDeps) {
     this.config = deps.config;
     this.vault = deps.vault;
     this.store = deps.store;
     this.log = deps.log;
+    this.status = deps.status;
     this.backoff = new Backoff(this.config.minWaitMs, this.config.maxWaitMs);
   }
 
@@ -76,46 +102,82 @@ export class Bootstrapper {
   /** Runs until `stop` aborts; resolves with the process exit code. */
   async run(stop: AbortSignal): Promise<number> {
     stop.addEventListener("abort", () => (this.stopRequestedAt = Date.now()), { once: true });
-    while (!stop.aborted) {
+    while (!stop.aborted || this.unstored) {
+      this.status.heartbeat();
       let changed = false;
       try {
         changed = await this.pass();
       } catch (error) {
-        if (error instanceof FatalDiagnosis) {
-          this.log.error({ recovery: error.recovery }, error.message);
-          return EXIT.fatal;
-        }
         if (error instanceof KeysUnstored) return EXIT.keysUnstored;
+        this.status.failed("pass");
         this.log.warn({ err: { message: (error as Error).message } }, "step failed; retrying");
       }
       if (changed) this.backoff.reset();
-      if (stop.aborted) break;
-      await sleep(this.backoff.next(), stop);
+      if (stop.aborted && !this.unstored) break;
+      await sleep(this.backoff.next(), this.unstored ? undefined : stop);
     }
     this.log.info("stopped");
     return EXIT.ok;
   }
 
-  /** One look at Vault and the one action its state needs. Returns true when something changed. */
+  /** One look at Vault and the step its state needs. Returns true when something changed. */
   async pass(): Promise<boolean> {
     const health = await this.vault.health();
+    this.status.vault(health.kind, health.initialized, health.sealed);
     const changed = await this.describe(health);
-    switch (health.kind) {
-      case "uninitialized":
-        return (await this.whenUninitialized()) || changed;
-      case "sealed":
-        return (await this.whenSealed()) || changed;
-      case "active":
-        return (await this.whenActive()) || changed;
-      case "standby":
-      case "perf-standby":
-      case "dr-secondary":
-        await this.requireStoredInit();
-        return changed;
-      case "unreachable":
-      case "unexpected":
-        return changed;
+    let facts: Facts = {
+      health,
+      pod: this.config.podName,
+      initializer: this.config.ordinal === 0,
+      seal: this.config.seal,
+      storage: this.config.storage,
+      secrets: this.config.secrets,
+      holdsUnstoredKeys: this.unstored !== undefined,
+      init: this.init ? { kind: "ok", value: this.init } : this.unstored || health.kind === "unreachable" ? { kind: "absent" } : await this.readInit(),
+      initRefused: this.initRefused,
+    };
+    for (;;) {
+      const d = decide(facts);
+      switch (d.kind) {
+        case "gather-canary":
+          facts = { ...facts, canary: await this.readRecord<CanaryRecord>(this.config.secrets.canary, FORMATS.canary) };
+          continue;
+        case "gather-evidence":
+          facts = { ...facts, keysStoredEvidence: await this.keysStoredEvidence() };
+          continue;
+        case "gather-preflight":
+          facts = { ...facts, preflight: await this.preflight() };
+          continue;
+        case "wait":
+          this.resolved();
+          return changed;
+        case "diagnose":
+          this.report(d.diagnosis);
+          return changed;
+        case "store-keys":
+          if (this.unstored) await this.persistInit(this.unstored);
+          return true;
+        case "initialize":
+          await this.initialize();
+          return true;
+        case "unseal":
+          this.resolved();
+          return (await this.unseal(d.init)) || changed;
+        case "maintain":
+          return (await this.maintain(d.init)) || changed;
+      }
     }
+  }
+
+  // ---- Reporting ------------------------------------------------------------------
+
+  private report(diagnosis: Diagnosis): void {
+    if (this.status.report(diagnosis)) this.log.error({ diagnosis: diagnosis.code, recovery: diagnosis.recovery }, diagnosis.message);
+  }
+
+  private resolved(): void {
+    const was = this.status.clear();
+    if (was) this.log.info({ diagnosis: was.code }, "diagnosis resolved");
   }
 
   /** Logs one line whenever Vault's state changes. */
@@ -132,11 +194,11 @@ export class Bootstrapper {
       } catch (error) {
         fields.leaderError = (error as Error).message;
       }
-      // The peers need a token: the sidecar's generate-root token may read them, once it exists.
-      if (this.config.storage === "raft") {
+      // The peers need a token: the sidecar's own token may read them, once it exists.
+      const token = this.remembered.sidecar?.token;
+      if (this.config.storage === "raft" && token) {
         try {
-          const record = await this.loadRootRecord();
-          if (record && "revoked" in record) fields.raftPeers = (await this.vault.raftPeers(record.generateRootToken)).map((p) => `${p.id}${p.leader ? " (leader)" : p.voter ? "" : " (non-voter)"}`);
+          fields.raftPeers = (await this.vault.raftPeers(token)).map((p) => `${p.id}${p.leader ? " (leader)" : p.voter ? "" : " (non-voter)"}`);
         } catch (error) {
           fields.raftPeersError = (error as Error).message;
         }
@@ -146,31 +208,83 @@ export class Bootstrapper {
     return true;
   }
 
-  private isInitializer(): boolean {
-    return this.config.ordinal === 0;
+  // ---- The store ------------------------------------------------------------------
+
+  private async readRecord<T extends { format: string }>(secretId: string, format: T["format"]): Promise<RecordState<T>> {
+    try {
+      return parseRecord<T>(await this.store.accessLatest(secretId), format);
+    } catch (error) {
+      const e = error as SecretStoreError;
+      return { kind: "error", status: e.status ?? 0, message: e.message };
+    }
   }
 
-  private async loadInit(): Promise<StoredInit | undefined> {
-    this.init ??= decode<StoredInit>(await this.store.accessLatest(this.config.secrets.initResponse), "vault-gke/init-response/v1", "init response");
-    return this.init;
+  private async readInit(): Promise<RecordState<StoredInit>> {
+    const state = await this.readRecord<StoredInit>(this.config.secrets.initResponse, FORMATS.init);
+    if (state.kind === "ok") this.init = state.value;
+    return state;
   }
 
-  private async whenUninitialized(): Promise<boolean> {
-    const stored = await this.loadInit();
-    if (!this.isInitializer()) {
-      // A Raft follower joins through retry_join; with Shamir it needs the keys to finish.
-      if (stored && this.config.seal === "shamir" && this.config.storage === "raft") return this.unseal(stored);
-      return false;
+  /** A record written only after the keys were stored, if one exists: proof the vault may hold data. */
+  private async keysStoredEvidence(): Promise<string | null> {
+    const s = this.config.secrets;
+    for (const [secret, format] of [[s.rootToken, FORMATS.root], [s.sidecarToken, FORMATS.sidecar], [s.planToken, FORMATS.plan]] as const) {
+      const state = await this.readRecord<{ format: string; storedAt?: string }>(secret, format);
+      if (state.kind === "ok") return `${secret} holds a record stored at ${state.value.storedAt ?? "an unknown time"}`;
+      if (state.kind === "unreadable") return `${secret} holds a version (${state.reason})`;
+      if (state.kind === "error") return `${secret} could not be read (${state.message}), so it cannot be ruled out`;
     }
-    if (stored) {
-      throw new FatalDiagnosis(
-        `Vault is not initialized, but ${this.config.secrets.initResponse} holds the keys of an initialization stored at ${stored.storedAt}; refusing to initialize again`,
-        [
-          "If Vault's data was lost (deleted disks, a new cluster): restore the Raft data or a snapshot, then restart this pod.",
-          `If this really is a new Vault on purpose: disable the secret versions of ${this.config.secrets.initResponse}, ${this.config.secrets.rootToken} and ${this.config.secrets.provisionerToken} (keep them until you are sure), then restart this pod.`,
-        ],
-      );
+    return null;
+  }
+
+  /** Whether each secret exists and lets this identity add and read versions. */
+  private async preflight(): Promise<StoreProblem[]> {
+    const problems: StoreProblem[] = [];
+    for (const secret of Object.values(this.config.secrets)) {
+      try {
+        const { exists, granted } = await this.store.testPermissions(secret, SECRET_PERMISSIONS);
+        if (!exists) problems.push({ secret, problem: "missing" });
+        else {
+          const missing = SECRET_PERMISSIONS.filter((p) => !granted.includes(p));
+          if (missing.length) problems.push({ secret, problem: "denied", permissions: missing });
+        }
+      } catch (error) {
+        problems.push({ secret, problem: "error", message: (error as Error).message });
+      }
     }
+    return problems;
+  }
+
+  /** Why a secret cannot take a new version now, or undefined when it can. */
+  private async unwritable(secret: string): Promise<string | undefined> {
+    try {
+      const { exists, granted } = await this.store.testPermissions(secret, ["secretmanager.versions.add"]);
+      if (!exists) return "the secret does not exist";
+      return granted.includes("secretmanager.versions.add") ? undefined : "missing secretmanager.versions.add";
+    } catch (error) {
+      return `the store did not answer (${(error as Error).message})`;
+    }
+  }
+
+  /** Writes a small JSON document, retrying a few times. */
+  private async writeJson(secretId: string, doc: unknown, attempts = 5): Promise<void> {
+    const retry = new Backoff(this.config.minWaitMs, 2000);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.store.addVersion(secretId, encode(doc));
+        return;
+      } catch (error) {
+        if (attempt >= attempts) throw error;
+        this.log.warn({ secret: secretId, attempt, err: { message: (error as Error).message } }, "write failed; retrying");
+        await sleep(retry.next());
+      }
+    }
+  }
+
+  // ---- Initialization ---------------------------------------------------------------
+
+  private async initialize(): Promise<void> {
+    this.resolved();
     checkpoint("before-intent", this.log);
     await this.recordIntent();
     checkpoint("after-intent", this.log);
@@ -179,72 +293,96 @@ export class Bootstrapper {
         ? { secret_shares: this.config.keyShares, secret_threshold: this.config.keyThreshold }
         : { recovery_shares: this.config.keyShares, recovery_threshold: this.config.keyThreshold };
     this.log.info({ seal: this.config.seal, shares: this.config.keyShares, threshold: this.config.keyThreshold }, "initializing vault");
-    const response = await this.vault.init(request);
+    let response: InitResponse;
+    try {
+      response = await this.vault.init(request);
+    } catch (error) {
+      if (error instanceof VaultError) this.initRefused = { status: error.status, errors: [...error.vaultErrors] };
+      throw error;
+    }
+    this.initRefused = undefined;
     this.unstored = response;
     checkpoint("after-init", this.log);
     await this.persistInit(response);
     checkpoint("after-store", this.log);
-    await this.writeJson(this.config.secrets.rootToken, { format: "vault-gke/root-token/v1", root_token: response.root_token, storedAt: new Date().toISOString() } satisfies RootTokenRecord);
+    const record: RootTokenRecord = { format: FORMATS.root, root_token: response.root_token, storedAt: new Date().toISOString() };
+    await this.writeJson(this.config.secrets.rootToken, record);
+    this.remembered.root = record;
     checkpoint("after-root-stored", this.log);
-    await this.writeCanary("initialized");
-    return true;
+    // If this write fails, the active vault's maintenance writes it (it retries until the canary says so).
+    await this.markCanaryInitialized();
   }
 
   /** Proves the store can be written and read (on the canary, never the key secret) and records the intent to initialize. */
   private async recordIntent(): Promise<void> {
     const record = await this.writeCanary("intent");
-    const back = decode<CanaryRecord>(await this.store.accessLatest(this.config.secrets.canary), "vault-gke/canary/v1", "canary");
-    if (!back || back.at !== record.at || back.kind !== "intent") {
+    const back = await this.readRecord<CanaryRecord>(this.config.secrets.canary, FORMATS.canary);
+    if (back.kind !== "ok" || back.value.at !== record.at || back.value.kind !== "intent") {
       throw new Error(`the canary secret ${this.config.secrets.canary} did not read back what was written; not initializing until the store works`);
     }
     this.log.info({ secret: this.config.secrets.canary }, "secret store works; intent to initialize recorded");
   }
 
   private async writeCanary(kind: CanaryRecord["kind"]): Promise<CanaryRecord> {
-    const record: CanaryRecord = { format: "vault-gke/canary/v1", kind, pod: this.config.podName, at: new Date().toISOString() };
+    const record: CanaryRecord = { format: FORMATS.canary, kind, pod: this.config.podName, at: new Date().toISOString() };
     await this.store.addVersion(this.config.secrets.canary, encode(record));
     return record;
   }
 
-  /**
-   * Stores the whole init response, first thing after init, and retries with
-   * backoff until Secret Manager has it and it reads back intact. It never gives
-   * up while the process lives; after SIGTERM it keeps trying until the grace
-   * period is spent.
-   */
-  private async persistInit(response: InitResponse): Promise<void> {
-    const doc: StoredInit = { format: "vault-gke/init-response/v1", storedAt: new Date().toISOString(), seal: this.config.seal, response };
-    const bytes = encode(doc);
-    const retry = new Backoff(this.config.minWaitMs, Math.min(this.config.maxWaitMs, 5000));
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.store.addVersion(this.config.secrets.initResponse, bytes);
-        const back = await this.store.accessLatest(this.config.secrets.initResponse);
-        if (back && back.equals(bytes)) {
-          this.unstored = undefined;
-          this.init = doc;
-          this.log.info({ secret: this.config.secrets.initResponse, attempts: attempt }, "init response stored and verified");
-          return;
-        }
-        this.log.warn({ secret: this.config.secrets.initResponse, attempt }, "init response did not read back intact; storing it again");
-      } catch (error) {
-        this.log.error({ secret: this.config.secrets.initResponse, attempt, err: { message: (error as Error).message } }, "storing the init response failed; the keys are held in memory, retrying");
-      }
-      if (this.stopRequestedAt !== undefined && Date.now() - this.stopRequestedAt > this.config.stopGraceMs) {
-        this.log.error({ secret: this.config.secrets.initResponse }, "stop grace period spent and the init response is still not stored: the keys are lost with this process");
-        throw new KeysUnstored();
-      }
-      await sleep(retry.next());
+  private async markCanaryInitialized(): Promise<void> {
+    try {
+      await this.writeCanary("initialized");
+      this.canaryInitialized = true;
+      this.log.info({ secret: this.config.secrets.canary }, "canary marks the vault initialized");
+    } catch (error) {
+      this.status.failed("canary");
+      this.log.warn({ secret: this.config.secrets.canary, err: { message: (error as Error).message } }, "the canary could not be marked initialized; retrying on the next pass");
     }
   }
 
-  private async whenSealed(): Promise<boolean> {
-    if (this.config.seal !== "shamir") {
-      // Auto-unseal: Vault unseals itself through KMS; sealed means it cannot reach the key yet.
-      return false;
+  /**
+   * Stores the whole init response, first thing after init, and retries with
+   * backoff until Secret Manager has it and it reads back intact. After
+   * SIGTERM it keeps trying while the stop grace period lasts; no attempt
+   * starts that could not end inside it.
+   */
+  private async persistInit(response: InitResponse): Promise<void> {
+    const doc: StoredInit = { format: FORMATS.init, storedAt: new Date().toISOString(), seal: this.config.seal, response };
+    const bytes = encode(doc);
+    const retry = new Backoff(this.config.minWaitMs, Math.min(this.config.maxWaitMs, 5000));
+    for (let attempt = 1; ; attempt++) {
+      this.status.heartbeat();
+      const left = this.graceLeftMs();
+      if (left !== undefined && left < 1000) {
+        this.log.error({ secret: this.config.secrets.initResponse }, "stop grace period spent and the init response is still not stored: the keys are lost with this process");
+        throw new KeysUnstored();
+      }
+      try {
+        await withDeadline(
+          (async () => {
+            await this.store.addVersion(this.config.secrets.initResponse, bytes);
+            const back = await this.store.accessLatest(this.config.secrets.initResponse);
+            if (!back || !back.equals(bytes)) throw new Error("init response did not read back intact");
+          })(),
+          left === undefined ? undefined : left - 500,
+        );
+        this.unstored = undefined;
+        this.init = doc;
+        this.log.info({ secret: this.config.secrets.initResponse, attempts: attempt }, "init response stored and verified");
+        return;
+      } catch (error) {
+        this.status.failed("store-init-response");
+        this.log.error({ secret: this.config.secrets.initResponse, attempt, err: { message: (error as Error).message } }, "storing the init response failed; the keys are held in memory, retrying");
+      }
+      const wait = retry.next();
+      const leftNow = this.graceLeftMs();
+      await sleep(leftNow === undefined ? wait : Math.max(0, Math.min(wait, leftNow - 1000)));
     }
-    const stored = await this.requireStoredInit();
-    return this.unseal(stored);
+  }
+
+  /** Milliseconds of the stop grace period left, or undefined when no stop was requested. */
+  private graceLeftMs(): number | undefined {
+    return this.stopRequestedAt === undefined ? undefined : this.stopRequestedAt + this.config.stopGraceMs - Date.now();
   }
 
   private async unseal(stored: StoredInit): Promise<boolean> {
@@ -264,152 +402,319 @@ export class Bootstrapper {
     return false;
   }
 
-  /** The stored init response of an initialized Vault; its absence is a precise, fatal diagnosis. */
-  private async requireStoredInit(): Promise<StoredInit> {
-    const stored = await this.loadInit();
-    if (stored) return stored;
-    const canary = decode<CanaryRecord>(await this.store.accessLatest(this.config.secrets.canary), "vault-gke/canary/v1", "canary");
-    const secret = this.config.secrets.initResponse;
-    if (canary?.kind === "intent") {
-      throw new FatalDiagnosis(
-        `Vault is initialized but ${secret} holds no keys, and the last record (${canary.pod} at ${canary.at}) is an intent to initialize: the init response was lost between init and its first write, so the vault holds no data yet`,
-        [
-          "Scale the StatefulSet to 0 (kubectl -n <namespace> scale statefulset vault --replicas=0).",
-          "Delete the data claims of every Vault pod (kubectl -n <namespace> delete pvc -l app.kubernetes.io/name=vault), and the released disks (their reclaim policy is Retain).",
-          "Scale back to the configured replica count: the sidecar initializes a fresh vault and stores its keys.",
-        ],
-      );
-    }
-    if (canary?.kind === "initialized") {
-      throw new FatalDiagnosis(`Vault is initialized and the sidecar stored its keys on ${canary.at}, but ${secret} has no readable version now`, [
-        `Restore the latest version of ${secret} in Secret Manager (enable it if it was disabled, or restore it from your backup), then restart this pod.`,
-      ]);
-    }
-    throw new FatalDiagnosis(`Vault is initialized but ${secret} holds no keys and there is no record of this sidecar initializing it: it was initialized by someone else`, [
-      `Store its init response in ${secret} as {"format":"vault-gke/init-response/v1","storedAt":"<time>","seal":"${this.config.seal}","response":<the init JSON>}, then restart this pod.`,
-      "Or, if it holds no data, wipe its storage and let the sidecar initialize it.",
-    ]);
-  }
+  // ---- Maintenance of the active vault ---------------------------------------------
 
   private readPolicies(): Policies {
     const files = readdirSync(this.config.policyDir)
       .filter((f) => f.endsWith(".hcl"))
       .sort();
     const byName = Object.fromEntries(files.map((f) => [f.slice(0, -4), readFileSync(join(this.config.policyDir, f), "utf8")]));
-    if (!byName[PROVISIONER_POLICY]) throw new FatalDiagnosis(`${this.config.policyDir} has no ${PROVISIONER_POLICY}.hcl`, ["Mount the policies ConfigMap that the vault stack creates."]);
     return { byName, sha256: createHash("sha256").update(JSON.stringify(byName)).digest("hex") };
   }
 
-  private async loadProvisioner(): Promise<ProvisionerRecord | undefined> {
-    this.provisioner ??= decode<ProvisionerRecord>(await this.store.accessLatest(this.config.secrets.provisionerToken), "vault-gke/provisioner-token/v1", "provisioner token");
-    return this.provisioner;
+  private readDeclared(): DeclaredAccess {
+    return JSON.parse(readFileSync(this.config.declaredAccessFile, "utf8")) as DeclaredAccess;
   }
 
-  private async whenActive(): Promise<boolean> {
-    const stored = await this.requireStoredInit();
-    const policies = this.readPolicies();
-    const cached = this.provisioner;
-    if (cached && cached.policiesSha256 === policies.sha256 && Date.now() < this.nextTokenCheckAt) return false;
-    const record = await this.loadProvisioner();
-    const info = record ? await this.vault.lookupSelf(record.token) : undefined;
-    const tokenValid = info !== undefined && info.policies.includes(PROVISIONER_POLICY);
-    // A server that is sealing or stepping down answers 403 too: only an active server's "no" counts.
-    if (record && !tokenValid && !(await this.stillActive())) return false;
-    if (!tokenValid) this.provisioner = undefined; // re-read next time: another pod may have stored a new one
-    // Audit was ensured when this record was written; nothing else needs root,
-    // unless the initial root token still waits to be revoked (a crash came first).
-    const rootRecord = await this.loadRootRecord();
-    const rootSettled = !this.config.revokeRootToken || (rootRecord !== undefined && "revoked" in rootRecord);
-    if (record && tokenValid && record.policiesSha256 === policies.sha256 && rootSettled) {
-      this.nextTokenCheckAt = Date.now() + Math.min((this.config.provisionerTokenPeriodSec * 1000) / 4, 60_000);
-      const renewed = await this.renewIfDue(record.token, info.ttl, this.config.provisionerTokenPeriodSec, "provisioner", record.accessor);
-      if (rootRecord && "revoked" in rootRecord) {
-        const gr = await this.vault.lookupSelf(rootRecord.generateRootToken);
-        if (gr) await this.renewIfDue(rootRecord.generateRootToken, gr.ttl, GENERATE_ROOT_PERIOD_SEC, "generate-root", rootRecord.generateRootAccessor);
-        else if (await this.stillActive()) {
-          this.rootRecord = undefined; // another pod may have stored a new one; re-read next time
-          this.log.warn({ accessor: rootRecord.generateRootAccessor }, "the stored generate-root token is no longer valid; a new one is made the next time root is needed");
-        }
-      }
-      return renewed;
-    }
-    const root = await this.obtainRoot(stored);
-    try {
-      await this.ensureAudit(root.token);
-      checkpoint("after-audit", this.log);
-      for (const [name, hcl] of Object.entries(policies.byName)) await this.vault.writePolicy(root.token, name, hcl);
-      this.log.info({ policies: Object.keys(policies.byName), sha256: policies.sha256.slice(0, 12) }, "policies written");
-      checkpoint("after-policies", this.log);
-      let next: ProvisionerRecord;
-      if (record && tokenValid) {
-        next = { ...record, policiesSha256: policies.sha256, storedAt: new Date().toISOString() };
-      } else {
-        const created = await this.vault.createOrphanToken(root.token, {
-          policies: [PROVISIONER_POLICY],
-          periodSec: this.config.provisionerTokenPeriodSec,
-          displayName: "vault-gke-provisioner",
-        });
-        checkpoint("after-provisioner-created", this.log);
-        next = { format: "vault-gke/provisioner-token/v1", token: created.token, accessor: created.accessor, policiesSha256: policies.sha256, storedAt: new Date().toISOString() };
-        this.log.info({ accessor: created.accessor, periodSec: this.config.provisionerTokenPeriodSec, reason: record ? "stored token invalid" : "none stored" }, "provisioner token created");
-      }
-      await this.writeJson(this.config.secrets.provisionerToken, next);
-      this.provisioner = next;
-      this.log.info({ secret: this.config.secrets.provisionerToken, accessor: next.accessor }, "provisioner token stored");
-      checkpoint("after-provisioner-stored", this.log);
-    } finally {
-      await this.releaseRoot(root);
-    }
-    return true;
+  /** The token records, read again at most every token-check interval (each read is a billed, audited call). */
+  private async currentRecords(force = false): Promise<Records> {
+    if (!force && this.records && Date.now() - this.records.at < this.tokenCheckIntervalMs()) return this.records.value;
+    const s = this.config.secrets;
+    const value: Records = {
+      plan: await this.readRecord<PlanTokenRecord>(s.planToken, FORMATS.plan),
+      sidecar: await this.readRecord<SidecarTokenRecord>(s.sidecarToken, FORMATS.sidecar),
+      root: await this.readRecord<RootTokenRecord>(s.rootToken, FORMATS.root),
+    };
+    // An intact record read from the store is the newest truth (another pod may have written it).
+    if (value.plan.kind === "ok") this.remembered.plan = value.plan.value;
+    if (value.sidecar.kind === "ok") this.remembered.sidecar = value.sidecar.value;
+    if (value.root.kind === "ok") this.remembered.root = value.root.value;
+    this.records = { at: Date.now(), value };
+    return value;
   }
 
-  /** True when Vault still answers as the active, unsealed server (its answers can be trusted). */
+  private tokenCheckIntervalMs(): number {
+    return Math.min((this.config.planTokenPeriodSec * 1000) / 4, 60_000);
+  }
+
+  private tokenOf(token: ManagedToken): string | undefined {
+    if (token === "plan") return this.remembered.plan?.token;
+    if (token === "sidecar") return this.remembered.sidecar?.token;
+    const r = this.remembered.root;
+    return r && "revoked" in r ? r.generateRootToken : undefined;
+  }
+
+  /** Looks each known token up; a 403 counts as invalid only while the server still answers as active (a sealing one says 403 too). */
+  private async checkTokens(force = false): Promise<Record<ManagedToken, TokenStatus>> {
+    if (!force && this.tokenChecks && Date.now() - this.tokenChecks.at < this.tokenCheckIntervalMs()) return this.tokenChecks.value;
+    const value = {} as Record<ManagedToken, TokenStatus>;
+    for (const token of ["plan", "sidecar", "generate-root"] as const) {
+      const t = this.tokenOf(token);
+      if (!t) {
+        value[token] = { kind: "unknown" };
+        continue;
+      }
+      const info = await this.vault.lookupSelf(t);
+      if (info) {
+        value[token] = { kind: "valid", ttlSec: info.ttl };
+        this.status.tokenExpires(token, info.ttl);
+      } else value[token] = (await this.stillActive()) ? { kind: "invalid" } : { kind: "unknown" };
+    }
+    this.tokenChecks = { at: Date.now(), value };
+    return value;
+  }
+
   private async stillActive(): Promise<boolean> {
     return (await this.vault.health()).kind === "active";
   }
 
-  private async renewIfDue(token: string, ttlSec: number, periodSec: number, name: string, accessor: string): Promise<boolean> {
-    if (ttlSec >= periodSec / 2) return false;
-    const ttl = await this.vault.renewSelf(token);
-    this.log.info({ tokenName: name, accessor, ttlSec: ttl }, "token renewed");
+  private async initialRootValid(stored: StoredInit): Promise<boolean> {
+    if (this.initialRootRevoked) return false;
+    const r = this.remembered.root;
+    for (const token of [r && "root_token" in r ? r.root_token : undefined, stored.response.root_token]) {
+      if (token && (await this.vault.lookupSelf(token))?.policies.includes("root")) return true;
+    }
+    if (await this.stillActive()) this.initialRootRevoked = true;
+    return false;
+  }
+
+  private async maintain(init: StoredInit): Promise<boolean> {
+    const policies = this.readPolicies();
+    const records = await this.currentRecords();
+    const tokens = await this.checkTokens();
+    const canary: RecordState<CanaryRecord> = this.canaryInitialized
+      ? { kind: "ok", value: { format: FORMATS.canary, kind: "initialized", pod: this.config.podName, at: "" } }
+      : await this.readRecord<CanaryRecord>(this.config.secrets.canary, FORMATS.canary);
+    if (canary.kind === "ok" && canary.value.kind === "initialized") this.canaryInitialized = true;
+    const base: MaintenanceFacts = {
+      canary,
+      policiesSha256: policies.sha256,
+      records,
+      remembered: this.remembered,
+      tokens,
+      periods: { plan: this.config.planTokenPeriodSec, sidecar: SIDECAR_TOKEN_PERIOD_SEC, "generate-root": GENERATE_ROOT_PERIOD_SEC },
+      initialRootValid: await this.initialRootValid(init),
+      revokeRootToken: this.config.revokeRootToken,
+      unwritable: {},
+      now: Date.now(),
+      tenantPoliciesDueAt: this.tenantPoliciesDueAt,
+      verifyDueAt: this.verifyDueAt,
+    };
+    let facts = base;
+    let tasks = planMaintenance(facts);
+    // A token is made only once its record is known to be storable.
+    if (tasks.some((t) => t.kind === "mint")) {
+      const s = this.config.secrets;
+      const unwritable: Partial<Record<"plan" | "sidecar" | "root", string>> = {};
+      for (const t of tasks) {
+        if (t.kind !== "mint") continue;
+        const key = t.token === "generate-root" ? "root" : t.token;
+        const problem = await this.unwritable(key === "root" ? s.rootToken : key === "plan" ? s.planToken : s.sidecarToken);
+        if (problem) unwritable[key] = problem;
+      }
+      facts = { ...base, unwritable };
+      tasks = planMaintenance(facts);
+    }
+
+    let changed = false;
+    let diagnosis = unstorableDiagnosis(facts, this.config.secrets);
+    for (const task of tasks.filter((t) => !needsRoot(t) && t.kind !== "sync-tenant-policies" && t.kind !== "verify")) {
+      changed = (await this.attempt(task, () => this.runPlain(task))) || changed;
+    }
+    const rootTasks = tasks.filter(needsRoot);
+    if (rootTasks.length > 0) {
+      const outcome = await this.underRoot(init, policies, rootTasks);
+      changed = outcome.changed || changed;
+      diagnosis ??= outcome.diagnosis;
+    }
+    const sidecarTasks = tasks.filter((t) => t.kind === "sync-tenant-policies" || t.kind === "verify");
+    if (sidecarTasks.length > 0) changed = (await this.withSidecarToken(sidecarTasks, policies)) || changed;
+
+    if (diagnosis) this.report(diagnosis);
+    else this.resolved();
+    if (tasks.every((t) => t.kind === "verify" || t.kind === "sync-tenant-policies" || t.kind === "renew")) this.status.converged();
+    return changed;
+  }
+
+  /** Runs one task; a failure is logged and counted, never allowed to stop the others. */
+  private async attempt(task: Task, run: () => Promise<boolean>): Promise<boolean> {
+    try {
+      return await run();
+    } catch (error) {
+      this.status.failed(task.kind);
+      this.log.warn({ task: task.kind, token: "token" in task ? task.token : undefined, err: { message: (error as Error).message } }, "maintenance step failed; retrying later");
+      this.tokenChecks = undefined;
+      this.records = undefined;
+      return false;
+    }
+  }
+
+  private async runPlain(task: Task): Promise<boolean> {
+    switch (task.kind) {
+      case "mark-canary-initialized":
+        await this.markCanaryInitialized();
+        return this.canaryInitialized;
+      case "repair-record": {
+        const { secret, record } = this.recordFor(task.token);
+        if (!record) return false;
+        await this.writeJson(secret, record);
+        this.records = undefined;
+        this.log.warn({ secret, token: task.token }, "the stored record was missing or unreadable; wrote it again from the copy this sidecar holds");
+        return true;
+      }
+      case "renew": {
+        const token = this.tokenOf(task.token);
+        if (!token) return false;
+        const ttl = await this.vault.renewSelf(token);
+        this.status.tokenExpires(task.token, ttl);
+        this.tokenChecks = undefined;
+        this.log.info({ tokenName: task.token, accessor: this.accessorOf(task.token), ttlSec: ttl }, "token renewed");
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  private recordFor(token: ManagedToken): { secret: string; record?: unknown } {
+    const s = this.config.secrets;
+    if (token === "plan") return { secret: s.planToken, record: this.remembered.plan };
+    if (token === "sidecar") return { secret: s.sidecarToken, record: this.remembered.sidecar };
+    return { secret: s.rootToken, record: this.remembered.root };
+  }
+
+  private accessorOf(token: ManagedToken): string | undefined {
+    if (token === "plan") return this.remembered.plan?.accessor;
+    if (token === "sidecar") return this.remembered.sidecar?.accessor;
+    const r = this.remembered.root;
+    return r && "revoked" in r ? r.generateRootAccessor : undefined;
+  }
+
+  /** Tasks that need root, under one short-lived root token that is revoked when they are done. */
+  private async underRoot(init: StoredInit, policies: Policies, tasks: Task[]): Promise<{ changed: boolean; diagnosis?: Diagnosis }> {
+    let root: Root;
+    try {
+      root = await this.obtainRoot(init);
+    } catch (error) {
+      this.status.failed("obtain-root");
+      const why = tasks.map((t) => (t.kind === "mint" ? `a new ${t.token} token` : t.kind)).join(", ");
+      if (error instanceof NoRoot) return { changed: false, diagnosis: D.noWayBackToRoot(why, this.config.secrets) };
+      throw error;
+    }
+    let changed = false;
+    try {
+      await this.attempt({ kind: "write-policies" }, async () => {
+        await this.ensureAudit(root.token);
+        return false;
+      });
+      const writePolicies = tasks.some((t) => t.kind === "write-policies" || (t.kind === "mint" && t.token === "sidecar"));
+      let policiesWritten = false;
+      if (writePolicies) {
+        policiesWritten = await this.attempt({ kind: "write-policies" }, async () => {
+          for (const [name, hcl] of Object.entries(policies.byName)) await this.vault.writePolicy(root.token, name, hcl);
+          this.log.info({ policies: Object.keys(policies.byName), sha256: policies.sha256.slice(0, 12) }, "policies written");
+          checkpoint("after-policies", this.log);
+          return true;
+        });
+        changed ||= policiesWritten;
+      }
+      // generate-root first: the way back to root is stored before the initial root goes.
+      for (const token of ["generate-root", "sidecar", "plan"] as const) {
+        if (!tasks.some((t) => t.kind === "mint" && t.token === token)) continue;
+        changed = (await this.attempt({ kind: "mint", token }, () => this.mint(root.token, token, policies.sha256))) || changed;
+      }
+      // Policies changed with the same sidecar token: record the digest they were written at.
+      if (policiesWritten && !tasks.some((t) => t.kind === "mint" && t.token === "sidecar") && this.remembered.sidecar) {
+        const next: SidecarTokenRecord = { ...this.remembered.sidecar, policiesSha256: policies.sha256, storedAt: new Date().toISOString() };
+        const recorded = await this.attempt({ kind: "write-policies" }, async () => {
+          await this.writeJson(this.config.secrets.sidecarToken, next);
+          this.remembered.sidecar = next;
+          return true;
+        });
+        changed ||= recorded;
+      }
+      if (tasks.some((t) => t.kind === "revoke-initial-root")) {
+        const gr = this.remembered.root;
+        if (gr && "revoked" in gr && (await this.vault.lookupSelf(gr.generateRootToken))) {
+          changed = (await this.attempt({ kind: "revoke-initial-root" }, () => this.revokeInitialRoot(init, root))) || changed;
+        }
+      }
+    } finally {
+      if (root.generated) {
+        await this.vault.revokeSelf(root.token).catch((error: Error) => this.log.warn({ err: { message: error.message } }, "revoking the short-lived root failed; it expires on its own"));
+        this.log.info({ generated: true }, "root token revoked");
+      }
+    }
+    return { changed };
+  }
+
+  /** A valid root token: the initial one while it lives, else a short-lived one from generate-root and the stored keys. */
+  private async obtainRoot(stored: StoredInit): Promise<Root> {
+    const r = this.remembered.root;
+    for (const token of [r && "root_token" in r ? r.root_token : undefined, stored.response.root_token]) {
+      if (token && (await this.vault.lookupSelf(token))?.policies.includes("root")) return { token, generated: false };
+    }
+    const gr = r && "revoked" in r ? r.generateRootToken : undefined;
+    const authToken = gr && (await this.vault.lookupSelf(gr)) ? gr : undefined;
+    this.log.info({ shares: Math.min(this.config.keyThreshold, keySharesOf(stored).length), withGenerateRootToken: Boolean(authToken) }, "root token revoked; generating a short-lived one from the stored keys");
+    try {
+      return { token: await generateRoot(this.vault, keySharesOf(stored), this.config.keyThreshold, authToken), generated: true };
+    } catch (error) {
+      if (error instanceof VaultError && [400, 403, 404, 405].includes(error.status)) throw new NoRoot(error.message);
+      throw error;
+    }
+  }
+
+  /**
+   * Makes a token and stores its record; a token whose record cannot be stored
+   * is revoked before this returns, so no valid token is ever left unstored.
+   */
+  private async mint(rootToken: string, token: ManagedToken, policiesSha256: string): Promise<boolean> {
+    const s = this.config.secrets;
+    const spec =
+      token === "plan"
+        ? { policy: POLICY.plan, period: this.config.planTokenPeriodSec, secret: s.planToken, name: "vault-gke-plan" }
+        : token === "sidecar"
+          ? { policy: POLICY.sidecar, period: SIDECAR_TOKEN_PERIOD_SEC, secret: s.sidecarToken, name: "vault-gke-sidecar" }
+          : { policy: POLICY.generateRoot, period: GENERATE_ROOT_PERIOD_SEC, secret: s.rootToken, name: "vault-gke-generate-root" };
+    const created = await this.vault.createOrphanToken(rootToken, { policies: [spec.policy], periodSec: spec.period, displayName: spec.name });
+    checkpoint(`after-${token}-token-created`, this.log);
+    const storedAt = new Date().toISOString();
+    const record =
+      token === "generate-root"
+        ? ({ format: FORMATS.root, revoked: true, generateRootToken: created.token, generateRootAccessor: created.accessor, storedAt } satisfies RootTokenRecord)
+        : token === "plan"
+          ? ({ format: FORMATS.plan, token: created.token, accessor: created.accessor, storedAt } satisfies PlanTokenRecord)
+          : ({ format: FORMATS.sidecar, token: created.token, accessor: created.accessor, policiesSha256, storedAt } satisfies SidecarTokenRecord);
+    try {
+      await this.writeJson(spec.secret, record, 3);
+    } catch (error) {
+      await this.vault.revokeAccessor(rootToken, created.accessor).catch(() => this.vault.revokeSelf(created.token));
+      this.log.warn({ secret: spec.secret, accessor: created.accessor, err: { message: (error as Error).message } }, `the new ${token} token could not be stored, so it was revoked`);
+      throw error;
+    }
+    if (token === "plan") this.remembered.plan = record as PlanTokenRecord;
+    else if (token === "sidecar") this.remembered.sidecar = record as SidecarTokenRecord;
+    else this.remembered.root = record as RootTokenRecord;
+    this.tokenChecks = undefined;
+    this.records = undefined;
+    this.status.tokenExpires(token, spec.period);
+    this.log.info({ secret: spec.secret, accessor: created.accessor, periodSec: spec.period }, `${token} token created and stored`);
+    checkpoint(`after-${token}-token-stored`, this.log);
     return true;
   }
 
-  private async loadRootRecord(): Promise<RootTokenRecord | undefined> {
-    this.rootRecord ??= decode<RootTokenRecord>(await this.store.accessLatest(this.config.secrets.rootToken), "vault-gke/root-token/v1", "root token");
-    return this.rootRecord;
-  }
-
-  /** A valid root token: a stored one if it still works, else a short-lived one from generate-root and the stored keys. */
-  private async obtainRoot(stored: StoredInit): Promise<{ token: string; generated: boolean }> {
-    this.rootRecord = undefined; // rare and important: read what the store holds now, not a cached copy
-    const record = await this.loadRootRecord();
-    // The init response's root token is tried too: a crash between storing the record and revoking leaves it valid.
-    const candidates = [record && "root_token" in record ? record.root_token : undefined, stored.response.root_token];
-    for (const token of candidates) {
-      if (token && (await this.vault.lookupSelf(token))?.policies.includes("root")) return { token, generated: false };
+  private async revokeInitialRoot(stored: StoredInit, root: Root): Promise<boolean> {
+    const r = this.remembered.root;
+    const initial = [r && "root_token" in r ? r.root_token : undefined, stored.response.root_token].filter((t): t is string => Boolean(t));
+    for (const token of new Set(initial)) {
+      if (!(await this.vault.lookupSelf(token))) continue;
+      await this.vault.revokeSelf(token);
     }
-    this.log.info({ shares: Math.min(this.config.keyThreshold, keySharesOf(stored).length) }, "root token revoked; generating a short-lived one from the stored keys");
-    const authToken = record && "revoked" in record ? record.generateRootToken : undefined;
-    const token = await generateRoot(this.vault, keySharesOf(stored), this.config.keyThreshold, authToken);
-    return { token, generated: true };
-  }
-
-  /** Revokes root when done. Before the initial root token goes, a generate-root token is stored as the way back. */
-  private async releaseRoot(root: { token: string; generated: boolean }): Promise<void> {
-    if (!root.generated && !this.config.revokeRootToken) return;
-    const record = await this.loadRootRecord();
-    const current = record && "revoked" in record ? record : undefined;
-    if (!current || !(await this.vault.lookupSelf(current.generateRootToken))) {
-      const created = await this.vault.createOrphanToken(root.token, { policies: [GENERATE_ROOT_POLICY], periodSec: GENERATE_ROOT_PERIOD_SEC, displayName: "vault-gke-generate-root" });
-      const next: RootTokenRecord = { format: "vault-gke/root-token/v1", revoked: true, generateRootToken: created.token, generateRootAccessor: created.accessor, storedAt: new Date().toISOString() };
-      await this.writeJson(this.config.secrets.rootToken, next);
-      this.rootRecord = next;
-      this.log.info({ accessor: created.accessor }, "generate-root token stored");
-    }
-    await this.vault.revokeSelf(root.token);
-    this.log.info({ generated: root.generated }, "root token revoked");
+    this.initialRootRevoked = true;
+    if (!root.generated) this.log.info({ generated: false }, "root token revoked");
     checkpoint("after-root-revoked", this.log);
+    return true;
   }
 
   private async ensureAudit(rootToken: string): Promise<void> {
@@ -423,21 +728,42 @@ export class Bootstrapper {
     } else {
       this.log.error("no audit device is active, but the server configuration should declare one (AUDIT_MODE=config); check the vault.hcl ConfigMap");
     }
+    checkpoint("after-audit", this.log);
   }
 
-  /** Writes a small JSON document, retrying a few times (these hold tokens that can be re-created). */
-  private async writeJson(secretId: string, doc: unknown): Promise<void> {
-    const retry = new Backoff(this.config.minWaitMs, 2000);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.store.addVersion(secretId, encode(doc));
-        return;
-      } catch (error) {
-        if (attempt >= 5) throw error;
-        this.log.warn({ secret: secretId, attempt, err: { message: (error as Error).message } }, "write failed; retrying");
-        await sleep(retry.next());
+  /** Tenant policies and the verifier, with the sidecar's own token: one inventory for both. */
+  private async withSidecarToken(tasks: Task[], policies: Policies): Promise<boolean> {
+    const token = this.remembered.sidecar?.token;
+    if (!token) return false;
+    let changed = false;
+    await this.attempt({ kind: "verify" }, async () => {
+      let inventory = await readInventory(this.vault, token);
+      if (tasks.some((t) => t.kind === "sync-tenant-policies")) {
+        this.tenantPoliciesDueAt = Date.now() + this.config.tenantPolicySyncSec * 1000;
+        const plan = planTenantPolicies(inventory);
+        for (const [name, text] of Object.entries(plan.write)) {
+          const existed = inventory.policies[name] !== undefined;
+          await this.vault.writePolicy(token, name, text);
+          this.log[existed ? "warn" : "info"]({ policy: name }, existed ? "tenant policy differed from its rendering; written again" : "tenant policy written");
+          changed = true;
+        }
+        for (const name of plan.remove) {
+          await this.vault.deletePolicy(token, name);
+          this.log.info({ policy: name }, "tenant policy removed: its tenant has no engines");
+          changed = true;
+        }
+        if (changed) inventory = await readInventory(this.vault, token);
       }
-    }
+      if (tasks.some((t) => t.kind === "verify")) {
+        this.verifyDueAt = Date.now() + this.config.verifyIntervalSec * 1000;
+        const findings = verify(inventory, this.readDeclared(), policies.byName);
+        for (const f of findings) this.log.warn({ finding: f.kind, path: f.path }, `verifier finding: ${f.path} ${f.detail}`);
+        this.log.info({ findings: findings.length }, "verifier ran");
+        this.status.verified(findings);
+      }
+      return changed;
+    });
+    return changed;
   }
 }
 
@@ -447,4 +773,20 @@ export class KeysUnstored extends Error {
     super("the init response could not be stored before the stop grace period ended");
     this.name = "KeysUnstored";
   }
+}
+
+/** Root cannot be generated (no generate-root token and no unauthenticated endpoint). */
+class NoRoot extends Error {
+  constructor(detail: string) {
+    super(`root cannot be generated: ${detail}`);
+    this.name = "NoRoot";
+  }
+}
+
+/** Resolves or rejects with `work`, or rejects once `ms` have passed (the work itself is not cancelled). */
+function withDeadline<T>(work: Promise<T>, ms: number | undefined): Promise<T> {
+  if (ms === undefined) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within the ${Math.max(0, ms)} ms left of the stop grace period`)), Math.max(0, ms))));
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }

@@ -30,12 +30,27 @@ const fields = z.object({
     GCP_PROJECT: z.string({ error: "GCP_PROJECT is required" }).min(1),
     SECRET_INIT_RESPONSE: secretId("SECRET_INIT_RESPONSE"),
     SECRET_ROOT_TOKEN: secretId("SECRET_ROOT_TOKEN"),
-    SECRET_PROVISIONER_TOKEN: secretId("SECRET_PROVISIONER_TOKEN"),
+    SECRET_PLAN_TOKEN: secretId("SECRET_PLAN_TOKEN"),
+    SECRET_SIDECAR_TOKEN: secretId("SECRET_SIDECAR_TOKEN"),
     SECRET_CANARY: secretId("SECRET_CANARY"),
     /** Only tests change it, to reach a local stand-in. */
     SECRET_MANAGER_ENDPOINT: z.url().default("https://secretmanager.googleapis.com"),
     POLICY_DIR: z.string({ error: "POLICY_DIR is required" }).min(1),
-    PROVISIONER_TOKEN_PERIOD_SEC: positiveInt("PROVISIONER_TOKEN_PERIOD_SEC").default(3600),
+    /** Period of the read-only plan token (renewed by the sidecar). */
+    PLAN_TOKEN_PERIOD_SEC: positiveInt("PLAN_TOKEN_PERIOD_SEC").default(3600),
+    /** What the stacks declare about access (config/declared-access.ts), for the verifier. */
+    DECLARED_ACCESS_FILE: z.string({ error: "DECLARED_ACCESS_FILE is required (the vault stack mounts it beside the policies)" }).min(1),
+    /** The local HTTP port of /livez, /readyz, /state and /metrics (0: any free port, for tests). */
+    HTTP_PORT: z
+      .string()
+      .regex(/^\d+$/, { error: "HTTP_PORT must be a whole number" })
+      .transform(Number)
+      .refine((n) => n <= 65535, { error: "HTTP_PORT must be at most 65535" })
+      .default(8210),
+    /** How often tenant policies are rendered again from the tenants' engines. */
+    TENANT_POLICY_SYNC_SEC: positiveInt("TENANT_POLICY_SYNC_SEC").default(30),
+    /** How often the verifier runs on the active pod. */
+    VERIFY_INTERVAL_SEC: positiveInt("VERIFY_INTERVAL_SEC").default(300),
     REVOKE_ROOT_TOKEN: bool("REVOKE_ROOT_TOKEN").default(true),
     AUDIT_MODE: z.enum(["config", "api"], { error: "AUDIT_MODE must be config (declared in the server configuration) or api" }),
     AUDIT_FILE_PATH: z.string().default("/vault/audit/audit.log"),
@@ -68,10 +83,14 @@ export interface BootstrapConfig {
   readonly keyShares: number;
   readonly keyThreshold: number;
   readonly project: string;
-  readonly secrets: { readonly initResponse: string; readonly rootToken: string; readonly provisionerToken: string; readonly canary: string };
+  readonly secrets: { readonly initResponse: string; readonly rootToken: string; readonly planToken: string; readonly sidecarToken: string; readonly canary: string };
   readonly secretManagerEndpoint: string;
   readonly policyDir: string;
-  readonly provisionerTokenPeriodSec: number;
+  readonly planTokenPeriodSec: number;
+  readonly declaredAccessFile: string;
+  readonly httpPort: number;
+  readonly tenantPolicySyncSec: number;
+  readonly verifyIntervalSec: number;
   readonly revokeRootToken: boolean;
   readonly auditMode: "config" | "api";
   readonly auditFilePath: string;
@@ -117,10 +136,14 @@ export function loadConfig(env: Record<string, string | undefined>): BootstrapCo
     keyShares: e.KEY_SHARES,
     keyThreshold: e.KEY_THRESHOLD,
     project: e.GCP_PROJECT,
-    secrets: { initResponse: e.SECRET_INIT_RESPONSE, rootToken: e.SECRET_ROOT_TOKEN, provisionerToken: e.SECRET_PROVISIONER_TOKEN, canary: e.SECRET_CANARY },
+    secrets: { initResponse: e.SECRET_INIT_RESPONSE, rootToken: e.SECRET_ROOT_TOKEN, planToken: e.SECRET_PLAN_TOKEN, sidecarToken: e.SECRET_SIDECAR_TOKEN, canary: e.SECRET_CANARY },
     secretManagerEndpoint: e.SECRET_MANAGER_ENDPOINT.replace(/\/+$/, ""),
     policyDir: e.POLICY_DIR,
-    provisionerTokenPeriodSec: e.PROVISIONER_TOKEN_PERIOD_SEC,
+    planTokenPeriodSec: e.PLAN_TOKEN_PERIOD_SEC,
+    declaredAccessFile: e.DECLARED_ACCESS_FILE,
+    httpPort: e.HTTP_PORT,
+    tenantPolicySyncSec: e.TENANT_POLICY_SYNC_SEC,
+    verifyIntervalSec: e.VERIFY_INTERVAL_SEC,
     revokeRootToken: e.REVOKE_ROOT_TOKEN,
     auditMode: e.AUDIT_MODE,
     auditFilePath: e.AUDIT_FILE_PATH,

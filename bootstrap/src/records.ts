@@ -1,4 +1,6 @@
-// What the sidecar keeps in Secret Manager, as versioned JSON documents.
+// What the sidecar keeps in Secret Manager, as versioned JSON documents, and
+// how a read of one turns out: absent, readable, unreadable (bytes that are not
+// this record), or an error of the store itself (403, 404, outage).
 import type { InitResponse } from "./vault-client";
 
 /** The whole init response, stored in one write right after init. */
@@ -17,14 +19,18 @@ export interface CanaryRecord {
   readonly at: string;
 }
 
-export interface ProvisionerRecord {
-  readonly format: "vault-gke/provisioner-token/v1";
+/** A token the sidecar made and keeps renewing: the read-only plan token, or its own. */
+export interface TokenRecord<F extends string = string> {
+  readonly format: F;
   readonly token: string;
   readonly accessor: string;
-  /** Digest of the policy files that were written when this record was stored. */
-  readonly policiesSha256: string;
+  /** Digest of the policy files written when this record was stored (the sidecar's own record carries it). */
+  readonly policiesSha256?: string;
   readonly storedAt: string;
 }
+
+export type PlanTokenRecord = TokenRecord<"vault-gke/plan-token/v1">;
+export type SidecarTokenRecord = TokenRecord<"vault-gke/sidecar-token/v1">;
 
 export type RootTokenRecord =
   | { readonly format: "vault-gke/root-token/v1"; readonly root_token: string; readonly storedAt: string }
@@ -36,6 +42,24 @@ export type RootTokenRecord =
       readonly generateRootAccessor: string;
       readonly storedAt: string;
     };
+
+export const FORMATS = {
+  init: "vault-gke/init-response/v1",
+  canary: "vault-gke/canary/v1",
+  plan: "vault-gke/plan-token/v1",
+  sidecar: "vault-gke/sidecar-token/v1",
+  root: "vault-gke/root-token/v1",
+} as const;
+
+export type RecordState<T> =
+  | { readonly kind: "absent" }
+  | { readonly kind: "ok"; readonly value: T }
+  /** The latest version holds bytes that are not this record. */
+  | { readonly kind: "unreadable"; readonly reason: string }
+  /** The store refused or failed (status 0: no answer). */
+  | { readonly kind: "error"; readonly status: number; readonly message: string };
+
+export const ABSENT: RecordState<never> = { kind: "absent" };
 
 /** The key shares to unseal (Shamir) or to authorize generate-root (recovery keys with auto-unseal). */
 export function keySharesOf(init: StoredInit): string[] {
@@ -49,17 +73,38 @@ export function encode(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value), "utf8");
 }
 
-/** Parses a stored document, checking its format tag; undefined when absent. */
-export function decode<T extends { format: string }>(data: Buffer | undefined, format: T["format"], what: string): T | undefined {
-  if (data === undefined) return undefined;
+/** Parses a stored document, checking its format tag; never throws (a bad record is a state, not an error). */
+export function parseRecord<T extends { format: string }>(data: Buffer | undefined, format: T["format"]): RecordState<T> {
+  if (data === undefined) return ABSENT;
   let value: unknown;
   try {
     value = JSON.parse(data.toString("utf8"));
   } catch {
-    throw new Error(`the latest version of the ${what} secret is not JSON written by this sidecar; inspect it in Secret Manager`);
+    return { kind: "unreadable", reason: `not JSON (${data.length} bytes)` };
   }
   if (!value || typeof value !== "object" || (value as { format?: unknown }).format !== format) {
-    throw new Error(`the latest version of the ${what} secret is not a ${format} document; inspect it in Secret Manager`);
+    return { kind: "unreadable", reason: `not a ${format} document` };
   }
-  return value as T;
+  return { kind: "ok", value: value as T };
+}
+
+/** Parses a stored document, throwing on anything but a readable record or none (for one-off readers). */
+export function decode<T extends { format: string }>(data: Buffer | undefined, format: T["format"], what: string): T | undefined {
+  const state = parseRecord<T>(data, format);
+  if (state.kind === "ok") return state.value;
+  if (state.kind === "absent") return undefined;
+  throw new Error(`the latest version of the ${what} secret is ${state.kind === "unreadable" ? state.reason : "unreadable"}; inspect it in Secret Manager`);
+}
+
+export function describeRecordState(state: RecordState<unknown>): string {
+  switch (state.kind) {
+    case "absent":
+      return "no version";
+    case "ok":
+      return "readable";
+    case "unreadable":
+      return `unreadable: ${state.reason}`;
+    case "error":
+      return state.status ? `HTTP ${state.status}: ${state.message}` : state.message;
+  }
 }

@@ -6,9 +6,17 @@ import { Compute, GoogleAuth } from "google-auth-library";
 export interface SecretStore {
   /** Adds a version; resolves only once Secret Manager has accepted it. */
   addVersion(secretId: string, data: Buffer): Promise<void>;
-  /** The latest version's data, or undefined when the secret has no version yet. */
+  /** The latest version's data, or undefined when the secret has no version yet (or does not exist). */
   accessLatest(secretId: string): Promise<Buffer | undefined>;
+  /**
+   * Which of `permissions` the caller holds on the secret (Secret Manager's
+   * testIamPermissions); `exists: false` when the secret does not exist.
+   */
+  testPermissions(secretId: string, permissions: readonly string[]): Promise<{ exists: boolean; granted: string[] }>;
 }
+
+/** What the sidecar needs on each of its secrets: add versions and read them back. */
+export const SECRET_PERMISSIONS = ["secretmanager.versions.add", "secretmanager.versions.access"] as const;
 
 export class SecretStoreError extends Error {
   constructor(
@@ -72,6 +80,24 @@ export class SecretManagerStore implements SecretStore {
     } catch (error) {
       const { status, detail } = SecretManagerStore.describe(error);
       throw new SecretStoreError("addVersion", secretId, status, detail);
+    }
+  }
+
+  async testPermissions(secretId: string, permissions: readonly string[]): Promise<{ exists: boolean; granted: string[] }> {
+    const client = await this.client();
+    try {
+      const res = await client.request<{ permissions?: string[] }>({
+        url: this.url(secretId, ":testIamPermissions"),
+        method: "POST",
+        data: { permissions },
+        timeout: this.timeoutMs,
+        retry: false,
+      });
+      return { exists: true, granted: res.data.permissions ?? [] };
+    } catch (error) {
+      const { status, detail } = SecretManagerStore.describe(error);
+      if (status === 404) return { exists: false, granted: [] };
+      throw new SecretStoreError("testIamPermissions", secretId, status, detail);
     }
   }
 

@@ -12,8 +12,12 @@ export type Step =
   | "after-unseal"
   | "after-audit"
   | "after-policies"
-  | "after-provisioner-created"
-  | "after-provisioner-stored"
+  | "after-generate-root-token-created"
+  | "after-generate-root-token-stored"
+  | "after-sidecar-token-created"
+  | "after-sidecar-token-stored"
+  | "after-plan-token-created"
+  | "after-plan-token-stored"
   | "after-root-revoked";
 
 export function checkpoint(step: Step, log: Logger): void {

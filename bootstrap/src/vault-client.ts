@@ -224,6 +224,31 @@ export class VaultClient {
     await this.ok(`write policy ${name}`, "PUT", `sys/policies/acl/${encodeURIComponent(name)}`, { token, body: { policy } });
   }
 
+  async deletePolicy(token: string, name: string): Promise<void> {
+    await this.ok(`delete policy ${name}`, "DELETE", `sys/policies/acl/${encodeURIComponent(name)}`, { token });
+  }
+
+  /** The keys under a path (LIST), or none when Vault has nothing there (404). */
+  async list(token: string, path: string): Promise<string[]> {
+    const res = await this.call("LIST", path, { token });
+    if (res.status === 404) return [];
+    if (res.status !== 200) throw new VaultError(`list ${path}`, res.status, Array.isArray(res.body.errors) ? (res.body.errors as unknown[]).map(String) : []);
+    return ((res.body.data as { keys?: string[] } | undefined)?.keys ?? []).map(String);
+  }
+
+  /** The data at a path (GET), or undefined when there is none (404). */
+  async read(token: string, path: string): Promise<Record<string, unknown> | undefined> {
+    const res = await this.call("GET", path, { token });
+    if (res.status === 404) return undefined;
+    if (res.status !== 200) throw new VaultError(`read ${path}`, res.status, Array.isArray(res.body.errors) ? (res.body.errors as unknown[]).map(String) : []);
+    return (res.body.data as Record<string, unknown> | undefined) ?? {};
+  }
+
+  /** Revokes a token by its accessor (needs a token allowed to). */
+  async revokeAccessor(token: string, accessor: string): Promise<void> {
+    await this.ok("token revoke-accessor", "PUT", "auth/token/revoke-accessor", { token, body: { accessor } });
+  }
+
   async listAuditDevices(token: string): Promise<Record<string, { type: string }>> {
     const b = await this.ok("list audit devices", "GET", "sys/audit", { token });
     const data = (b.data as Record<string, { type: string }>) ?? {};

@@ -1,11 +1,17 @@
 // What "converged" means for a world: the vault is unsealed and active, the
-// stored provisioner token works, the initial root token is revoked, and the
-// stored keys unseal the server after a restart.
+// stored plan and sidecar tokens work, the initial root token is revoked, and
+// the stored keys unseal the server after a restart.
 import { health } from "../../../__tests__/support/raft-cluster";
 import { vaultRequest, waitFor } from "../../../__tests__/support/vault-http";
 import type { World } from "./fixture";
 
-const json = (b: Buffer | undefined) => (b ? (JSON.parse(b.toString("utf8")) as Record<string, any>) : undefined); // eslint-disable-line @typescript-eslint/no-explicit-any
+const json = (b: Buffer | undefined) => {
+  try {
+    return b ? (JSON.parse(b.toString("utf8")) as Record<string, any>) : undefined; // eslint-disable-line @typescript-eslint/no-explicit-any
+  } catch {
+    return undefined;
+  }
+};
 
 export async function waitForConverged(world: World, timeoutMs = 90_000): Promise<void> {
   const server = world.cluster.servers[0];
@@ -13,12 +19,15 @@ export async function waitForConverged(world: World, timeoutMs = 90_000): Promis
     "the sidecar to converge",
     async () => {
       if ((await health(server)).status !== 200) return undefined;
-      const prov = json(world.store.latest(world.ids.provisionerToken));
+      const plan = json(world.store.latest(world.ids.planToken));
+      const sidecar = json(world.store.latest(world.ids.sidecarToken));
       const root = json(world.store.latest(world.ids.rootToken));
-      if (!prov || !root?.revoked) return undefined;
-      const self = await vaultRequest(server.addr, server.ca, "GET", "/v1/auth/token/lookup-self", { token: prov.token });
+      if (!plan?.token || !sidecar?.token || !root?.revoked) return undefined;
+      for (const token of [plan.token, sidecar.token, root.generateRootToken]) {
+        if ((await vaultRequest(server.addr, server.ca, "GET", "/v1/auth/token/lookup-self", { token })).status !== 200) return undefined;
+      }
       // The sidecar stores its way back to root before revoking root, so wait for the revocation itself too.
-      return self.status === 200 && (await initialRootRevoked(world)) ? true : undefined;
+      return (await initialRootRevoked(world)) ? true : undefined;
     },
     timeoutMs,
     100,

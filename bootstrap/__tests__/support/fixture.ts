@@ -1,10 +1,14 @@
 // Fresh, isolated worlds for sidecar tests: a Secret Manager stand-in with the
-// platform stack's four empty secrets, and OpenBao servers started from the
-// server configuration the vault stack ships (see __tests__/support/raft-cluster.ts).
-import { mkdtempSync, rmSync } from "node:fs";
+// platform stack's empty secrets, OpenBao servers started from the server
+// configuration the vault stack ships (see __tests__/support/raft-cluster.ts),
+// and the policies folder exactly as the vault stack's ConfigMap ships it.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { declaredAccess } from "../../../config/declared-access";
 import { secretIds } from "../../../config/names";
+import { environmentPolicies } from "../../../policies";
+import { DECLARED_ACCESS_FILE } from "../../../constructs/vault-stateful-set";
 import { startDevServer, type BaoServer } from "../../../__tests__/support/bao";
 import { startRaftCluster, type RaftCluster } from "../../../__tests__/support/raft-cluster";
 import { vaultRequest } from "../../../__tests__/support/vault-http";
@@ -12,10 +16,11 @@ import { exampleEnv } from "../../../__tests__/helpers";
 import type { SealConfig } from "../../../constructs/vault-server-config";
 import { bootstrapEnvironment, vaultServerConfigProps } from "../../../stacks/vault-server-settings";
 import { SecretManagerStandIn } from "./secret-manager-stand-in";
-import { POLICY_DIR } from "./sidecar";
 
 export interface World {
   readonly dir: string;
+  /** The policies and declared access, as the ConfigMap ships them. */
+  readonly policyDir: string;
   readonly store: SecretManagerStandIn;
   readonly cluster: RaftCluster;
   readonly ids: ReturnType<typeof secretIds>;
@@ -27,7 +32,7 @@ export interface World {
 export interface WorldOptions {
   readonly replicas: 1 | 3;
   readonly seal: "shamir" | "auto";
-  /** The provisioner token period in seconds. @default 3600 */
+  /** The plan token period in seconds. @default 3600 */
   readonly periodSec?: number;
   /**
    * Ship the HashiCorp Vault flavour (no audit stanza; the sidecar enables the
@@ -57,11 +62,15 @@ export async function createWorld(options: WorldOptions): Promise<World> {
   const dir = mkdtempSync(join(tmpdir(), "vault-gke-sidecar-"));
   const env = exampleEnv({
     vault: { distribution: options.distribution ?? "openbao", replicas: options.replicas, seal: options.seal === "shamir" ? "shamir" : "gcpckms" },
-    bootstrap: { provisionerTokenPeriod: `${options.periodSec ?? 3600}s` },
+    bootstrap: { planTokenPeriod: `${options.periodSec ?? 3600}s` },
   });
   const ids = secretIds(env);
   const store = new SecretManagerStandIn(env.project);
-  store.createSecrets(ids.initResponse, ids.rootToken, ids.provisionerToken, ids.canary);
+  store.createSecrets(...Object.values(ids));
+  const policyDir = join(dir, "policies");
+  mkdirSync(policyDir);
+  for (const [name, hcl] of Object.entries(environmentPolicies(env.tenancy.clusters.map((c) => c.name)))) writeFileSync(join(policyDir, `${name}.hcl`), hcl);
+  writeFileSync(join(policyDir, DECLARED_ACCESS_FILE), JSON.stringify(declaredAccess(env)));
   await store.start();
   let kms: Awaited<ReturnType<typeof startTransitKms>> | undefined;
   let seal: SealConfig = { type: "shamir" };
@@ -76,6 +85,7 @@ export async function createWorld(options: WorldOptions): Promise<World> {
   const shipped = bootstrapEnvironment(env);
   return {
     dir,
+    policyDir,
     store,
     cluster,
     ids,
@@ -84,7 +94,9 @@ export async function createWorld(options: WorldOptions): Promise<World> {
       VAULT_ADDR: cluster.servers[podIndex].addr,
       VAULT_CACERT: cluster.pki.caCertFile,
       POD_NAME: cluster.nodes[podIndex].name,
-      POLICY_DIR,
+      POLICY_DIR: policyDir,
+      DECLARED_ACCESS_FILE: join(policyDir, DECLARED_ACCESS_FILE),
+      HTTP_PORT: "0",
       SECRET_MANAGER_ENDPOINT: store.endpoint,
       GCE_METADATA_HOST: store.metadataHost,
       MIN_WAIT_MS: "50",

@@ -9,12 +9,17 @@ function strings(value: unknown, out: string[]): void {
   else if (value && typeof value === "object") Object.values(value).forEach((v) => strings(v, out));
 }
 
-/** The secret values stored in a world: unseal/recovery keys (base64 and hex), root, provisioner and generate-root tokens. */
-export function storedSecrets(store: SecretManagerStandIn, ids: { initResponse: string; rootToken: string; provisionerToken: string }): string[] {
+/** The secret values stored in a world: unseal/recovery keys (base64 and hex), root, plan, sidecar and generate-root tokens. */
+export function storedSecrets(store: SecretManagerStandIn, ids: { initResponse: string; rootToken: string; planToken: string; sidecarToken: string }): string[] {
   const found = new Set<string>();
-  for (const id of [ids.initResponse, ids.rootToken, ids.provisionerToken]) {
+  for (const id of [ids.initResponse, ids.rootToken, ids.planToken, ids.sidecarToken]) {
     for (const version of store.versions(id)) {
-      const doc = JSON.parse(version.toString("utf8")) as Record<string, unknown>;
+      let doc: Record<string, unknown>;
+      try {
+        doc = JSON.parse(version.toString("utf8")) as Record<string, unknown>;
+      } catch {
+        continue; // garbage a test wrote on purpose
+      }
       const values: string[] = [];
       strings([doc.response, doc.token, doc.root_token, doc.generateRootToken], values);
       for (const v of values) {

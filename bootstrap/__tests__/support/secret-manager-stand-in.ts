@@ -4,11 +4,14 @@
 //
 // It implements only what the sidecar uses: the metadata server's instance
 // ping, project id and default service account token (as Workload Identity
-// serves them on GKE), and secrets.addVersion and versions/latest:access,
-// with bearer-token checks and Google-shaped error bodies.
-// It does NOT emulate: IAM (any issued token may do anything), CRC32C payload
-// checksums, version states (disable, destroy), replication, ETags, quotas and
-// rate limits, the gRPC API, or any other method.
+// serves them on GKE), and secrets.addVersion, versions/latest:access and
+// :testIamPermissions, with bearer-token checks and Google-shaped error bodies.
+// Faults are injected per secret: failing writes (503), a missing grant (403 on
+// reads and writes, permissions withheld by testIamPermissions), a missing
+// secret (404), garbage versions.
+// It does NOT emulate: real IAM policies (one caller; a grant is on or off per
+// secret), CRC32C payload checksums, version states (disable, destroy),
+// replication, ETags, quotas and rate limits, the gRPC API, or any other method.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { randomBytes } from "node:crypto";
 
@@ -22,6 +25,8 @@ export class SecretManagerStandIn {
   private readonly secrets = new Map<string, Version[]>();
   private readonly failures = new Map<string, number>();
   private readonly holds = new Map<string, boolean>();
+  /** Secrets on which the caller has no grant (403 on access and addVersion). */
+  private readonly denied = new Set<string>();
   readonly accessToken = `ya29.stand-in-${randomBytes(12).toString("hex")}`;
   port = 0;
   requests = 0;
@@ -39,6 +44,22 @@ export class SecretManagerStandIn {
 
   latest(id: string): Buffer | undefined {
     return this.secrets.get(id)?.at(-1)?.data;
+  }
+
+  /** Removes the secret itself (404 on everything). */
+  deleteSecret(id: string): void {
+    this.secrets.delete(id);
+  }
+
+  /** Takes the caller's grant on `id` away (or gives it back). */
+  deny(id: string, denied: boolean): void {
+    if (denied) this.denied.add(id);
+    else this.denied.delete(id);
+  }
+
+  /** Adds a version holding `bytes`, as someone else might (garbage, or a hand-written record). */
+  putVersion(id: string, bytes: Buffer | string): void {
+    this.secrets.get(id)?.push({ data: Buffer.from(bytes), createTime: new Date().toISOString() });
   }
 
   /** Drops every version (as if they had been destroyed). */
@@ -102,12 +123,25 @@ export class SecretManagerStandIn {
     if (req.headers.authorization !== `Bearer ${this.accessToken}`) {
       return this.error(res, 401, "UNAUTHENTICATED", "Request had invalid authentication credentials.");
     }
-    const m = /^\/v1\/projects\/([^/]+)\/secrets\/([^/:]+)(:addVersion|\/versions\/latest:access)$/.exec(path);
+    const m = /^\/v1\/projects\/([^/]+)\/secrets\/([^/:]+)(:addVersion|\/versions\/latest:access|:testIamPermissions)$/.exec(path);
     if (!m || decodeURIComponent(m[1]) !== this.project) return this.error(res, 404, "NOT_FOUND", `Unknown path ${path}`);
     const id = decodeURIComponent(m[2]);
     const name = `projects/${this.project}/secrets/${id}`;
     const versions = this.secrets.get(id);
 
+    if (m[3] === ":testIamPermissions" && req.method === "POST") {
+      if (!versions) return this.error(res, 404, "NOT_FOUND", `Secret [${name}] not found.`);
+      let asked: string[] = [];
+      try {
+        asked = (JSON.parse(body.toString("utf8")) as { permissions?: string[] }).permissions ?? [];
+      } catch {
+        return this.error(res, 400, "INVALID_ARGUMENT", "permissions is required");
+      }
+      return this.json(res, 200, this.denied.has(id) ? {} : { permissions: asked });
+    }
+    if (versions && this.denied.has(id)) {
+      return this.error(res, 403, "PERMISSION_DENIED", `Permission '${m[3] === ":addVersion" ? "secretmanager.versions.add" : "secretmanager.versions.access"}' denied for resource '${name}/versions/latest' (or it may not exist).`);
+    }
     if (m[3] === ":addVersion" && req.method === "POST") {
       if (!versions) return this.error(res, 404, "NOT_FOUND", `Secret [${name}] not found.`);
       const left = this.failures.get(id) ?? 0;

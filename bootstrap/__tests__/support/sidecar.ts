@@ -7,6 +7,12 @@ import { projectRoot } from "../../../__tests__/support/bao";
 export const SIDECAR_MAIN = resolve(projectRoot(), "bootstrap", "dist", "main.js");
 export const POLICY_DIR = join(projectRoot(), "policies");
 
+/** The sidecar's status endpoint, once it logged the port it listens on. */
+export async function sidecarEndpoint(sidecar: Sidecar): Promise<string> {
+  const line = await sidecar.waitForLog("status endpoint listening", 30_000);
+  return `http://127.0.0.1:${String(line.port)}`;
+}
+
 /** Every line any sidecar printed in this test process. */
 export const transcript: string[] = [];
 

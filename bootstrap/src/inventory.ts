@@ -1,0 +1,98 @@
+// What Vault holds that access depends on, read into plain data: auth methods
+// and mounts with their audit and lease settings, every role of the auth
+// methods that have roles, the policies, and each tenant's transit keys and
+// database roles. The verifier and the tenant-policy renderer are pure
+// functions of this snapshot.
+import type { VaultClient } from "./vault-client";
+
+export interface MountInfo {
+  readonly type: string;
+  readonly options?: Readonly<Record<string, string>>;
+  readonly auditNonHmacRequestKeys: readonly string[];
+  readonly auditNonHmacResponseKeys: readonly string[];
+  /** 0 means the system default (32 days). */
+  readonly maxLeaseTtlSec: number;
+}
+
+export interface RoleInfo {
+  /** token_policies and the legacy policies field, without "default". */
+  readonly policies: readonly string[];
+  readonly audience?: string;
+}
+
+export interface TenantEngines {
+  readonly transitKeys: readonly string[];
+  readonly databaseRoles: readonly string[];
+}
+
+export interface VaultInventory {
+  /** By path without the trailing slash ("kubernetes-apps-prod"). */
+  readonly authMounts: Readonly<Record<string, MountInfo>>;
+  /** By path without the trailing slash ("tenants/payments/kv"). */
+  readonly secretMounts: Readonly<Record<string, MountInfo>>;
+  /** Policy name -> text. */
+  readonly policies: Readonly<Record<string, string>>;
+  /** Auth path -> role name -> role. */
+  readonly roles: Readonly<Record<string, Readonly<Record<string, RoleInfo>>>>;
+  /** Tenant name -> what its engines hold. */
+  readonly tenants: Readonly<Record<string, TenantEngines>>;
+}
+
+/** Auth method types vault-gke declares, whose roles (at auth/<path>/role) bind policies; any other type is a finding on its own. */
+const ROLE_BEARING = new Set(["kubernetes", "jwt", "oidc", "gcp"]);
+
+function strings(value: unknown): string[] {
+  if (Array.isArray(value)) return value.map(String);
+  if (typeof value === "string" && value) return value.split(",").map((s) => s.trim());
+  return [];
+}
+
+function mountInfo(raw: unknown): MountInfo {
+  const m = (raw ?? {}) as { type?: unknown; options?: Record<string, string> | null; config?: Record<string, unknown> };
+  const c = m.config ?? {};
+  return {
+    type: String(m.type ?? ""),
+    options: m.options ?? undefined,
+    auditNonHmacRequestKeys: strings(c.audit_non_hmac_request_keys),
+    auditNonHmacResponseKeys: strings(c.audit_non_hmac_response_keys),
+    maxLeaseTtlSec: Number(c.max_lease_ttl ?? 0),
+  };
+}
+
+function byPath(data: Record<string, unknown>): Record<string, MountInfo> {
+  return Object.fromEntries(Object.entries(data).filter(([, v]) => v && typeof v === "object" && "type" in (v as object)).map(([k, v]) => [k.replace(/\/$/, ""), mountInfo(v)]));
+}
+
+export async function readInventory(vault: VaultClient, token: string): Promise<VaultInventory> {
+  const authMounts = byPath((await vault.read(token, "sys/auth")) ?? {});
+  const secretMounts = byPath((await vault.read(token, "sys/mounts")) ?? {});
+
+  const roles: Record<string, Record<string, RoleInfo>> = {};
+  for (const [path, mount] of Object.entries(authMounts)) {
+    if (!ROLE_BEARING.has(mount.type)) continue;
+    const names = await vault.list(token, `auth/${path}/role`);
+    roles[path] = {};
+    for (const name of names) {
+      const r = (await vault.read(token, `auth/${path}/role/${encodeURIComponent(name)}`)) ?? {};
+      const policies = [...new Set([...strings(r.token_policies), ...strings(r.policies)])].filter((p) => p !== "default").sort();
+      roles[path][name] = { policies, audience: typeof r.audience === "string" ? r.audience : undefined };
+    }
+  }
+
+  const policies: Record<string, string> = {};
+  for (const name of await vault.list(token, "sys/policies/acl")) {
+    if (name === "root") continue;
+    const p = await vault.read(token, `sys/policies/acl/${encodeURIComponent(name)}`);
+    policies[name] = typeof p?.policy === "string" ? p.policy : "";
+  }
+
+  const tenants: Record<string, { transitKeys: string[]; databaseRoles: string[] }> = {};
+  for (const path of Object.keys(secretMounts)) {
+    const m = /^tenants\/([^/]+)\/(kv|transit|database)$/.exec(path);
+    if (!m) continue;
+    const t = (tenants[m[1]] ??= { transitKeys: [], databaseRoles: [] });
+    if (m[2] === "transit") t.transitKeys = (await vault.list(token, `${path}/keys`)).sort();
+    if (m[2] === "database") t.databaseRoles = (await vault.list(token, `${path}/roles`)).sort();
+  }
+  return { authMounts, secretMounts, policies, roles, tenants };
+}
