@@ -54,12 +54,20 @@ export function checkMetadata(snapshot: StoredSnapshot, environment: string, buc
   return sha256 as string;
 }
 
-async function waitUntilSettled(vault: SnapshotVault, timeoutMs: number): Promise<boolean | undefined> {
+/**
+ * After snapshot-force the server first keeps its old keyring in memory, then
+ * reloads the snapshot's root key through its seal: it seals itself when its
+ * seal cannot unwrap it (Shamir, or another KMS key), or goes on serving the
+ * snapshot's data (the same KMS key). The target's own token is gone in the
+ * latter case, which tells it apart from the moments before the reload.
+ * Returns true (sealed), false (unsealed, serving the snapshot), or undefined.
+ */
+async function waitUntilSettled(vault: SnapshotVault, token: string, timeoutMs: number): Promise<boolean | undefined> {
   const deadline = Date.now() + timeoutMs;
-  for (let wait = 100; Date.now() < deadline; wait = Math.min(wait * 2, 2000)) {
+  for (let wait = 100; Date.now() < deadline; wait = Math.min(wait * 2, 1000)) {
     const status = await vault.json("GET", "sys/health").then((r) => r.status, () => 0);
     if (status === 503) return true;
-    if (status === 200) return false;
+    if (status === 200 && (await vault.json("GET", "auth/token/lookup-self", { token }).then((r) => r.status, () => 0)) === 403) return false;
     await new Promise((r) => setTimeout(r, wait));
   }
   return undefined;
@@ -99,7 +107,7 @@ export async function runRestore(deps: RestoreDeps, signal: AbortSignal): Promis
 
     log.info({ vault: target.addr, object: snapshot.name }, "restoring (snapshot-force)");
     await vault.upload(`vault POST ${RESTORE_PATH}`, RESTORE_PATH, target.token, file, digests.bytes, [200, 204], signal);
-    const sealedAfter = await waitUntilSettled(vault, deps.settleTimeoutMs ?? 120_000);
+    const sealedAfter = await waitUntilSettled(vault, target.token, deps.settleTimeoutMs ?? 120_000);
     return { ...base, restored: true, sealedAfter };
   } finally {
     rmSync(dir, { recursive: true, force: true });

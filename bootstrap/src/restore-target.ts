@@ -66,14 +66,14 @@ export async function notReadyReason(vault: SnapshotVault): Promise<string | und
   }
 }
 
-/** Throws unless the token may force a snapshot restore (update and sudo on the restore path). */
+/** Throws unless the token may force a snapshot restore (root, or update on the restore path). */
 export async function checkToken(vault: SnapshotVault, token: string): Promise<void> {
   const res = await vault.json("POST", "sys/capabilities-self", { token, body: { paths: [RESTORE_PATH] } });
   if (res.status === 403) throw new Error("VAULT_TOKEN is not valid on the target vault (HTTP 403); use a root or sudo token of the target vault");
   if (res.status !== 200) throw new VaultCallError("vault sys/capabilities-self", res.status, []);
   const caps = (res.body[RESTORE_PATH] ?? (res.body.data as Record<string, unknown> | undefined)?.[RESTORE_PATH]) as string[] | undefined;
-  const may = caps?.includes("root") || (caps?.includes("sudo") && caps.includes("update"));
-  if (!may) throw new Error(`VAULT_TOKEN may not restore (capabilities on ${RESTORE_PATH}: ${(caps ?? []).join(", ") || "none"}); use a root token or one with update and sudo there`);
+  const may = caps?.includes("root") || caps?.includes("update");
+  if (!may) throw new Error(`VAULT_TOKEN may not restore (capabilities on ${RESTORE_PATH}: ${(caps ?? []).join(", ") || "none"}); use a root token of the target vault`);
 }
 
 async function listCount(vault: SnapshotVault, token: string, path: string): Promise<number> {

@@ -113,6 +113,10 @@ export class SnapshotVault {
   /** GET with a streamed body: resolves with the open response once Vault answers 200. */
   async download(operation: string, path: string, token: string, signal?: AbortSignal): Promise<IncomingMessage> {
     const res = await this.send("GET", path, token, {}, undefined, signal);
+    if (res.statusCode === 307) {
+      res.resume();
+      throw new VaultCallError(operation, 307, [`a standby redirected to the active server; point VAULT_ADDR at the active server (the vault-active service)`]);
+    }
     if (res.statusCode !== 200) throw new VaultCallError(operation, res.statusCode ?? 0, vaultErrors(await readJson(res)));
     res.on("error", () => undefined); // the consumer's pipeline reports it
     return res;
