@@ -1,7 +1,9 @@
 // The image cannot be built here (no Docker engine); this checks the promises
-// the Dockerfile makes: a minimal non-root runtime stage that only copies the bundle.
+// the Dockerfile makes: a minimal non-root runtime stage that only copies the
+// bundles, one per command that bootstrap/build.js emits.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+const { ENTRY_POINTS } = require("../build.js") as { ENTRY_POINTS: Record<string, string> };
 
 const lines = readFileSync(join(__dirname, "..", "Dockerfile"), "utf8")
   .split("\n")
@@ -15,9 +17,12 @@ describe("bootstrap Dockerfile", () => {
     expect(finalStage.find((l) => l.startsWith("ENTRYPOINT"))).toBe('ENTRYPOINT ["/nodejs/bin/node", "/app/main.js"]');
   });
 
-  it("installs nothing in the runtime stage and copies only the bundle", () => {
+  it("installs nothing in the runtime stage and copies only the bundles, each with its source map", () => {
     expect(finalStage.filter((l) => l.startsWith("RUN "))).toEqual([]);
-    expect(finalStage.filter((l) => l.startsWith("COPY "))).toEqual(["COPY --from=build /src/bootstrap/dist/main.js /src/bootstrap/dist/main.js.map ./"]);
+    expect(Object.keys(ENTRY_POINTS).sort()).toEqual(["main", "restore", "snapshot"]);
+    expect(finalStage.filter((l) => l.startsWith("COPY "))).toEqual(
+      Object.keys(ENTRY_POINTS).map((name) => `COPY --from=build /src/bootstrap/dist/${name}.js /src/bootstrap/dist/${name}.js.map ./`),
+    );
   });
 
   it("pins the build image to an exact release and installs from the lock file", () => {
