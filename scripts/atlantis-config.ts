@@ -1,61 +1,193 @@
-// Renders atlantis.yaml (repo-level config, version 3) from the environments:
-// three projects per environment, planned in order platform -> vault ->
-// tenants, each planned only when a file it depends on changes. A pure
-// function; `npm run atlantis` writes the file and a test keeps it in sync.
+// Renders the repo-level atlantis.yaml (version 3) from what the synth really
+// produces and reads:
+// - one project per synthesized stack (cdktf's manifest.json plus the delivery
+//   manifest that says each stack's kind), whose `dir` is that stack's folder
+//   under ci-cdktf.out/, where the Atlantis server's pre-workflow hook
+//   synthesizes once per commit (deploy/atlantis/bin/pre-workflow-hook.sh);
+// - apply order by execution_order_group (platform 0 < vault 1 < shared 2 <
+//   tenants 3), with depends_on as the gate Atlantis checks before each apply;
+// - autoplan.when_modified from esbuild's import graph of main.ts: the files
+//   reachable from the stack's class module (stacks/<kind>-stack.ts) and from
+//   the modules of the stacks it takes cross-stack references from, the spine
+//   (what main.ts reaches without entering a stack module), the build inputs,
+//   and the data files the reached modules read at run time. Atlantis joins
+//   each pattern with the project dir, so they are written as ../../../<file>.
+// No workflow, requirement or lock key: those live on the Atlantis server
+// (deploy/atlantis/repos.yaml), which refuses them from a repository.
+import { build } from "esbuild";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, posix } from "node:path";
 import { stringify } from "yaml";
-import { secretIds, stackNames } from "../config/names";
-import type { EnvironmentConfig } from "../config/schema";
+import { DELIVERY_MANIFEST_FILE, type DeliveryManifest, type StackKind } from "../stacks/delivery-manifest";
 
-const SHARED = ["main.ts", "package.json", "package-lock.json", "config/**/*.ts", "stacks/backend.ts", "stacks/environment-stacks.ts", "stacks/cluster-providers.ts"];
+/** Where the Atlantis server synthesizes (git must not ignore it: Atlantis' CDKTF guidance). */
+export const SYNTH_DIR = "ci-cdktf.out";
+export const ENTRY = "main.ts";
+/** Files that change the synthesized JSON without being imported: the build and the dependency set. */
+export const BUILD_INPUTS = ["package.json", "package-lock.json", "tsconfig.json", "cdktf.json", "scripts/build.mjs"] as const;
+/** A stack's class module; the spine never enters one. */
+export const STACK_MODULE = /^stacks\/[a-z0-9-]+-stack\.ts$/;
+export const EXECUTION_ORDER: Readonly<Record<StackKind, number>> = { platform: 0, vault: 1, shared: 2, tenant: 3 };
+
+export interface StackEntry {
+  readonly name: string;
+  readonly environment: string;
+  readonly kind: StackKind;
+  readonly tenant?: string;
+  /** Stacks this one takes cross-stack references from (cdktf's manifest). */
+  readonly dependencies: readonly string[];
+}
+
+/** Each local source file and the local files it imports (esbuild's metafile, repository-relative). */
+export type ImportGraph = Readonly<Record<string, readonly string[]>>;
+
+export interface AtlantisInputs {
+  readonly stacks: readonly StackEntry[];
+  readonly graph: ImportGraph;
+}
+
+/** The data files a module reads at run time, for one stack: its environment file, its own tenant file, the policies. */
+export const DATA_READERS: Readonly<Record<string, (stack: StackEntry) => string[]>> = {
+  "config/load.ts": (s) => [`environments/${s.environment}.yaml`],
+  "config/load-tenants.ts": (s) => (s.tenant ? [`tenants/${s.environment}/${s.tenant}.yaml`] : []),
+  "policies/index.ts": () => ["policies/*.hcl"],
+};
+
+/** What `from` reaches through the graph (itself included), not entering modules for which `stop` is true. */
+export function reachable(graph: ImportGraph, from: string, stop: (file: string) => boolean = () => false): Set<string> {
+  if (!(from in graph)) throw new Error(`${from} is not in the import graph of ${ENTRY}; is it still imported?`);
+  const seen = new Set<string>();
+  const todo = [from];
+  while (todo.length > 0) {
+    const file = todo.pop() as string;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const next of graph[file] ?? []) if (!stop(next)) todo.push(next);
+  }
+  return seen;
+}
+
+export function stackModule(kind: StackKind): string {
+  return `stacks/${kind}-stack.ts`;
+}
+
+/** The repository files (and globs) whose change can change one stack's synthesized JSON. */
+export function stackInputs(inputs: AtlantisInputs, stack: StackEntry): string[] {
+  const byName = new Map(inputs.stacks.map((s) => [s.name, s]));
+  const files = reachable(inputs.graph, ENTRY, (f) => STACK_MODULE.test(f));
+  // The stack's own module, and those of the stacks it takes cross-stack references from (transitively).
+  const seen = new Set<string>();
+  const todo = [stack];
+  while (todo.length > 0) {
+    const s = todo.pop() as StackEntry;
+    if (seen.has(s.name)) continue;
+    seen.add(s.name);
+    for (const f of reachable(inputs.graph, stackModule(s.kind))) files.add(f);
+    for (const dep of s.dependencies) {
+      const d = byName.get(dep);
+      if (!d) throw new Error(`${s.name} depends on ${dep}, which is not a synthesized stack`);
+      todo.push(d);
+    }
+  }
+  const data = [...files].flatMap((f) => DATA_READERS[f]?.(stack) ?? []);
+  return [...new Set([...files, ...data, ...BUILD_INPUTS])].sort();
+}
+
+export function projectDir(stackName: string): string {
+  return `${SYNTH_DIR}/stacks/${stackName}`;
+}
 
 interface AtlantisProject {
   name: string;
   dir: string;
-  workflow: string;
-  autoplan: { enabled: boolean; when_modified: string[] };
-  apply_requirements: string[];
+  execution_order_group: number;
   depends_on?: string[];
+  autoplan: { enabled: boolean; when_modified: string[] };
 }
 
-export function renderAtlantisConfig(envs: readonly EnvironmentConfig[]): string {
-  const projects: AtlantisProject[] = [];
-  for (const env of envs) {
-    const names = stackNames(env);
-    const envFile = `environments/${env.name}.yaml`;
-    const project = (name: string, workflow: string, files: string[], dependsOn?: string): AtlantisProject => ({
-      name,
-      dir: ".",
-      workflow,
-      autoplan: { enabled: true, when_modified: [envFile, ...SHARED, ...files] },
-      apply_requirements: ["approved", "mergeable"],
+/** The previous kind in the apply order that a stack of this kind depends on, if that stack exists. */
+function gate(stack: StackEntry, all: readonly StackEntry[]): string | undefined {
+  const previous: Partial<Record<StackKind, StackKind>> = { vault: "platform", shared: "vault", tenant: "shared" };
+  const kind = previous[stack.kind];
+  return kind ? all.find((s) => s.environment === stack.environment && s.kind === kind)?.name : undefined;
+}
+
+export const HEADER = [
+  "# Generated by `npm run atlantis` from the synthesized stacks and esbuild's import graph; do not edit by hand.",
+  "# One project per stack, applied in execution_order_group order. Workflows, requirements and the",
+  "# pre-workflow hook that synthesizes into ci-cdktf.out/ live on the Atlantis server (deploy/atlantis/).",
+].join("\n");
+
+export function renderAtlantisConfig(inputs: AtlantisInputs): string {
+  const stacks = [...inputs.stacks].sort(
+    (a, b) => a.environment.localeCompare(b.environment) || EXECUTION_ORDER[a.kind] - EXECUTION_ORDER[b.kind] || a.name.localeCompare(b.name),
+  );
+  const projects: AtlantisProject[] = stacks.map((stack) => {
+    const dir = projectDir(stack.name);
+    const dependsOn = gate(stack, stacks);
+    return {
+      name: stack.name,
+      dir,
+      execution_order_group: EXECUTION_ORDER[stack.kind],
       ...(dependsOn ? { depends_on: [dependsOn] } : {}),
-    });
-    projects.push(project(names.platform, "cdktf", ["stacks/platform-stack.ts", "constructs/**/*.ts"]));
-    projects.push(project(names.vault, "cdktf", ["stacks/vault-stack.ts", "stacks/vault-server-settings.ts", "constructs/**/*.ts", "policies/*.hcl"], names.platform));
-    projects.push(project(names.tenants, `cdktf-tenants-${env.name}`, [`tenants/${env.name}/*.yaml`, "stacks/tenants-stack.ts", "constructs/**/*.ts"], names.vault));
-  }
-  const stack = "cdktf.out/stacks/$PROJECT_NAME";
-  const plan = [
-    { run: "npm ci --no-audit --no-fund && CHECKPOINT_DISABLE=1 npm run --silent synth" },
-    { run: `terraform -chdir=${stack} init -input=false` },
-    { run: `terraform -chdir=${stack} plan -input=false -out=$PLANFILE` },
-  ];
-  const apply = [{ run: `terraform -chdir=${stack} apply -input=false $PLANFILE` }];
-  const workflows: Record<string, unknown> = { cdktf: { plan: { steps: plan }, apply: { steps: apply } } };
-  for (const env of envs) {
-    // The tenants stack authenticates with the provisioner token the sidecar stored; it lives only in this step's environment.
-    const tokenEnv = {
-      env: {
-        name: "VAULT_TOKEN",
-        command: `gcloud secrets versions access latest --project=${env.project} --secret=${secretIds(env).provisionerToken} | jq -r .token`,
-      },
+      autoplan: { enabled: true, when_modified: stackInputs(inputs, stack).map((f) => posix.relative(dir, f)) },
     };
-    const caEnv = { env: { name: "VAULT_CACERT", command: `terraform -chdir=cdktf.out/stacks/${stackNames(env).vault} output -raw vault_ca_certificate > "$DIR/vault-ca.pem" && echo "$DIR/vault-ca.pem"` } };
-    workflows[`cdktf-tenants-${env.name}`] = {
-      plan: { steps: [plan[0], { run: `terraform -chdir=cdktf.out/stacks/${stackNames(env).vault} init -input=false >/dev/null` }, caEnv, tokenEnv, ...plan.slice(1)] },
-      apply: { steps: [caEnv, tokenEnv, ...apply] },
-    };
+  });
+  const config = { version: 3, automerge: false, parallel_plan: false, parallel_apply: false, autodiscover: { mode: "disabled" }, projects };
+  return `${HEADER}\n${stringify(config, { lineWidth: 0 })}`;
+}
+
+/** esbuild's import graph of main.ts: local files only, packages left out (they are pinned by package-lock.json). */
+export async function importGraph(root: string): Promise<ImportGraph> {
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: [ENTRY],
+    bundle: true,
+    platform: "node",
+    format: "cjs",
+    packages: "external",
+    write: false,
+    metafile: true,
+    logLevel: "silent",
+  });
+  return Object.fromEntries(
+    Object.entries(result.metafile.inputs).map(([file, input]) => [file, input.imports.filter((i) => !i.external).map((i) => i.path)]),
+  );
+}
+
+interface CdktfManifest {
+  stacks: Record<string, { name: string; dependencies: string[]; workingDirectory: string }>;
+}
+
+/** Reads cdktf's manifest and the delivery manifest of a synthesized folder. */
+export function synthesizedStacks(outdir: string): StackEntry[] {
+  const cdktf = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8")) as CdktfManifest;
+  const delivery = JSON.parse(readFileSync(join(outdir, DELIVERY_MANIFEST_FILE), "utf8")) as DeliveryManifest;
+  return Object.values(cdktf.stacks).map((s) => {
+    const d = delivery.stacks[s.name];
+    if (!d) throw new Error(`${s.name} is in manifest.json but not in ${DELIVERY_MANIFEST_FILE}; rerun the synth`);
+    return { name: s.name, environment: d.environment, kind: d.kind, ...(d.tenant ? { tenant: d.tenant } : {}), dependencies: [...s.dependencies] };
+  });
+}
+
+/** Synthesizes the project as `npm run synth` does, into a temporary folder (the caller removes it). */
+export function synthesizeTo(root: string): string {
+  const outdir = mkdtempSync(join(tmpdir(), "vault-gke-atlantis-"));
+  try {
+    execFileSync(process.execPath, ["scripts/build.mjs"], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+    execFileSync(process.execPath, ["dist/main.js"], { cwd: root, env: { ...process.env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: "1" }, stdio: ["ignore", "ignore", "inherit"] });
+    return outdir;
+  } catch (error) {
+    rmSync(outdir, { recursive: true, force: true });
+    throw error;
   }
-  const header = "# Generated by `npm run atlantis` from environments/*.yaml; do not edit by hand.\n";
-  return header + stringify({ version: 3, automerge: false, parallel_plan: false, parallel_apply: false, projects, workflows }, { lineWidth: 0 });
+}
+
+/** Everything renderAtlantisConfig needs, from a fresh synth and the import graph; returns the synth folder too. */
+export async function collectAtlantisInputs(root: string): Promise<{ inputs: AtlantisInputs; outdir: string }> {
+  const graph = await importGraph(root);
+  const outdir = synthesizeTo(root);
+  return { inputs: { stacks: synthesizedStacks(outdir), graph }, outdir };
 }

@@ -1,15 +1,22 @@
-// `npm run atlantis`: rewrites atlantis.yaml from the environment files.
-import { writeFileSync } from "node:fs";
+// `npm run atlantis`: synthesizes into a temporary folder, reads esbuild's
+// import graph of main.ts, and rewrites atlantis.yaml (a test keeps it in sync).
+import { rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { ConfigError, loadEnvironments } from "../config/load";
-import { renderAtlantisConfig } from "./atlantis-config";
+import { collectAtlantisInputs, renderAtlantisConfig } from "./atlantis-config";
 
-const root = resolve(__dirname, "..");
-try {
-  writeFileSync(join(root, "atlantis.yaml"), renderAtlantisConfig(loadEnvironments(join(root, "environments"))));
-  console.log("wrote atlantis.yaml");
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  for (const line of error.problems) console.error(line);
-  process.exit(2);
+async function main(): Promise<void> {
+  const root = resolve(__dirname, "..");
+  const { inputs, outdir } = await collectAtlantisInputs(root);
+  try {
+    writeFileSync(join(root, "atlantis.yaml"), renderAtlantisConfig(inputs));
+    console.log(`wrote atlantis.yaml: ${inputs.stacks.length} projects`);
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
 }
+
+main().catch((error: unknown) => {
+  // The synth already printed its own problems (one line each) on stderr.
+  console.error(error instanceof Error ? error.message.split("\n")[0] : String(error));
+  process.exit(1);
+});

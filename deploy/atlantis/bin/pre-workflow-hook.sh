@@ -97,7 +97,7 @@ done
 "${clean_env[@]}" npm ci --ignore-scripts --no-audit --no-fund >"$log" 2>&1 ||
   die "npm ci --ignore-scripts failed for ${HEAD_COMMIT:0:12}; run it locally to see why (the server keeps the output in $log)"
 "${clean_env[@]}" npm run --ignore-scripts --silent synth >>"$log" 2>&1 ||
-  die "the synth failed for ${HEAD_COMMIT:0:12}; run 'npm ci && npm run synth' locally to see why (the server keeps the output in $log)"
+  die "the synth failed for ${HEAD_COMMIT:0:12}; run 'npm ci --ignore-scripts && npm run synth' locally to see why (the server keeps the output in $log)"
 [ -f "$SYNTH_DIR/manifest.json" ] && [ -f "$SYNTH_DIR/vault-gke-delivery.json" ] ||
   die "the synth wrote no $SYNTH_DIR/manifest.json and vault-gke-delivery.json for ${HEAD_COMMIT:0:12}; check CDKTF_OUTDIR handling in main.ts"
 echo "$commit" >"$MARKER"
