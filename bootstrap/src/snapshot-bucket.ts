@@ -41,6 +41,13 @@ export class SnapshotExistsError extends Error {
   }
 }
 
+/** The client rejects some failures (a refused resumable upload) with plain objects: make them Errors that say what failed. */
+export function gcsError(what: string, error: unknown): Error {
+  const e = error as { message?: unknown; code?: unknown };
+  const message = typeof e?.message === "string" ? e.message : String(error);
+  return Object.assign(new Error(`${what}: ${typeof e?.code === "number" ? `HTTP ${e.code}: ` : ""}${message}`), { code: e?.code });
+}
+
 function describe(environment: string, meta: FileMetadata): StoredSnapshot | undefined {
   const name = String(meta.name ?? "");
   const takenAt = snapshotTime(environment, name);
@@ -83,7 +90,10 @@ export class SnapshotBucket {
 
   /** The environment's snapshots, oldest first (anything else under its prefix is ignored). */
   async list(environment: string, exactName?: string): Promise<StoredSnapshot[]> {
-    const [files] = await this.bucket.getFiles({ prefix: exactName ?? snapshotPrefix(environment), autoPaginate: true });
+    const prefix = exactName ?? snapshotPrefix(environment);
+    const [files] = await this.bucket.getFiles({ prefix, autoPaginate: true }).catch((error: unknown) => {
+      throw gcsError(`listing gs://${this.name}/${prefix}`, error);
+    });
     return files
       .map((f) => describe(environment, f.metadata))
       .filter((s): s is StoredSnapshot => s !== undefined && (exactName === undefined || s.name === exactName))
@@ -121,8 +131,8 @@ export class SnapshotBucket {
       });
       stored = describe(environment, meta as FileMetadata);
     } catch (error) {
-      // Resumable uploads fail with a plain Error carrying the HTTP status in `code`, not always an ApiError.
-      if ((error as { code?: unknown }).code !== 412) throw error;
+      // Resumable uploads fail with an Error or a plain object carrying the HTTP status in `code`.
+      if ((error as { code?: unknown } | undefined)?.code !== 412) throw gcsError(`upload of gs://${this.name}/${objectName}`, error);
       const existing = (await this.list(environment, objectName))[0];
       if (!existing || existing.metadata[METADATA.sha256] !== digests.sha256) throw new SnapshotExistsError(this.name, objectName);
       stored = existing;
@@ -136,7 +146,9 @@ export class SnapshotBucket {
   /** Streams one generation of a snapshot to `file`, checking the client's CRC32C on the way; returns the local digests. */
   async download(snapshot: StoredSnapshot, file: string, signal?: AbortSignal): Promise<Digests> {
     const source = this.bucket.file(snapshot.name, { generation: snapshot.generation }).createReadStream({ validation: "crc32c" });
-    return spool(source, file, signal);
+    return spool(source, file, signal).catch((error: unknown) => {
+      throw gcsError(`download of gs://${this.name}/${snapshot.name}`, error);
+    });
   }
 }
 

@@ -19,7 +19,7 @@ export class SnapshotStepError extends Error {
     readonly step: SnapshotStep,
     cause: unknown,
   ) {
-    super(cause instanceof Error ? cause.message : String(cause));
+    super(cause instanceof Error ? cause.message : typeof (cause as { message?: unknown })?.message === "string" ? (cause as { message: string }).message : String(cause));
     this.name = "SnapshotStepError";
   }
 }
