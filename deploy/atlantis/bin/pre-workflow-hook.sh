@@ -82,7 +82,7 @@ status_line() {
   echo "$1"
   if [ -n "${OUTPUT_STATUS_FILE:-}" ]; then echo "$1" >"$OUTPUT_STATUS_FILE"; fi
 }
-if [ -f "$MARKER" ] && [ "$(cat "$MARKER")" = "$commit" ] && [ -d node_modules ]; then
+if [ -f "$MARKER" ] && [ "$(cat "$MARKER")" = "$commit" ]; then
   status_line "approved at ${HEAD_COMMIT:0:12} by $approvers; $SYNTH_DIR already synthesized"
   exit 0
 fi
