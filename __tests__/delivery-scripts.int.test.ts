@@ -211,6 +211,14 @@ describe("apply stage", () => {
     expect(gcloud.calls()).toContain(`auth print-identity-token --audiences=${bao.addr} --include-email --impersonate-service-account=${sa}`);
   });
 
+  it("uses an ID token the CI job already holds (VAULT_GKE_ID_TOKEN) without calling gcloud", async () => {
+    const ca = value(run(envCommand("apply", "VAULT_CACERT"), "example-tenant-search"));
+    gcloud.mode("fail");
+    const idToken = issuer.issue({ email: env.delivery.applyServiceAccounts[1], audience: bao.addr });
+    const token = value(run(envCommand("apply", "VAULT_TOKEN"), "example-tenant-search", { VAULT_CACERT: ca, VAULT_GKE_ID_TOKEN: idToken }));
+    expect((await lookupSelf(token)).status).toBe(200);
+  });
+
   it("fails when Vault refuses the ID token (a service account that is not an apply runner)", () => {
     gcloud.idToken(bao.addr, issuer.issue({ email: "someone-else@acme-vault-example.iam.gserviceaccount.com", audience: bao.addr }));
     try {

@@ -10,7 +10,8 @@
 #          audience is the Vault address (gcloud auth print-identity-token
 #          --audiences=<address> --include-email, impersonating
 #          $VAULT_GKE_APPLY_SERVICE_ACCOUNT when set). The token lives minutes;
-#          revoke-token.sh revokes it after the apply.
+#          revoke-token.sh revokes it after the apply. A CI job that already
+#          holds such an ID token passes it in VAULT_GKE_ID_TOKEN instead.
 #   apply, shared stack: refuses. It enables auth methods and decides which API
 #          servers Vault trusts: an admin applies it with their own login.
 #   platform and vault stacks: an empty line (no Vault provider).
@@ -18,7 +19,8 @@
 # Prints exactly the token on stdout and nothing on stderr when it succeeds;
 # on any failure exits non-zero with one line on stderr and nothing on stdout.
 # Inputs: PROJECT_NAME, VAULT_GKE_DELIVERY or DIR (see lib.sh), VAULT_CACERT
-# (from vault-ca.sh; empty: the system's CAs), VAULT_GKE_APPLY_SERVICE_ACCOUNT.
+# (from vault-ca.sh; empty: the system's CAs), VAULT_GKE_APPLY_SERVICE_ACCOUNT,
+# VAULT_GKE_ID_TOKEN.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -55,12 +57,18 @@ fi
 # apply, tenant stack: a per-run login.
 auth_path=$(env_field .runnerAuthPath)
 role=$(env_field .applyRole)
-id_token_args=(auth print-identity-token "--audiences=$address" --include-email)
-if [ -n "${VAULT_GKE_APPLY_SERVICE_ACCOUNT:-}" ]; then
-  id_token_args+=("--impersonate-service-account=$VAULT_GKE_APPLY_SERVICE_ACCOUNT")
+if [ -n "${VAULT_GKE_ID_TOKEN:-}" ]; then
+  # A CI job that already holds a Google-signed ID token for this audience
+  # (google-github-actions/auth with token_format: id_token).
+  jwt=$VAULT_GKE_ID_TOKEN
+else
+  id_token_args=(auth print-identity-token "--audiences=$address" --include-email)
+  if [ -n "${VAULT_GKE_APPLY_SERVICE_ACCOUNT:-}" ]; then
+    id_token_args+=("--impersonate-service-account=$VAULT_GKE_APPLY_SERVICE_ACCOUNT")
+  fi
+  jwt=$(gcloud "${id_token_args[@]}" 2>"$ERRFILE") ||
+    die "cannot get a Google ID token for audience $address ($(last_line "$ERRFILE")): run as one of delivery.applyServiceAccounts, or set VAULT_GKE_APPLY_SERVICE_ACCOUNT to one this identity may impersonate (roles/iam.serviceAccountOpenIdTokenCreator)"
 fi
-jwt=$(gcloud "${id_token_args[@]}" 2>"$ERRFILE") ||
-  die "cannot get a Google ID token for audience $address ($(last_line "$ERRFILE")): run as one of delivery.applyServiceAccounts, or set VAULT_GKE_APPLY_SERVICE_ACCOUNT to one this identity may impersonate (roles/iam.serviceAccountOpenIdTokenCreator)"
 [[ $jwt =~ ^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$ ]] ||
   die "gcloud printed something that is not an ID token for audience $address; check the gcloud installation and account"
 
