@@ -21,6 +21,7 @@ const statefulSetProps: VaultStatefulSetProps = {
   replicas: 3,
   serverConfig: "ui = true\n",
   policies: {},
+  declaredAccessJson: "{}",
   tlsSecretName: "vault-tls",
   placement: { label: { key: "k", value: "v" }, taint: { key: "k", value: "v", effect: "NoSchedule" } },
   storageClassName: "sc",

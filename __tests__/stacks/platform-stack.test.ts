@@ -8,7 +8,7 @@ beforeAll(() => {
 });
 
 const platform = () => synth.platform;
-type Obj = Record<string, unknown> & { lifecycle?: { prevent_destroy?: boolean } };
+type Obj = Record<string, any> & { lifecycle?: { prevent_destroy?: boolean } }; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 describe("platform stack", () => {
   it("matches the snapshot", () => {

@@ -1,12 +1,15 @@
 // The sidecar is SIGKILLed at every step boundary of the bootstrap and started
-// again: every run converges, nothing is initialized twice and the stored keys
-// always unseal the server. The one window no process can close (between the
-// init response and its first durable write) ends in a precise diagnosis.
+// again: every run converges, nothing is initialized twice, no token is left
+// valid without its record, and the stored keys always unseal the server. The
+// one window no process can close (between the init response and its first
+// durable write) ends in a precise diagnosis, reported while the sidecar keeps
+// running.
 import type { Step } from "../src/test-hooks";
 import { createWorld, type World } from "./support/fixture";
 import { initialRootRevoked, storedKeysUnseal, waitForConverged } from "./support/converged";
 import { findLeaks, storedSecrets } from "./support/leak-scan";
-import { Sidecar, stopAllSidecars, transcript } from "./support/sidecar";
+import { Sidecar, sidecarEndpoint, stopAllSidecars, transcript } from "./support/sidecar";
+import { unstoredValidTokens } from "./support/tokens";
 
 jest.setTimeout(180_000);
 
@@ -19,8 +22,12 @@ const STEPS: Step[] = [
   "after-unseal",
   "after-audit",
   "after-policies",
-  "after-provisioner-created",
-  "after-provisioner-stored",
+  "after-generate-root-token-created",
+  "after-generate-root-token-stored",
+  "after-sidecar-token-created",
+  "after-sidecar-token-stored",
+  "after-plan-token-created",
+  "after-plan-token-stored",
   "after-root-revoked",
 ];
 
@@ -45,17 +52,22 @@ describe.each(STEPS)("killed at %s", (step) => {
 
     const second = new Sidecar(world.sidecarEnv(0));
     if (step === "after-init") {
-      const exit = await second.exited;
-      expect(exit.code).toBe(3);
-      const diagnosis = second.lines.find((l) => l.level === "error");
-      expect(diagnosis?.msg).toMatch(/init response was lost between init and its first write, so the vault holds no data yet/);
-      expect(JSON.stringify(diagnosis?.recovery)).toMatch(/delete pvc/);
+      const line = await second.waitForLine((l) => l.level === "error", "the diagnosis");
+      expect(line?.msg).toMatch(/init response was lost between init and its first write, so the vault holds no data yet/);
+      expect(line?.diagnosis).toBe("keys-lost-before-first-write");
+      expect(JSON.stringify(line?.recovery)).toMatch(/delete pvc/);
+      // It keeps running and says so on its endpoint.
+      const state = (await (await fetch(`${await sidecarEndpoint(second)}/state`)).json()) as { diagnosis?: { code: string } };
+      expect(state.diagnosis?.code).toBe("keys-lost-before-first-write");
+      expect(second.child.exitCode).toBeNull();
       expect(world.store.versions(world.ids.initResponse)).toHaveLength(0);
       return;
     }
     await waitForConverged(world);
     expect(world.store.versions(world.ids.initResponse)).toHaveLength(1);
     expect(await initialRootRevoked(world)).toBe(true);
+    // A token made and killed before its record was stored expires with its period; none made after is unstored.
+    expect(await unstoredValidTokens(world, step.endsWith("-token-created") ? 1 : 0)).toEqual([]);
     await second.stop();
     expect(await storedKeysUnseal(world)).toBe(true);
   });

@@ -32,7 +32,8 @@ describe("decide", () => {
       expect(decide(facts({ init: { kind: "ok", value: stored } }))).toMatchObject({ kind: "diagnose", diagnosis: { code: "keys-stored-but-vault-uninitialized" } });
     });
 
-    it("never takes an unreadable init response for no keys", () => {
+    it("never takes an unreadable init response for no keys, and checks the secrets first", () => {
+      expect(decide(facts({ init: { kind: "error", status: 403, message: "denied" } })).kind).toBe("gather-preflight");
       for (const init of [{ kind: "error", status: 403, message: "denied" }, { kind: "error", status: 0, message: "timeout" }, { kind: "unreadable", reason: "not JSON" }] as const) {
         expect(decide(facts({ init, preflight: [] }))).toMatchObject({ kind: "diagnose", diagnosis: { code: "init-response-unreadable" } });
       }

@@ -21,7 +21,7 @@ afterAll(async () => {
 
 it("initializes exactly once; the others join and unseal; the recovery keys are stored", async () => {
   for (const i of [0, 1, 2]) sidecars.push(new Sidecar(world.sidecarEnv(i)));
-  await sidecars[0].waitForLog("provisioner token stored", 120_000);
+  await sidecars[0].waitForLog("plan token created and stored", 120_000);
   const states = await waitFor(
     "one active and two standby servers",
     async () => {
@@ -46,7 +46,7 @@ it("initializes exactly once; the others join and unseal; the recovery keys are 
   const leaders = await Promise.all(world.cluster.servers.map((s) => vaultRequest(s.addr, s.ca, "GET", "/v1/sys/leader")));
   expect(new Set(leaders.map((l) => l.body.leader_address)).size).toBe(1);
   expect(leaders.filter((l) => l.body.is_self)).toHaveLength(1);
-  const prov = JSON.parse(String(world.store.latest(world.ids.provisionerToken)));
+  const prov = JSON.parse(String(world.store.latest(world.ids.planToken)));
   const self = await vaultRequest(world.cluster.servers[0].addr, world.cluster.ca, "GET", "/v1/auth/token/lookup-self", { token: prov.token });
   expect(self.status).toBe(200);
 });

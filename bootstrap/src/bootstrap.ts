@@ -30,7 +30,7 @@ import {
 import { SECRET_PERMISSIONS, type SecretStore, SecretStoreError } from "./secret-store";
 import type { SidecarStatus } from "./status";
 import { planTenantPolicies } from "./tenant-policies";
-import { checkpoint } from "./test-hooks";
+import { checkpoint, pauseAt } from "./test-hooks";
 import { verify } from "./verifier";
 import { VaultError, type Health, type InitResponse, type VaultClient } from "./vault-client";
 
@@ -288,6 +288,7 @@ export class Bootstrapper {
     checkpoint("before-intent", this.log);
     await this.recordIntent();
     checkpoint("after-intent", this.log);
+    await pauseAt("after-intent", this.log);
     const request =
       this.config.seal === "shamir"
         ? { secret_shares: this.config.keyShares, secret_threshold: this.config.keyThreshold }
@@ -303,6 +304,7 @@ export class Bootstrapper {
     this.initRefused = undefined;
     this.unstored = response;
     checkpoint("after-init", this.log);
+    await pauseAt("after-init", this.log);
     await this.persistInit(response);
     checkpoint("after-store", this.log);
     const record: RootTokenRecord = { format: FORMATS.root, root_token: response.root_token, storedAt: new Date().toISOString() };

@@ -69,19 +69,19 @@ function uninitialized(f: Facts): Decision {
     return { kind: "wait", why: "only the first pod initializes; this one joins" };
   }
   if (f.init.kind === "ok") return { kind: "diagnose", diagnosis: D.keysStoredButVaultUninitialized(f.init.value, f.secrets) };
-  // Whether keys exist must be known before an init: an unreadable store is never taken for an empty one.
-  if (f.init.kind !== "absent") return { kind: "diagnose", diagnosis: D.initResponseUnreadable(f.init, f.secrets) };
   if (f.initRefused && (f.initRefused.status === 400 || f.initRefused.status === 500) && f.initRefused.errors.some((e) => HALF_INITIALIZED.test(e))) {
     return { kind: "diagnose", diagnosis: D.halfInitializedStorage(f.pod, f.initRefused.errors) };
   }
   if (f.preflight === undefined) return { kind: "gather-preflight" };
   if (f.preflight.length > 0) return { kind: "diagnose", diagnosis: D.storeNotReady(f.preflight, f.pod) };
+  // Whether keys exist must be known before an init: an unreadable store is never taken for an empty one.
+  if (f.init.kind !== "absent") return { kind: "diagnose", diagnosis: D.initResponseUnreadable(f.init, f.secrets, false) };
   return { kind: "initialize" };
 }
 
 /** Vault is initialized and the init response is not readable: say precisely why, prescribing a wipe only with proof that no data exists. */
 function keysMissing(f: Facts): Decision {
-  if (f.init.kind === "unreadable" || f.init.kind === "error") return { kind: "diagnose", diagnosis: D.initResponseUnreadable(f.init, f.secrets) };
+  if (f.init.kind === "unreadable" || f.init.kind === "error") return { kind: "diagnose", diagnosis: D.initResponseUnreadable(f.init, f.secrets, true) };
   if (f.canary === undefined) return { kind: "gather-canary" };
   if (f.keysStoredEvidence === undefined) return { kind: "gather-evidence" };
   if (f.keysStoredEvidence) return { kind: "diagnose", diagnosis: D.keysGone(f.keysStoredEvidence, f.secrets) };
@@ -90,7 +90,7 @@ function keysMissing(f: Facts): Decision {
   if (canary.kind === "ok" && canary.value.kind === "intent") return { kind: "diagnose", diagnosis: D.keysLostBeforeFirstWrite(canary.value, f.secrets) };
   if (canary.kind === "absent") return { kind: "diagnose", diagnosis: D.initializedElsewhere(f.seal, f.secrets) };
   // The canary itself cannot be read: there is no proof either way, so no wipe.
-  return { kind: "diagnose", diagnosis: D.initResponseUnreadable({ kind: "absent" }, f.secrets) };
+  return { kind: "diagnose", diagnosis: D.initResponseUnreadable({ kind: "absent" }, f.secrets, true) };
 }
 
 // ---- Maintenance of an active vault ------------------------------------------------

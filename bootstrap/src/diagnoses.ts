@@ -84,7 +84,7 @@ export function storeNotReady(problems: readonly StoreProblem[], pod: string): D
   };
 }
 
-export function initResponseUnreadable(state: RecordState<unknown>, secrets: SecretNames): Diagnosis {
+export function initResponseUnreadable(state: RecordState<unknown>, secrets: SecretNames, initialized: boolean): Diagnosis {
   const why = describeRecordState(state);
   const fix =
     state.kind === "unreadable"
@@ -96,7 +96,9 @@ export function initResponseUnreadable(state: RecordState<unknown>, secrets: Sec
           : "Secret Manager did not answer: check its status and the pod's network; the sidecar retries on its own.";
   return {
     code: "init-response-unreadable",
-    message: `Vault is initialized, and ${secrets.initResponse} cannot be read (${why}); the keys it holds are needed, nothing is done without them`,
+    message: initialized
+      ? `Vault is initialized, and ${secrets.initResponse} cannot be read (${why}); the keys it holds are needed, nothing is done without them`
+      : `Vault is not initialized, and ${secrets.initResponse} cannot be read (${why}); not initializing while keys of an earlier initialization may be stored there`,
     recovery: [fix, "Never delete Vault's data for this: the vault may hold data and the keys exist."],
   };
 }

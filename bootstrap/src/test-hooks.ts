@@ -27,3 +27,15 @@ export function checkpoint(step: Step, log: Logger): void {
     process.kill(process.pid, "SIGKILL");
   }
 }
+
+/**
+ * Test-only: VAULT_GKE_TEST_PAUSE_AT=<step> and VAULT_GKE_TEST_PAUSE_MS make
+ * the sidecar wait at that step boundary, so a test can kill the Vault server
+ * at an exact moment of the bootstrap. Unset in every real deployment.
+ */
+export async function pauseAt(step: Step, log: Logger): Promise<void> {
+  if (process.env.VAULT_GKE_TEST_PAUSE_AT !== step) return;
+  const ms = Number(process.env.VAULT_GKE_TEST_PAUSE_MS ?? "0");
+  log.warn({ step, ms }, "test hook: pausing at this step");
+  await new Promise((r) => setTimeout(r, ms));
+}

@@ -1,5 +1,5 @@
 // The sidecar against real OpenBao and the Secret Manager stand-in: time from
-// the server's listener accepting connections to the provisioner token stored,
+// the server's listener accepting connections to the plan token stored,
 // the sidecar's peak RSS, and how fast SIGTERM stops it.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -29,7 +29,7 @@ async function once(replicas: 1 | 3): Promise<Run> {
     const env = (i: number) => world!.sidecarEnv(i, { NODE_OPTIONS: `--require ${reporter}`, VAULT_GKE_RSS_FILE: rssFile, MIN_WAIT_MS: "100", MAX_WAIT_MS: "10000" });
     const sidecars = Array.from({ length: replicas }, (_, i) => new Sidecar(env(i)));
     for (;;) {
-      if (world.store.versions(world.ids.provisionerToken).length > 0) break;
+      if (world.store.versions(world.ids.planToken).length > 0) break;
       if (sidecars.some((s) => s.child.exitCode !== null)) throw new Error(`a sidecar exited: ${sidecars.map((s) => s.output.slice(-500)).join("\n")}`);
       await new Promise((r) => setTimeout(r, 5));
     }
@@ -65,8 +65,8 @@ export async function bootstrapBench(): Promise<string> {
     "## Bootstrap sidecar",
     "",
     `Real OpenBao 2.7.2 servers with the shipped configuration, the Secret Manager and metadata-server stand-in on loopback, ${RUNS} runs per row.`,
-    "Converge: from every server's listener accepting connections to the provisioner token stored (init, keys stored and verified,",
-    "unseal, policies, provisioner token). For scale: vault-init polls every 10 s and bank-vaults every 5 s.",
+    "Converge: from every server's listener accepting connections to the plan token stored (init, keys stored and verified,",
+    "unseal, policies, generate-root, sidecar and plan tokens). For scale: vault-init polls every 10 s and bank-vaults every 5 s.",
     "SIGTERM: from the signal during a steady wait to the process exit (the test allows 5 s).",
     "",
     "| case | converge median (ms) | converge max (ms) | sidecar peak RSS (MB) | SIGTERM to exit, median (ms) |",

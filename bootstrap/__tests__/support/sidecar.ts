@@ -50,12 +50,18 @@ export class Sidecar {
 
   /** Resolves when a log line with this message appears (or rejects after timeoutMs). */
   async waitForLog(msg: string, timeoutMs = 60_000): Promise<Record<string, unknown>> {
+    return this.waitForLine((l) => l.msg === msg, `"${msg}"`, timeoutMs);
+  }
+
+  /** Resolves when a log line matching `match` appears (or rejects after timeoutMs). */
+  async waitForLine(match: (line: Record<string, unknown>) => boolean, what = "a matching line", timeoutMs = 60_000): Promise<Record<string, unknown>> {
+    const msg = what;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const line = this.lines.find((l) => l.msg === msg);
+      const line = this.lines.find(match);
       if (line) return line;
-      if (this.child.exitCode !== null || this.child.signalCode !== null) throw new Error(`sidecar exited before logging "${msg}":\n${this.output.slice(-3000)}`);
-      if (Date.now() > deadline) throw new Error(`timed out waiting for "${msg}":\n${this.output.slice(-3000)}`);
+      if (this.child.exitCode !== null || this.child.signalCode !== null) throw new Error(`sidecar exited before logging ${msg}:\n${this.output.slice(-3000)}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${msg}:\n${this.output.slice(-3000)}`);
       await new Promise((r) => setTimeout(r, 25));
     }
   }
