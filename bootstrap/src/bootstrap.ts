@@ -744,9 +744,9 @@ export class Bootstrapper {
         this.tenantPoliciesDueAt = Date.now() + this.config.tenantPolicySyncSec * 1000;
         const plan = planTenantPolicies(inventory);
         for (const [name, text] of Object.entries(plan.write)) {
-          const existed = inventory.policies[name] !== undefined;
+          const was = inventory.policies[name] === undefined ? "absent" : "different (engines changed, or it was edited)";
           await this.vault.writePolicy(token, name, text);
-          this.log[existed ? "warn" : "info"]({ policy: name }, existed ? "tenant policy differed from its rendering; written again" : "tenant policy written");
+          this.log.info({ policy: name, was }, "tenant policy written");
           changed = true;
         }
         for (const name of plan.remove) {

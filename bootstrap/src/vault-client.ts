@@ -71,7 +71,8 @@ interface Raw {
 
 export interface VaultClientOptions {
   readonly address: string;
-  readonly ca: string | Buffer;
+  /** The CA to verify Vault with; the system CAs when omitted. */
+  readonly ca?: string | Buffer;
   readonly servername?: string;
   /** @default 10000 */
   readonly timeoutMs?: number;

@@ -1,0 +1,61 @@
+// `npm run verify -- <environment>`: compares what Vault holds with what the
+// stacks declare (the verifier the sidecar also runs on a schedule) and exits
+// 1 when anything deviates, one line per finding. Runners run it after every
+// apply, with the read-only plan token:
+//   VAULT_TOKEN=<plan token> VAULT_CACERT=<ca file> npm run --silent verify -- example
+// VAULT_ADDR defaults to the environment's Vault address. Exit codes: 0 no
+// finding, 1 findings, 2 bad usage or settings, 3 Vault could not be read.
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { readInventory } from "../bootstrap/src/inventory";
+import { VaultClient } from "../bootstrap/src/vault-client";
+import { verify } from "../bootstrap/src/verifier";
+import { declaredAccess } from "../config/declared-access";
+import { ConfigError, loadEnvironmentFile } from "../config/load";
+import { vaultAddress } from "../config/names";
+import { environmentPolicies } from "../policies";
+
+const root = resolve(__dirname, "..");
+
+function fail(code: number, message: string): never {
+  process.stderr.write(`verify: ${message}\n`);
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  const name = process.argv[2];
+  if (!name || process.argv.length > 3) fail(2, "usage: npm run verify -- <environment> (with VAULT_TOKEN, and VAULT_CACERT for a private CA)");
+  let env;
+  try {
+    env = loadEnvironmentFile(join(process.env.VAULT_GKE_ENVIRONMENTS ?? join(root, "environments"), `${name}.yaml`));
+  } catch (error) {
+    if (error instanceof ConfigError) fail(2, error.problems.join("\n"));
+    throw error;
+  }
+  const token = process.env.VAULT_TOKEN;
+  if (!token) fail(2, "VAULT_TOKEN is not set; use the plan token (it reads everything the verifier needs and writes nothing)");
+  const address = process.env.VAULT_ADDR ?? vaultAddress(env);
+  let ca: Buffer | undefined;
+  if (process.env.VAULT_CACERT) {
+    try {
+      ca = readFileSync(process.env.VAULT_CACERT);
+    } catch (error) {
+      fail(2, `VAULT_CACERT: cannot read ${process.env.VAULT_CACERT} (${(error as NodeJS.ErrnoException).code}); point it at Vault's CA certificate`);
+    }
+  }
+  const vault = new VaultClient({ address, ca });
+  let findings;
+  try {
+    const inventory = await readInventory(vault, token);
+    findings = verify(inventory, declaredAccess(env), environmentPolicies(env.tenancy.clusters.map((c) => c.name)));
+  } catch (error) {
+    fail(3, `reading ${address} failed: ${(error as Error).message}`);
+  } finally {
+    vault.close();
+  }
+  for (const f of findings) process.stdout.write(`finding ${f.kind} ${f.path}: ${f.detail}\n`);
+  process.stdout.write(`${findings.length} finding(s) in ${address} for environment ${env.name}\n`);
+  process.exit(findings.length > 0 ? 1 : 0);
+}
+
+void main();
