@@ -10,54 +10,54 @@ const WILDCARD = "*";
 const nameOrWildcard = (what: string) =>
   z.union([z.literal(WILDCARD), dnsLabel(what)], { error: `${what} must be a Kubernetes name (lowercase letters, digits, '-') or "*"` });
 
+const pgName = (what: string) => z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, { error: `not a PostgreSQL ${what}` });
+
+// Each field's description is also what editors show (schemas/tenant.schema.json is generated from this).
 export const tenantSchema = z.strictObject({
-  /** The tenant's name: its policy is tenant-<name>, its engines live under tenants/<name>/. */
-  name: dnsLabel("name", 30),
-  /**
-   * The tenant's cluster, by the name the platform team registered in the
-   * environment file (tenancy.clusters); its pods log in at auth/kubernetes-<cluster>.
-   */
-  cluster: dnsLabel("cluster", 40),
-  /**
-   * The audience the pods' service account tokens must carry (a projected token
-   * with this audience): a token made for another service cannot be replayed to Vault.
-   */
+  name: dnsLabel("name", 30).describe("The tenant's name (the file name): its policy is tenant-<name>, its engines live under tenants/<name>/."),
+  cluster: dnsLabel("cluster", 40).describe(
+    "The tenant's cluster, by the name the platform team registered in the environment file (tenancy.clusters); its pods log in at auth/kubernetes-<cluster>.",
+  ),
   audience: z
     .string()
     .min(1, { error: "the audience cannot be empty: pods must present a token minted for Vault; leave the field out for the default \"vault\"" })
     .regex(/^\S+$/, { error: "an audience has no spaces; for example vault" })
-    .default(DEFAULT_TOKEN_AUDIENCE),
-  /** Namespaces whose service accounts may log in. "*" needs allowWildcards: true. */
-  namespaces: z.array(nameOrWildcard("namespaces[]")).min(1, { error: "list at least one namespace" }),
-  /** Service accounts that may log in. "*" needs allowWildcards: true. */
-  serviceAccounts: z.array(nameOrWildcard("serviceAccounts[]")).min(1, { error: "list at least one service account" }),
-  /** Explicit opt-in for "*" in namespaces or serviceAccounts. */
-  allowWildcards: z.boolean().default(false),
-  tokenTtl: duration.prefault("30m"),
-  tokenMaxTtl: duration.prefault("1h"),
+    .default(DEFAULT_TOKEN_AUDIENCE)
+    .describe("The audience the pods' projected service account tokens must carry (default vault): a token made for another service cannot be replayed to Vault."),
+  namespaces: z.array(nameOrWildcard("namespaces[]")).min(1, { error: "list at least one namespace" }).describe('Namespaces whose service accounts may log in. "*" needs allowWildcards: true.'),
+  serviceAccounts: z.array(nameOrWildcard("serviceAccounts[]")).min(1, { error: "list at least one service account" }).describe('Service accounts that may log in. "*" needs allowWildcards: true.'),
+  allowWildcards: z.boolean().default(false).describe('Explicit opt-in for "*" in namespaces or serviceAccounts (default false).'),
+  tokenTtl: duration.prefault("30m").describe("Lifetime of the tenant's Vault tokens, such as 30m (default 30m; at most the environment's tenancy.maxTokenTtl)."),
+  tokenMaxTtl: duration.prefault("1h").describe("Longest life of the tenant's Vault tokens with renewals (default 1h; at most the environment's tenancy.maxTokenTtl)."),
   engines: z
     .strictObject({
-      /** KV v2 under tenants/<name>/kv: always on; only this tenant reaches it. */
-      kv: z.strictObject({ maxVersions: z.number().int().min(1).max(100).default(10) }).prefault({}),
-      /** Encryption as a service: transit keys under tenants/<name>/transit (never exportable). */
-      transit: z.strictObject({ keys: z.array(dnsLabel("engines.transit.keys[]")).min(1, { error: "list at least one key name" }) }).optional(),
-      /** Dynamic PostgreSQL credentials under tenants/<name>/database. */
+      kv: z
+        .strictObject({ maxVersions: z.number().int().min(1).max(100).default(10).describe("Versions kept per secret (default 10).") })
+        .prefault({})
+        .describe("KV v2 at tenants/<name>/kv: always on; only this tenant reaches it."),
+      transit: z
+        .strictObject({ keys: z.array(dnsLabel("engines.transit.keys[]")).min(1, { error: "list at least one key name" }).describe("Key names (aes256-gcm96).") })
+        .optional()
+        .describe("Encryption as a service: keys at tenants/<name>/transit, never exportable, never deleted by automation."),
       postgres: z
         .strictObject({
-          host: z.string().min(1),
-          port: z.number().int().min(1).max(65535).default(5432),
-          database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, { error: "not a PostgreSQL database name" }),
-          /** The user Vault creates roles with; its password comes from the Terraform variable postgres_password_<tenant> (write-only, never in the state). */
-          username: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, { error: "not a PostgreSQL user name" }),
-          schema: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/).default("public"),
-          access: z.enum(["readonly", "readwrite"]).default("readonly"),
-          sslMode: z.enum(["require", "verify-ca", "verify-full"]).default("verify-full"),
-          defaultTtl: duration.prefault("15m"),
-          maxTtl: duration.prefault("1h"),
+          host: z.string().min(1).describe("The database server's host name."),
+          port: z.number().int().min(1).max(65535).default(5432).describe("Default 5432."),
+          database: pgName("database name").describe("The database the issued users reach."),
+          username: pgName("user name").describe(
+            "The user Vault creates roles with. Its password comes from Secret Manager secret <environment>-tenant-postgres-<tenant> at apply (write-only: never in a plan or the state).",
+          ),
+          schema: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/).default("public").describe("Default public."),
+          access: z.enum(["readonly", "readwrite"]).default("readonly").describe("What issued users may do (default readonly)."),
+          sslMode: z.enum(["require", "verify-ca", "verify-full"]).default("verify-full").describe("TLS to the database (default verify-full)."),
+          defaultTtl: duration.prefault("15m").describe("Lease of issued credentials (default 15m)."),
+          maxTtl: duration.prefault("1h").describe("Longest lease with renewals (default 1h; at most the environment's tenancy.maxTokenTtl)."),
         })
-        .optional(),
+        .optional()
+        .describe("Dynamic PostgreSQL credentials at tenants/<name>/database, role app."),
     })
-    .prefault({}),
+    .prefault({})
+    .describe("The secrets engines the tenant gets."),
 });
 
 export type TenantConfig = z.output<typeof tenantSchema>;
