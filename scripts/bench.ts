@@ -5,8 +5,10 @@ import { spawnSync } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { benchmarks } from "./bench/sections";
+import { benchmarks as sections } from "./bench/sections";
+import { snapshotBench } from "./bench/snapshot";
 
+const benchmarks = [...sections, { name: "snapshot", run: snapshotBench }];
 const ROOT = resolve(__dirname, "..");
 const FILE = join(ROOT, "BENCHMARKS.md");
 

@@ -55,19 +55,21 @@ export function checkMetadata(snapshot: StoredSnapshot, environment: string, buc
 }
 
 /**
- * After snapshot-force the server first keeps its old keyring in memory, then
- * reloads the snapshot's root key through its seal: it seals itself when its
- * seal cannot unwrap it (Shamir, or another KMS key), or goes on serving the
- * snapshot's data (the same KMS key). The target's own token is gone in the
- * latter case, which tells it apart from the moments before the reload.
- * Returns true (sealed), false (unsealed, serving the snapshot), or undefined.
+ * After snapshot-force the server reloads the snapshot's root key through its
+ * seal: it seals itself when its seal cannot unwrap it (Shamir, or another KMS
+ * key), or goes on serving the snapshot's data (the same KMS key, or a
+ * snapshot of this very keyring). Until then reads fail (the data is under a
+ * keyring the server does not hold yet). Settled: sealed (503), or a token
+ * lookup that gets a real answer (200, or 403 when the target's token is not
+ * in the snapshot). Returns true (sealed), false (unsealed), or undefined.
  */
 async function waitUntilSettled(vault: SnapshotVault, token: string, timeoutMs: number): Promise<boolean | undefined> {
   const deadline = Date.now() + timeoutMs;
+  const status = (path: string, options: { token?: string } = {}) => vault.json("GET", path, { ...options, timeoutMs: 15_000 }).then((r) => r.status, () => 0);
   for (let wait = 100; Date.now() < deadline; wait = Math.min(wait * 2, 1000)) {
-    const status = await vault.json("GET", "sys/health").then((r) => r.status, () => 0);
-    if (status === 503) return true;
-    if (status === 200 && (await vault.json("GET", "auth/token/lookup-self", { token }).then((r) => r.status, () => 0)) === 403) return false;
+    const health = await status("sys/health");
+    if (health === 503) return true;
+    if (health === 200 && [200, 403].includes(await status("auth/token/lookup-self", { token }))) return false;
     await new Promise((r) => setTimeout(r, wait));
   }
   return undefined;

@@ -78,28 +78,28 @@ export class SnapshotVault {
   }
 
   /** Sends a request and resolves with the response head; the body is the caller's to read. */
-  private send(method: string, path: string, token: string | undefined, headers: Record<string, string | number>, body: ((req: ReturnType<typeof request>) => void) | undefined, signal?: AbortSignal): Promise<IncomingMessage> {
+  private send(method: string, path: string, token: string | undefined, headers: Record<string, string | number>, body: ((req: ReturnType<typeof request>) => void) | undefined, signal?: AbortSignal, timeoutMs = this.idleTimeoutMs): Promise<IncomingMessage> {
     const url = new URL(`/v1/${path}`, this.options.address);
     const options: RequestOptions = {
       method,
       agent: this.agent,
-      timeout: this.idleTimeoutMs,
+      timeout: timeoutMs,
       signal,
       headers: { ...(token ? { "X-Vault-Token": token } : {}), ...headers },
     };
     return new Promise((resolve, reject) => {
       const req = request(url, options, resolve);
-      req.on("timeout", () => req.destroy(Object.assign(new Error(`no data for ${this.idleTimeoutMs} ms`), { code: "ETIMEDOUT" })));
+      req.on("timeout", () => req.destroy(Object.assign(new Error(`no data for ${timeoutMs} ms`), { code: "ETIMEDOUT" })));
       req.on("error", (error) => reject(signal?.aborted ? error : new VaultUnreachableError(this.options.address, error)));
       if (body) body(req);
       else req.end();
     });
   }
 
-  async json(method: string, path: string, options: { token?: string; body?: unknown; signal?: AbortSignal } = {}): Promise<JsonResponse> {
+  async json(method: string, path: string, options: { token?: string; body?: unknown; signal?: AbortSignal; timeoutMs?: number } = {}): Promise<JsonResponse> {
     const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
     const headers: Record<string, string | number> = payload ? { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload) } : {};
-    const res = await this.send(method, path, options.token, headers, payload ? (req) => req.end(payload) : undefined, options.signal);
+    const res = await this.send(method, path, options.token, headers, payload ? (req) => req.end(payload) : undefined, options.signal, options.timeoutMs);
     return { status: res.statusCode ?? 0, body: await readJson(res) };
   }
 
