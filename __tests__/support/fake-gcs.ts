@@ -43,6 +43,9 @@ export interface FakeGcs {
 }
 
 const running = new Set<FakeGcs>();
+const children = new Set<ChildProcess>();
+// Last resort when a test process ends without its afterAll (a crash, a killed worker): no server outlives it.
+process.once("exit", () => children.forEach((c) => c.kill("SIGKILL")));
 
 function toObject(o: Record<string, unknown>): GcsObject {
   return {
@@ -68,7 +71,9 @@ export async function startFakeGcs(): Promise<FakeGcs> {
   );
   child.stdout?.on("data", (c: Buffer) => (output += c.toString()));
   child.stderr?.on("data", (c: Buffer) => (output += c.toString()));
+  children.add(child);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  void exited.then(() => children.delete(child));
   const alive = () => child.exitCode === null && child.signalCode === null;
 
   const call = async (method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<Response> => {
