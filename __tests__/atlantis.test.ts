@@ -24,6 +24,7 @@ import {
   projectDir,
   renderAtlantisConfig,
   SYNTH_DIR,
+  synthesizeWith,
   type AtlantisInputs,
 } from "../scripts/atlantis-config";
 import { DELIVERY_MANIFEST_FILE, type DeliveryManifest } from "../stacks/delivery-manifest";
@@ -123,8 +124,8 @@ const config = rawRepoConfig.parse(parse(text));
 const projects = config.projects ?? [];
 const server = serverConfig.parse(parse(readFileSync(join(ROOT, "deploy", "atlantis", "repos.yaml"), "utf8")));
 
-/** The files the built synth opens or lists at run time (a preload wraps node:fs), relative to the root. */
-function traceSynthReads(): string[] {
+/** The files the synth opens or lists at run time (a preload wraps node:fs), relative to the root. */
+function traceSynthReads(code: string): string[] {
   const dir = mkdtempSync(join(tmpdir(), "vault-gke-trace-"));
   try {
     const tracer = join(dir, "trace.js");
@@ -138,8 +139,8 @@ for (const name of ["readFileSync", "readdirSync", "openSync", "existsSync", "st
 }
 process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(out)}, JSON.stringify([...seen])));`,
     );
-    execFileSync(process.execPath, ["--require", tracer, "dist/main.js"], { cwd: ROOT, env: { ...process.env, CDKTF_OUTDIR: join(dir, "out") }, stdio: "ignore" });
-    return (JSON.parse(readFileSync(out, "utf8")) as string[]).map((f) => relative(ROOT, f)).filter((f) => !f.startsWith("..") && !f.startsWith("node_modules/") && f !== "");
+    rmSync(synthesizeWith(ROOT, code, ["--require", tracer]), { recursive: true, force: true });
+    return (JSON.parse(readFileSync(out, "utf8")) as string[]).map((f) => relative(ROOT, f)).filter((f) => !f.startsWith("..") && !f.startsWith("node_modules/") && !f.startsWith(".vault-gke-synth-") && f !== "");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -149,9 +150,10 @@ const tracked = new Set(execFileSync("git", ["ls-files"], { cwd: ROOT, encoding:
 const planned = (file: string) => projects.filter((p) => projectMatches(p, file)).map((p) => p.name);
 
 beforeAll(async () => {
-  ({ inputs, outdir } = await collectAtlantisInputs(ROOT));
+  let code: string;
+  ({ inputs, outdir, code } = await collectAtlantisInputs(ROOT));
   delivery = JSON.parse(readFileSync(join(outdir, DELIVERY_MANIFEST_FILE), "utf8")) as DeliveryManifest;
-  traced = traceSynthReads();
+  traced = traceSynthReads(code);
 });
 
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));

@@ -77,7 +77,7 @@ function refused(res: Result): string {
 }
 
 beforeAll(async () => {
-  outdir = synthesizeTo(ROOT);
+  outdir = await synthesizeTo(ROOT);
   baoDir = mkdtempSync(join(tmpdir(), "vault-gke-delivery-bao-"));
   ({ server: bao, rootToken: root } = await startDevServer(baoDir));
   // The delivery manifest as the synth wrote it, pointed at this OpenBao (the address is also the ID tokens' audience).

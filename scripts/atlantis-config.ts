@@ -16,7 +16,7 @@
 // (deploy/atlantis/repos.yaml), which refuses them from a repository.
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { stringify } from "yaml";
@@ -139,22 +139,29 @@ export function renderAtlantisConfig(inputs: AtlantisInputs): string {
   return `${HEADER}\n${stringify(config, { lineWidth: 0 })}`;
 }
 
-/** esbuild's import graph of main.ts: local files only, packages left out (they are pinned by package-lock.json). */
-export async function importGraph(root: string): Promise<ImportGraph> {
+/**
+ * Bundles main.ts as scripts/build.mjs does (node20, CommonJS, packages left
+ * external) and returns the bundle and esbuild's import graph: local files
+ * only, packages are pinned by package-lock.json.
+ */
+export async function bundleMain(root: string): Promise<{ code: string; graph: ImportGraph }> {
   const result = await build({
     absWorkingDir: root,
     entryPoints: [ENTRY],
+    outfile: "main.js",
     bundle: true,
     platform: "node",
+    target: "node20",
     format: "cjs",
     packages: "external",
     write: false,
     metafile: true,
     logLevel: "silent",
   });
-  return Object.fromEntries(
+  const graph = Object.fromEntries(
     Object.entries(result.metafile.inputs).map(([file, input]) => [file, input.imports.filter((i) => !i.external).map((i) => i.path)]),
   );
+  return { code: result.outputFiles[0].text, graph };
 }
 
 interface CdktfManifest {
@@ -172,22 +179,35 @@ export function synthesizedStacks(outdir: string): StackEntry[] {
   });
 }
 
-/** Synthesizes the project as `npm run synth` does, into a temporary folder (the caller removes it). */
-export function synthesizeTo(root: string): string {
+/**
+ * Runs a bundle of main.ts into a temporary synth folder (the caller removes
+ * it). The bundle lives in a private folder directly under the root, so that
+ * its ../ is the root as dist/main.js's is, and parallel runs never rewrite a
+ * file another one is executing. `nodeArgs` go before the bundle (a --require).
+ */
+export function synthesizeWith(root: string, code: string, nodeArgs: readonly string[] = []): string {
   const outdir = mkdtempSync(join(tmpdir(), "vault-gke-atlantis-"));
+  const work = mkdtempSync(join(root, ".vault-gke-synth-"));
   try {
-    execFileSync(process.execPath, ["scripts/build.mjs"], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
-    execFileSync(process.execPath, ["dist/main.js"], { cwd: root, env: { ...process.env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: "1" }, stdio: ["ignore", "ignore", "inherit"] });
+    writeFileSync(join(work, "main.js"), code);
+    execFileSync(process.execPath, [...nodeArgs, join(work, "main.js")], { cwd: root, env: { ...process.env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: "1" }, stdio: ["ignore", "ignore", "inherit"] });
     return outdir;
   } catch (error) {
     rmSync(outdir, { recursive: true, force: true });
     throw error;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
   }
 }
 
-/** Everything renderAtlantisConfig needs, from a fresh synth and the import graph; returns the synth folder too. */
-export async function collectAtlantisInputs(root: string): Promise<{ inputs: AtlantisInputs; outdir: string }> {
-  const graph = await importGraph(root);
-  const outdir = synthesizeTo(root);
-  return { inputs: { stacks: synthesizedStacks(outdir), graph }, outdir };
+/** Synthesizes the project as `npm run synth` does, into a temporary folder (the caller removes it). */
+export async function synthesizeTo(root: string): Promise<string> {
+  return synthesizeWith(root, (await bundleMain(root)).code);
+}
+
+/** Everything renderAtlantisConfig needs, from a fresh synth and the import graph; returns the synth folder and the bundle too. */
+export async function collectAtlantisInputs(root: string): Promise<{ inputs: AtlantisInputs; outdir: string; code: string }> {
+  const { code, graph } = await bundleMain(root);
+  const outdir = synthesizeWith(root, code);
+  return { inputs: { stacks: synthesizedStacks(outdir), graph }, outdir, code };
 }
