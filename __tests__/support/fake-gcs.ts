@@ -116,10 +116,9 @@ export async function startFakeGcs(): Promise<FakeGcs> {
     async stop() {
       running.delete(server);
       if (!alive()) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      // In-memory backend: nothing to flush, so no graceful shutdown to wait for (it can hang on open connections).
+      child.kill("SIGKILL");
       await exited;
-      clearTimeout(timer);
     },
   };
   running.add(server);
