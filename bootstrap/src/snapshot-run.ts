@@ -92,7 +92,8 @@ export async function checkLastSnapshot(deps: SnapshotRunDeps): Promise<void> {
     if (ageSec > config.maxAgeSec) log.error({ alert: STALE_ALERT, ...fields }, STALE_MESSAGE);
     else log.info(fields, "last snapshot");
   } catch (error) {
-    log.warn({ ...where, err: { message: (error as Error).message } }, "could not list earlier snapshots; taking one anyway");
+    // An error, not a warning: without storage.objects.list the staleness line can never be logged.
+    log.error({ ...where, step: "check-last-snapshot", err: { message: (error as Error).message } }, "could not list earlier snapshots (the job needs storage.objects.list on the bucket); taking one anyway");
   }
 }
 
