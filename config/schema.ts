@@ -5,6 +5,7 @@
 import { X509Certificate } from "node:crypto";
 import { z } from "zod";
 import { parseCidr, rangesOverlap } from "./cidr";
+import { longestCronGapSec } from "./cron";
 
 export const dnsLabel = (what: string, max = 63) =>
   z
@@ -352,6 +353,15 @@ function checkCombinations(env: EnvironmentShape, ctx: z.RefinementCtx): void {
   }
   if (env.gcpAuth.tokenTtl > env.gcpAuth.tokenMaxTtl) {
     issue(["gcpAuth", "tokenTtl"], "the token TTL cannot exceed gcpAuth.tokenMaxTtl; lower it", env.gcpAuth.tokenTtl);
+  }
+  let gapSec: number | undefined;
+  try {
+    gapSec = longestCronGapSec(env.snapshots.schedule);
+  } catch (error) {
+    issue(["snapshots", "schedule"], `${(error as Error).message}; for example "0 */6 * * *" (every six hours)`, env.snapshots.schedule);
+  }
+  if (gapSec !== undefined && env.snapshots.retentionDays * 86_400 < 2 * gapSec) {
+    issue(["snapshots", "retentionDays"], `snapshots would expire before the next two are taken (the schedule leaves up to ${gapSec / 3600}h between runs); keep them longer`, env.snapshots.retentionDays);
   }
   if (env.cluster.mode === "existing" && !env.cluster.sharedProjectAcknowledged) {
     issue(

@@ -1,12 +1,13 @@
 import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
 import { Fn, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
-import { vaultImage } from "../config/names";
+import { longestCronGapSec } from "../config/cron";
+import { DEFAULT_TOKEN_AUDIENCE, SNAPSHOT_KSA, vaultImage } from "../config/names";
 import type { EnvironmentConfig } from "../config/schema";
 import { distributionProfile } from "../constructs/vault-distribution";
 import { VaultDisruptionBudget } from "../constructs/vault-disruption-budget";
 import { VaultLoadBalancer } from "../constructs/vault-load-balancer";
-import { vaultCertificateNames, vaultPodNames } from "../constructs/vault-naming";
+import { VAULT_PORT, VAULT_SERVICES, vaultCertificateNames, vaultPodNames } from "../constructs/vault-naming";
 import { VaultNamespace } from "../constructs/vault-namespace";
 import { VaultNetworkPolicy } from "../constructs/vault-network-policy";
 import { VAULT_NODE_LABEL, VAULT_NODE_TAINT } from "../constructs/vault-node-pool";
@@ -15,6 +16,7 @@ import { renderVaultServerConfig } from "../constructs/vault-server-config";
 import { VaultServiceRegistration } from "../constructs/vault-service-registration";
 import { VaultServices } from "../constructs/vault-services";
 import { VaultTokenReviewBinding } from "../constructs/vault-token-review-binding";
+import { VaultSnapshotJob } from "../constructs/vault-snapshot-job";
 import { VaultStatefulSet } from "../constructs/vault-stateful-set";
 import { VaultStorageClass } from "../constructs/vault-storage-class";
 import { VaultTls } from "../constructs/vault-tls";
@@ -94,6 +96,26 @@ export class VaultStack extends TerraformStack {
       terminationGracePeriodSec: v.terminationGracePeriodSec,
     });
     new VaultDisruptionBudget(this, "disruption-budget", { namespace: ns.name, replicas: v.replicas });
+    if (v.storage === "raft") {
+      new VaultSnapshotJob(this, "snapshots", {
+        namespace: ns.name,
+        serviceAccountName: SNAPSHOT_KSA,
+        googleServiceAccountEmail: platform.snapshotServiceAccount.serviceAccount.email,
+        image: env.bootstrap.image,
+        schedule: env.snapshots.schedule,
+        maxAgeSec: 2 * longestCronGapSec(env.snapshots.schedule),
+        bucket: platform.snapshotBucket.bucket.name,
+        environment: env.name,
+        vaultAddress: `https://${VAULT_SERVICES.active}.${v.namespace}.svc:${VAULT_PORT}`,
+        tlsSecretName: tls.secretName,
+        tokenAudience: DEFAULT_TOKEN_AUDIENCE,
+        placement: {
+          label: VAULT_NODE_LABEL,
+          taint: { key: VAULT_NODE_TAINT.key, value: VAULT_NODE_TAINT.value, effect: K8S_TAINT_EFFECT[VAULT_NODE_TAINT.effect] },
+        },
+        spoolSizeGb: v.dataVolumeSizeGb,
+      });
+    }
     new VaultServices(this, "services", { namespace: ns.name, activeLabel: profile.activeLabel });
 
     const clientNamespaces = [...v.allowedNamespaces];

@@ -40,7 +40,7 @@ describe("vault stack", () => {
     });
 
     it("annotates the service account with the platform's Google service account", () => {
-      const sa = resource(vault(), "kubernetes_service_account_v1") as Obj;
+      const sa = resource(vault(), "kubernetes_service_account_v1", "namespace") as Obj;
       expect(sa.metadata.name).toBe("vault");
       expect(sa.metadata.annotations["iam.gke.io/gcp-service-account"]).toMatch(/^\$\{data\.terraform_remote_state\..*vault-account.*email\}$/);
       expect(podSpec().service_account_name).toBe("vault");
@@ -269,6 +269,65 @@ describe("vault stack", () => {
 
     it("uses the pinned default image of the distribution", () => {
       expect(container("vault").image).toBe("hashicorp/vault:2.1.1");
+    });
+  });
+
+  describe("snapshot job", () => {
+    const cron = () => resource(vault(), "kubernetes_cron_job_v1") as Obj;
+    const jobPod = () => cron().spec.job_template.spec.template.spec as Obj;
+    const env = () => Object.fromEntries((jobPod().container[0].env as Obj[]).map((e) => [e.name, e.value]));
+
+    it("runs on the environment's schedule, never two at once, within a deadline", () => {
+      expect(cron().spec).toMatchObject({ schedule: "0 */6 * * *", timezone: "Etc/UTC", concurrency_policy: "Forbid", starting_deadline_seconds: 600 });
+      expect(cron().spec.job_template.spec).toMatchObject({ active_deadline_seconds: 3600, backoff_limit: 2 });
+      const hourly = synthEnvironment(exampleEnv({ snapshots: { schedule: "15 * * * *" } })).vault;
+      expect((resource(hourly, "kubernetes_cron_job_v1") as Obj).spec.schedule).toBe("15 * * * *");
+    });
+
+    it("runs the snapshot command from the bootstrap image with the alert's threshold at twice the schedule", () => {
+      const c = jobPod().container[0] as Obj;
+      expect(c.image).toBe("europe-docker.pkg.dev/acme-vault-example/vault/bootstrap:0.1.0");
+      expect(c.command).toEqual(["/nodejs/bin/node", "/app/snapshot.js"]);
+      expect(env()).toMatchObject({
+        VAULT_ADDR: "https://vault-active.vault.svc:8200",
+        VAULT_AUTH_PATH: "in-cluster",
+        VAULT_ROLE: "snapshot",
+        SNAPSHOT_MAX_AGE_SEC: String(2 * 6 * 3600),
+        ENVIRONMENT: "example",
+      });
+      expect(env().SNAPSHOT_BUCKET).toMatch(/^\$\{data\.terraform_remote_state\..*snapshot-bucket.*\}$/);
+      expect(JSON.stringify(jobPod())).not.toMatch(/VAULT_TOKEN|GOOGLE_APPLICATION_CREDENTIALS/);
+    });
+
+    it("has the same secure pod defaults as the Vault pods, on the dedicated pool", () => {
+      const pod = jobPod();
+      expect(pod.security_context).toMatchObject({ run_as_non_root: true, seccomp_profile: { type: "RuntimeDefault" } });
+      expect(pod.container[0].security_context).toMatchObject({ allow_privilege_escalation: false, privileged: false, read_only_root_filesystem: true, run_as_non_root: true, capabilities: { drop: ["ALL"] } });
+      expect(pod.container[0].resources.limits).toEqual({ cpu: "500m", memory: "192Mi" });
+      expect(pod.node_selector).toEqual({ [VAULT_NODE_LABEL.key]: VAULT_NODE_LABEL.value });
+      expect(pod.toleration).toEqual([{ key: VAULT_NODE_TAINT.key, operator: "Equal", value: VAULT_NODE_TAINT.value, effect: "NoSchedule" }]);
+      expect(pod.restart_policy).toBe("Never");
+    });
+
+    it("has its own service account, bound to its own Google account, with no API token mounted", () => {
+      const sa = resource(vault(), "kubernetes_service_account_v1", "snapshots") as Obj;
+      expect(sa.metadata.name).toBe("vault-snapshot");
+      expect(sa.metadata.annotations["iam.gke.io/gcp-service-account"]).toMatch(/^\$\{data\.terraform_remote_state\..*snapshot-account.*email\}$/);
+      expect(sa.automount_service_account_token).toBe(false);
+      expect(jobPod().service_account_name).toMatch(/vault-snapshot|snapshots_service-account/);
+      expect(jobPod().automount_service_account_token).toBe(false);
+    });
+
+    it("logs in to Vault with a projected token for Vault's audience, and mounts only the CA of the TLS secret", () => {
+      const volumes = Object.fromEntries((jobPod().volume as Obj[]).map((v) => [v.name, v]));
+      expect(volumes["vault-token"].projected[0].sources[0].service_account_token).toEqual({ audience: "vault", expiration_seconds: 600, path: "token" });
+      expect(volumes.ca.secret.items).toEqual([{ key: "ca.crt", path: "ca.crt" }]);
+      expect(volumes.spool.empty_dir.size_limit).toBe("10Gi");
+    });
+
+    it("fails on a schedule it cannot read, or a retention shorter than two runs", () => {
+      expect(() => exampleEnv({ snapshots: { schedule: "every day" } })).toThrow(/snapshots\.schedule: .*five fields/);
+      expect(() => exampleEnv({ snapshots: { schedule: "0 0 * * 0", retentionDays: 7 } })).toThrow(/snapshots\.retentionDays: .*expire before the next two are taken/);
     });
   });
 
