@@ -2,7 +2,7 @@
 // (bootstrap/dist/snapshot.js and restore.js) as real processes, keeping all
 // they print for the leak scan, and start real OpenBao Raft clusters with
 // Shamir keys, initialized and unsealed.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { resolve } from "node:path";
 import { projectRoot, type BaoServer } from "../../__tests__/support/bao";
 import { startRaftCluster, waitForActive, type RaftCluster } from "../../__tests__/support/raft-cluster";
@@ -24,26 +24,42 @@ export interface CommandRun {
   readonly lines: Record<string, unknown>[];
 }
 
-/** Runs a bundle with node, a clean environment (PATH plus `env`) and no stdin; resolves when it exits. */
-export function runCommand(bundle: string, args: readonly string[], env: Record<string, string>, options: { timeoutMs?: number; nodeArgs?: readonly string[] } = {}): Promise<CommandRun> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), bundle, ...args], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 120_000);
+export interface StartedCommand {
+  readonly child: ChildProcess;
+  /** Everything printed so far on stdout. */
+  stdout(): string;
+  readonly done: Promise<CommandRun>;
+}
+
+/** Starts a bundle with node, a clean environment (PATH plus `env`) and no stdin. */
+export function startCommand(bundle: string, args: readonly string[], env: Record<string, string>, options: { timeoutMs?: number; nodeArgs?: readonly string[] } = {}): StartedCommand {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), bundle, ...args], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (c: Buffer) => (stdout += c.toString()));
+  child.stderr?.on("data", (c: Buffer) => (stderr += c.toString()));
+  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 120_000);
+  const done = new Promise<CommandRun>((resolvePromise, reject) => {
     child.once("error", reject);
     child.once("exit", (code) => {
       clearTimeout(timer);
       commandTranscript.push(stdout, stderr);
-      const lines = stdout
-        .split("\n")
-        .filter((l) => l.startsWith("{"))
-        .map((l) => JSON.parse(l) as Record<string, unknown>);
-      resolvePromise({ code, stdout, stderr, lines });
+      resolvePromise({ code, stdout, stderr, lines: jsonLines(stdout) });
     });
   });
+  return { child, stdout: () => stdout, done };
+}
+
+export function jsonLines(text: string): Record<string, unknown>[] {
+  return text
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** Runs a bundle to its end (see startCommand). */
+export function runCommand(bundle: string, args: readonly string[], env: Record<string, string>, options: { timeoutMs?: number; nodeArgs?: readonly string[] } = {}): Promise<CommandRun> {
+  return startCommand(bundle, args, env, options).done;
 }
 
 /** Fails with what the command printed unless it exited with `code`. */

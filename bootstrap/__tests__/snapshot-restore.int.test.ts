@@ -8,6 +8,8 @@
 // that is not empty) are refused, and a dry run changes nothing.
 import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, request as httpRequest, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stopAllBao } from "../../__tests__/support/bao";
@@ -16,7 +18,7 @@ import { waitForActive } from "../../__tests__/support/raft-cluster";
 import { startTokenReviewStandIn, type TokenReviewStandIn } from "../../__tests__/support/token-review-stand-in";
 import { vaultRequest, waitFor } from "../../__tests__/support/vault-http";
 import { findLeaks } from "./support/leak-scan";
-import { commandTranscript, expectExit, RESTORE_BUNDLE, runCommand, sealStates, SNAPSHOT_BUNDLE, startShamirVault, unsealWith, vaultState, type ShamirVault } from "./snapshot-harness";
+import { commandTranscript, expectExit, jsonLines, RESTORE_BUNDLE, runCommand, sealStates, SNAPSHOT_BUNDLE, startCommand, startShamirVault, unsealWith, vaultState, type ShamirVault } from "./snapshot-harness";
 
 jest.setTimeout(600_000);
 
@@ -196,6 +198,42 @@ describe("snapshot command", () => {
     expect(JSON.stringify(failed)).toMatch(/auth\/in-cluster.*HTTP 403/);
     expect(await gcs.listObjects(BUCKET, `${ENVIRONMENT}/`)).toEqual(before);
     expect(readdirSync(join(dir, "spool"))).toEqual([]);
+  });
+});
+
+describe("snapshot command stopped by a signal", () => {
+  /** A Cloud Storage front that passes everything to fake-gcs-server but never answers an upload. */
+  let front: Server;
+  let frontUrl: string;
+  beforeAll(async () => {
+    front = createServer((req, res) => {
+      if (req.url?.startsWith("/upload/")) return; // hangs, as a stalled upload would
+      const upstream = httpRequest(`${gcs.url}${req.url}`, { method: req.method, headers: req.headers }, (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      });
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => front.listen(0, "127.0.0.1", () => resolve()));
+    frontUrl = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    front.closeAllConnections();
+    await new Promise<void>((resolve) => front.close(() => resolve()));
+  });
+
+  it("on SIGTERM during the upload removes the spool file, revokes its token and exits 1 naming the step", async () => {
+    const started = startCommand(SNAPSHOT_BUNDLE, [], snapshotEnv({ STORAGE_EMULATOR_HOST: frontUrl }));
+    await waitFor("the snapshot spooled", async () => (jsonLines(started.stdout()).some((l) => l.msg === "snapshot spooled") ? true : undefined), 60_000, 20);
+    expect(readdirSync(join(dir, "spool"))).toHaveLength(1);
+    started.child.kill("SIGTERM");
+    const run = await started.done;
+    expectExit(run, 1);
+    expect(run.lines.find((l) => l.level === "error")).toMatchObject({ msg: "snapshot failed at step upload", step: "upload", err: expect.objectContaining({ message: "stopped by a signal" }) });
+    expect(readdirSync(join(dir, "spool"))).toEqual([]);
+    const accessors = (await source.call(source.rootToken, "LIST", "auth/token/accessors")).body.data as { keys: string[] };
+    const policies = await Promise.all(accessors.keys.map(async (accessor) => (await source.call(source.rootToken, "POST", "auth/token/lookup-accessor", { accessor })).body.data as { policies?: string[] }));
+    expect(policies.filter((p) => p?.policies?.includes("snapshot"))).toEqual([]);
   });
 });
 

@@ -12,7 +12,7 @@ import { removeSpool, spool } from "./snapshot-spool";
 import type { SnapshotVault } from "./snapshot-vault";
 
 /** The step a failure happened in; the failure line names it. */
-export type SnapshotStep = "login" | "snapshot" | "upload";
+export type SnapshotStep = "check-last-snapshot" | "login" | "snapshot" | "upload";
 
 export class SnapshotStepError extends Error {
   constructor(
@@ -100,7 +100,8 @@ export async function checkLastSnapshot(deps: SnapshotRunDeps): Promise<void> {
 export async function runSnapshot(deps: SnapshotRunDeps, signal: AbortSignal): Promise<SnapshotResult> {
   const { config, vault, bucket, log } = deps;
   const now = deps.now ?? (() => new Date());
-  await checkLastSnapshot(deps);
+  // It never fails the run, but a stop request must not wait for a slow listing.
+  await step("check-last-snapshot", () => untilAborted(checkLastSnapshot(deps), signal));
 
   const token = await step("login", async () => {
     const jwt = readFileSync(config.tokenFile, "utf8").trim();
