@@ -27,8 +27,9 @@ export class TenantStack extends TerraformStack {
     const { env, tenant } = props;
     useGcsBackend(this, env, id);
     vaultProviderFor(this, env, `vault-gke-${id}`);
-    // Ephemeral variables and write-only attributes need Terraform 1.10 or later.
-    this.addOverride("terraform.required_version", ">= 1.10.0");
+    // Ephemeral variables and write-only attributes need Terraform 1.10 or later (older
+    // versions refuse `ephemeral` on their own). No required_version here: checkov's
+    // Terraform JSON parser cannot read a terraform block that has one.
 
     const pg = tenant.engines.postgres;
     const password = pg

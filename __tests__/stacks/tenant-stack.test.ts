@@ -90,7 +90,6 @@ describe("tenant stacks", () => {
     expect(conn.postgresql.password_wo_version).toBe(1);
     expect(conn.postgresql.password).toBeUndefined();
     expect(payments().variable?.postgres_password).toMatchObject({ sensitive: true, type: "string", ephemeral: true });
-    expect(payments().terraform?.required_version).toBe(">= 1.10.0");
     expect(search().variable).toBeUndefined();
     const role = resource(payments(), "vault_database_secret_backend_role") as Obj;
     expect(role).toMatchObject({ name: "app", default_ttl: 900, max_ttl: 3600 });
