@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { APPLY_TOKEN_MAX_TTL_SEC } from "../config/schema";
 import { applyRoleSettings, GOOGLE_ISSUER } from "../constructs/runner-auth";
+import { environmentPolicies } from "../policies";
 import { synthesizeTo } from "../scripts/atlantis-config";
 import { DELIVERY_MANIFEST_FILE, type DeliveryManifest } from "../stacks/delivery-manifest";
 import { exampleEnv, ROOT } from "./helpers";
@@ -90,6 +91,8 @@ beforeAll(async () => {
     const res = await vaultRequest(bao.addr, bao.ca, method, `/v1/${path}`, { token: root, body });
     if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
   };
+  // The policies the sidecar writes (the apply token has no default policy: its own grants what it needs).
+  for (const [name, policy] of Object.entries(environmentPolicies(env.tenancy.clusters.map((c) => c.name)))) await ok("PUT", `sys/policies/acl/${name}`, { policy });
   await ok("POST", "sys/auth/runner", { type: "jwt" });
   await ok("POST", "auth/runner/config", { jwt_validation_pubkeys: [issuer.publicKeyPem], bound_issuer: GOOGLE_ISSUER });
   await ok(

@@ -134,6 +134,22 @@ describe("the verifier", () => {
     ]);
   });
 
+  it("reports what an admin (or a root) could add that no ACL stops: a token role, expiring KV versions, a periodic login role", async () => {
+    await ok(root, "POST", "auth/token/roles/ops", { allowed_policies: ["admin"], orphan: true });
+    await ok(root, "POST", "tenants/payments/kv/config", { delete_version_after: "1h" });
+    const role = (await ok(root, "GET", `auth/kubernetes-${CLUSTER}/role/search`)).data as Record<string, unknown>;
+    await ok(root, "POST", `auth/kubernetes-${CLUSTER}/role/search`, { ...role, token_period: 3600 });
+    const { status, lines } = runVerify();
+    expect(status).toBe(1);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        "finding token-role auth/token/roles/ops: a token role no stack declares: it mints tokens with its allowed policies, possibly without a parent",
+        "finding kv-version-expiry tenants/payments/kv/config: deletes every secret version 3600s after it is written; tenant stacks keep versions",
+        `finding role-period auth/kubernetes-${CLUSTER}/role/search: issues periodic tokens (3600s) that outlive the backend's lease ceiling`,
+      ]),
+    );
+  });
+
   it("says when Vault cannot be read, with exit 3, and when the token is missing, with exit 2", () => {
     const bad = spawnSync(process.execPath, [join(ROOT, "dist", "verify.js"), "example"], { encoding: "utf8", env: { PATH: process.env.PATH ?? "", VAULT_ADDR: server.addr, VAULT_TOKEN: "not-a-token", VAULT_CACERT: join(dir, "bao", "vault-ca.pem"), VAULT_GKE_ENVIRONMENTS: envDir } });
     expect(bad.status).toBe(3);

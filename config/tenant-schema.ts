@@ -52,6 +52,12 @@ export const tenantSchema = z.strictObject({
           sslMode: z.enum(["require", "verify-ca", "verify-full"]).default("verify-full").describe("TLS to the database (default verify-full)."),
           defaultTtl: duration.prefault("15m").describe("Lease of issued credentials (default 15m)."),
           maxTtl: duration.prefault("1h").describe("Longest lease with renewals (default 1h; at most the environment's tenancy.maxTokenTtl)."),
+          passwordVersion: z
+            .number()
+            .int()
+            .min(1)
+            .default(1)
+            .describe("Raise it after putting a new password in Secret Manager: the next apply sends it to Vault (default 1)."),
         })
         .optional()
         .describe("Dynamic PostgreSQL credentials at tenants/<name>/database, role app."),

@@ -36,6 +36,8 @@ export function applyRoleSettings(props: ApplyRoleProps) {
     token_max_ttl: props.ttlSec,
     token_explicit_max_ttl: props.maxTtlSec,
     token_type: "service",
+    // Without the default policy: no cubbyhole or response-wrapping storage; the provisioner policy grants what the token needs of itself.
+    token_no_default_policy: true,
   } as const;
 }
 
@@ -84,6 +86,7 @@ export class RunnerAuth extends Construct {
       tokenMaxTtl: s.token_max_ttl,
       tokenExplicitMaxTtl: s.token_explicit_max_ttl,
       tokenType: s.token_type,
+      tokenNoDefaultPolicy: s.token_no_default_policy,
     });
   }
 }

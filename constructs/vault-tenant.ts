@@ -4,6 +4,7 @@ import { KubernetesAuthBackendRole } from "@cdktf/provider-vault/lib/kubernetes-
 import { KvSecretBackendV2 } from "@cdktf/provider-vault/lib/kv-secret-backend-v2";
 import { Mount } from "@cdktf/provider-vault/lib/mount";
 import { TransitSecretBackendKey } from "@cdktf/provider-vault/lib/transit-secret-backend-key";
+import { createHash } from "node:crypto";
 import { Construct } from "constructs";
 import { postgresEngineSettings, type PostgresEngineProps } from "./postgres-engine-settings";
 import { tenantMountPaths, tenantPolicyName } from "../policies/tenant-policy";
@@ -30,8 +31,11 @@ export interface VaultTenantProps {
   readonly kvMaxVersions?: number;
   /** @default none */
   readonly transitKeys?: readonly string[];
-  /** Dynamic PostgreSQL credentials; the admin password is write-only (never in the state). @default none */
-  readonly postgres?: PostgresEngineProps & { readonly password: string };
+  /**
+   * Dynamic PostgreSQL credentials; the admin password is write-only (never in
+   * the state). `passwordVersion` goes up when the password changes. @default none
+   */
+  readonly postgres?: PostgresEngineProps & { readonly password: string; readonly passwordVersion?: number };
 }
 
 /**
@@ -81,7 +85,10 @@ export class VaultTenant extends Construct {
           username: props.postgres.username,
           // Write-only: sent to Vault, never stored in the Terraform state. Bump the version to rotate.
           passwordWo: props.postgres.password,
-          passwordWoVersion: 1,
+          // Vault accepts a connection only with its password (the apply credential's policy
+          // requires it), so any change of the connection sends the password again: the
+          // version follows the connection's settings and the declared password version.
+          passwordWoVersion: connectionVersion(pg.connectionUrl, props.postgres.username, props.postgres.passwordVersion ?? 1),
         },
       });
       new DatabaseSecretBackendRole(this, "postgres-role", {
@@ -109,4 +116,9 @@ export class VaultTenant extends Construct {
       aliasNameSource: "serviceaccount_uid",
     });
   }
+}
+
+/** A positive number that changes with the connection's settings or its password version. */
+export function connectionVersion(connectionUrl: string, username: string, passwordVersion: number): number {
+  return parseInt(createHash("sha256").update(JSON.stringify([connectionUrl, username, passwordVersion])).digest("hex").slice(0, 12), 16);
 }

@@ -16,6 +16,17 @@ path "sys/auth/*" {
 path "auth/*" {
   capabilities = ["create", "read", "update", "delete", "list"]
 }
+# Token roles can mint tokens with any policies (break-glass included) and no
+# parent: reading them is daily work, writing or using one is not.
+path "auth/token/roles" {
+  capabilities = ["list"]
+}
+path "auth/token/roles/*" {
+  capabilities = ["read", "list"]
+}
+path "auth/token/create/*" {
+  capabilities = ["deny"]
+}
 
 # Secrets engines (mounts) and their tuning
 path "sys/mounts" {

@@ -19,9 +19,23 @@ export function loadPolicyFiles(dir = POLICY_DIR): Record<string, string> {
   );
 }
 
+/** What a tenant stack's login role sends (the Vault provider's kubernetes auth backend role). */
+const ROLE_PARAMETERS = [
+  "bound_service_account_names",
+  "bound_service_account_namespaces",
+  "audience",
+  "alias_name_source",
+  "token_policies",
+  "token_ttl",
+  "token_max_ttl",
+];
+
 /** The provisioner's login-role rules: one per registered cluster, so no other auth method's roles are reachable. */
 export function renderProvisionerPolicy(base: string, registeredClusters: readonly string[]): string {
-  const rules = [...registeredClusters].sort().map((c) => `path "auth/kubernetes-${c}/role/+" {\n  capabilities = ["create", "read", "update", "delete"]\n}\n`);
+  const allowed = [...ROLE_PARAMETERS.map((p) => `    "${p}" = []`), `    "token_type" = ["service"]`].join("\n");
+  const rules = [...registeredClusters]
+    .sort()
+    .map((c) => `path "auth/kubernetes-${c}/role/+" {\n  capabilities = ["create", "read", "update", "delete"]\n  allowed_parameters = {\n${allowed}\n  }\n}\n`);
   return `${base.trimEnd()}\n${rules.length ? `\n${rules.join("\n")}` : "# (no cluster is registered yet)\n"}`;
 }
 

@@ -15,21 +15,42 @@
 # It reads no secret data. What Vault's ACLs cannot refuse (a login role may
 # name any policy; a mount's settings at creation) the verifier reports.
 
-# The child token the Vault provider makes for each run (same policies, 20 minutes)
+# Its own token (it has no default policy): the provider looks it up and makes
+# a child token for the run (same policies, 20 minutes); the runner revokes it
+# when the apply is done
+path "auth/token/lookup-self" {
+  capabilities = ["read"]
+}
 path "auth/token/create" {
+  capabilities = ["update"]
+}
+path "auth/token/revoke-self" {
   capabilities = ["update"]
 }
 
 # Tenant engines: create and read, never tune (sys/mounts/<path>/tune is not
-# granted) and never delete
+# granted) and never delete; each path takes only its own engine type (no
+# kubernetes, pki or ssh engine where a tenant's KV is expected)
 path "sys/mounts/tenants/+/kv" {
   capabilities = ["create", "read", "update"]
+  allowed_parameters = {
+    "type" = ["kv"]
+    "*"    = []
+  }
 }
 path "sys/mounts/tenants/+/transit" {
   capabilities = ["create", "read", "update"]
+  allowed_parameters = {
+    "type" = ["transit"]
+    "*"    = []
+  }
 }
 path "sys/mounts/tenants/+/database" {
   capabilities = ["create", "read", "update"]
+  allowed_parameters = {
+    "type" = ["database"]
+    "*"    = []
+  }
 }
 
 # KV v2: engine settings only, never data or metadata of secrets
@@ -67,13 +88,24 @@ path "tenants/+/transit/keys/+/config" {
   }
 }
 
-# Database: connections and roles, never issued credentials (creds/*)
+# Database: connections and roles, never issued credentials (creds/*). A
+# connection is written only together with its password: otherwise an update
+# could point the stored admin password at another server. PostgreSQL only.
 path "tenants/+/database/config/+" {
   capabilities = ["create", "read", "update", "delete"]
+  required_parameters = ["password"]
+  allowed_parameters = {
+    "plugin_name" = ["postgresql-database-plugin"]
+    "*"           = []
+  }
 }
 path "tenants/+/database/roles/+" {
   capabilities = ["create", "read", "update", "delete"]
 }
 
 # Login roles on the registered clusters' Kubernetes backends (appended below
-# for each cluster in the environment's tenancy.clusters)
+# for each cluster in the environment's tenancy.clusters), with the settings a
+# tenant stack sends and nothing else: no period (a periodic token would outlive
+# the backend's ceiling), no legacy policies field, no other token settings.
+# Which policies a role binds cannot be restricted: the verifier reports any
+# role that binds more than tenant-<role>.

@@ -61,3 +61,23 @@ path "sys/policies/acl" {
 path "sys/policies/acl/*" {
   capabilities = ["read"]
 }
+
+# Its own token: look it up (plans and the verifier check it) and renew it (the
+# sidecar does). It is minted without the default policy, so it cannot revoke
+# itself or write cubbyhole or wrapping storage.
+path "auth/token/lookup-self" {
+  capabilities = ["read"]
+}
+path "auth/token/renew-self" {
+  capabilities = ["update"]
+}
+# Token roles and KV settings, for the verifier
+path "auth/token/roles/" {
+  capabilities = ["list"]
+}
+path "auth/token/roles/+" {
+  capabilities = ["read"]
+}
+path "tenants/+/database/config/" {
+  capabilities = ["list"]
+}

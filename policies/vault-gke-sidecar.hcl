@@ -38,3 +38,27 @@ path "sys/policies/acl/tenant-*" {
 path "sys/storage/raft/configuration" {
   capabilities = ["read"]
 }
+
+# Its own token (minted without the default policy)
+path "auth/token/lookup-self" {
+  capabilities = ["read"]
+}
+path "auth/token/renew-self" {
+  capabilities = ["update"]
+}
+# What else the verifier checks: token roles, KV settings, database connections
+path "auth/token/roles/" {
+  capabilities = ["list"]
+}
+path "auth/token/roles/+" {
+  capabilities = ["read"]
+}
+path "tenants/+/kv/config" {
+  capabilities = ["read"]
+}
+path "tenants/+/database/config/" {
+  capabilities = ["list"]
+}
+path "tenants/+/database/config/+" {
+  capabilities = ["read"]
+}

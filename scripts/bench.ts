@@ -5,10 +5,7 @@ import { spawnSync } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { benchmarks as sections } from "./bench/sections";
-import { snapshotBench } from "./bench/snapshot";
-
-const benchmarks = [...sections, { name: "snapshot", run: snapshotBench }];
+import { benchmarks } from "./bench/sections";
 const ROOT = resolve(__dirname, "..");
 const FILE = join(ROOT, "BENCHMARKS.md");
 

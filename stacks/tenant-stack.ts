@@ -66,8 +66,18 @@ export class TenantStack extends TerraformStack {
               defaultTtlSec: pg.defaultTtl,
               maxTtlSec: pg.maxTtl,
               password: password.stringValue,
+              passwordVersion: pg.passwordVersion,
             }
           : undefined,
     });
   }
+
+  /**
+   * cdktf resolves every element once before synthesis to discover cross-stack
+   * references. A tenant stack has none (it names the shared stack's backend by
+   * path, never by reference) and its backend is set in the constructor, so
+   * that pass is skipped: at 1,000 tenants it is a fifth of the synth
+   * (BENCHMARKS.md). A test keeps tenant stacks free of cross-stack references.
+   */
+  override prepareStack(): void {}
 }

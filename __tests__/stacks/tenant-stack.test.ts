@@ -87,7 +87,13 @@ describe("tenant stacks", () => {
     const conn = resource(payments(), "vault_database_secret_backend_connection") as Obj;
     expect(conn.postgresql.connection_url).toBe("postgresql://{{username}}:{{password}}@payments-db.internal.acme.dev:5432/payments?sslmode=verify-full");
     expect(conn.postgresql.password_wo).toBe("${var.postgres_password}");
-    expect(conn.postgresql.password_wo_version).toBe(1);
+    // Any change of the connection sends the password again (Vault's policy requires it with every write).
+    const version = conn.postgresql.password_wo_version;
+    expect(Number.isInteger(version) && version > 0).toBe(true);
+    const moved = synthEnvironment(env, exampleTenants(env).map((t) => (t.name === "payments" && t.engines.postgres ? { ...t, engines: { ...t.engines, postgres: { ...t.engines.postgres, host: "db2.internal" } } } : t)));
+    const rotated = synthEnvironment(env, exampleTenants(env).map((t) => (t.name === "payments" && t.engines.postgres ? { ...t, engines: { ...t.engines, postgres: { ...t.engines.postgres, passwordVersion: 2 } } } : t)));
+    const versionOf = (s: SynthResult) => (resource(s.tenants.payments, "vault_database_secret_backend_connection") as Obj).postgresql.password_wo_version;
+    expect(new Set([version, versionOf(moved), versionOf(rotated)]).size).toBe(3);
     expect(conn.postgresql.password).toBeUndefined();
     expect(payments().variable?.postgres_password).toMatchObject({ sensitive: true, type: "string", ephemeral: true });
     expect(search().variable).toBeUndefined();

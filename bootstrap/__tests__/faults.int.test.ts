@@ -14,7 +14,7 @@ import { createWorld, type World } from "./support/fixture";
 import { storedKeysUnseal, waitForConverged } from "./support/converged";
 import { findLeaks, storedSecrets } from "./support/leak-scan";
 import { Sidecar, sidecarEndpoint, stopAllSidecars, transcript } from "./support/sidecar";
-import { unstoredValidTokens } from "./support/tokens";
+import { revokeByAccessor, unstoredValidTokens } from "./support/tokens";
 
 jest.setTimeout(120_000);
 
@@ -204,7 +204,7 @@ describe("5. the plan token's record cannot be stored", () => {
     await waitForConverged(world, CONVERGE_MS);
     world.store.deny(world.ids.planToken, true);
     const plan = json(world.store.latest(world.ids.planToken));
-    await vaultRequest(world.cluster.servers[0].addr, world.cluster.ca, "PUT", "/v1/auth/token/revoke-self", { token: plan.token, body: {} });
+    await revokeByAccessor(world, plan.accessor);
     await expectDiagnosis(sidecar, "token-not-storable");
     expect(sidecar.lines.filter((l) => l.msg === "plan token created and stored")).toHaveLength(1);
     world.store.deny(world.ids.planToken, false);
@@ -218,7 +218,7 @@ describe("5. the plan token's record cannot be stored", () => {
     await waitForConverged(world, CONVERGE_MS);
     const plan = json(world.store.latest(world.ids.planToken));
     world.store.holdWrites(world.ids.planToken, true);
-    await vaultRequest(world.cluster.servers[0].addr, world.cluster.ca, "PUT", "/v1/auth/token/revoke-self", { token: plan.token, body: {} });
+    await revokeByAccessor(world, plan.accessor);
     await sidecar.waitForLog("the new plan token could not be stored, so it was revoked", CONVERGE_MS);
     expect(await unstoredValidTokens(world)).toEqual([]);
     world.store.holdWrites(world.ids.planToken, false);
@@ -251,8 +251,9 @@ describe("9. the generate-root token revoked (OpenBao has no unauthenticated way
     const root = json(world.store.latest(world.ids.rootToken));
     const plan = json(world.store.latest(world.ids.planToken));
     const server = world.cluster.servers[0];
-    await vaultRequest(server.addr, server.ca, "PUT", "/v1/auth/token/revoke-self", { token: root.generateRootToken, body: {} });
-    await vaultRequest(server.addr, server.ca, "PUT", "/v1/auth/token/revoke-self", { token: plan.token, body: {} });
+    await revokeByAccessor(world, plan.accessor);
+    await revokeByAccessor(world, root.generateRootAccessor);
+    expect((await vaultRequest(server.addr, server.ca, "GET", "/v1/auth/token/lookup-self", { token: root.generateRootToken })).status).toBe(403);
     const line = await expectDiagnosis(sidecar, "no-way-back-to-root");
     expect(String(line.msg)).toContain("a new generate-root token");
   });

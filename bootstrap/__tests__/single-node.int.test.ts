@@ -49,15 +49,15 @@ it("initializes, unseals, audits, writes policies and stores a read-only plan to
   expect(plan.format).toBe("vault-gke/plan-token/v1");
   const self = await vaultRequest(server.addr, server.ca, "GET", "/v1/auth/token/lookup-self", { token: plan.token });
   expect(self.status).toBe(200);
-  expect(self.body.data).toMatchObject({ policies: ["default", "vault-gke-plan"], orphan: true, period: 3600, renewable: true });
-  const caps = await vaultRequest(server.addr, server.ca, "POST", "/v1/sys/capabilities-self", { token: plan.token, body: { paths: ["sys/policies/acl/tenant-a", "sys/mounts/tenants/a/kv"] } });
-  expect(caps.body["sys/policies/acl/tenant-a"]).toEqual(["read"]);
-  expect(caps.body["sys/mounts/tenants/a/kv"]).toEqual(["read"]);
+  // Without the default policy: it cannot write even its own cubbyhole, nor revoke itself.
+  expect(self.body.data).toMatchObject({ policies: ["vault-gke-plan"], orphan: true, period: 3600, renewable: true });
+  expect((await vaultRequest(server.addr, server.ca, "POST", "/v1/cubbyhole/x", { token: plan.token, body: { a: 1 } })).status).toBe(403);
+  expect((await vaultRequest(server.addr, server.ca, "PUT", "/v1/sys/policies/acl/tenant-a", { token: plan.token, body: { policy: "" } })).status).toBe(403);
   // The sidecar's own token carries its policy and the digest of the policies it wrote.
   const own = json(world.store.latest(world.ids.sidecarToken));
   expect(own).toMatchObject({ format: "vault-gke/sidecar-token/v1", policiesSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
   const ownSelf = await vaultRequest(server.addr, server.ca, "GET", "/v1/auth/token/lookup-self", { token: own.token });
-  expect(ownSelf.body.data).toMatchObject({ policies: ["default", "vault-gke-sidecar"], orphan: true, period: 3600 });
+  expect(ownSelf.body.data).toMatchObject({ policies: ["vault-gke-sidecar"], orphan: true, period: 3600 });
 
   // Audit devices (declared in the shipped OpenBao configuration) and the admin policy, checked with a short-lived root.
   const client = new VaultClient({ address: server.addr, ca: server.ca });

@@ -3,6 +3,7 @@
 // plan token is gone.
 import { vaultRequest, waitFor } from "../../__tests__/support/vault-http";
 import { createWorld, type World } from "./support/fixture";
+import { revokeByAccessor } from "./support/tokens";
 import { waitForConverged } from "./support/converged";
 import { findLeaks, storedSecrets } from "./support/leak-scan";
 import { Sidecar, stopAllSidecars, transcript } from "./support/sidecar";
@@ -42,7 +43,7 @@ it("re-creates it through generate-root after the root token was revoked and the
   const server = world.cluster.servers[0];
   const old = json(world.store.latest(world.ids.planToken));
   expect(json(world.store.latest(world.ids.rootToken)).revoked).toBe(true);
-  await vaultRequest(server.addr, server.ca, "PUT", "/v1/auth/token/revoke-self", { token: old.token, body: {} });
+  await revokeByAccessor(world, old.accessor);
   world.store.destroyVersions(world.ids.planToken);
 
   const fresh = await waitFor("a new plan token", async () => {

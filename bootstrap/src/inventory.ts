@@ -18,11 +18,17 @@ export interface RoleInfo {
   /** token_policies and the legacy policies field, without "default". */
   readonly policies: readonly string[];
   readonly audience?: string;
+  /** token_period: a periodic token outlives every ceiling. */
+  readonly periodSec: number;
 }
 
 export interface TenantEngines {
   readonly transitKeys: readonly string[];
   readonly databaseRoles: readonly string[];
+  /** KV v2 delete_version_after in seconds (0: versions are kept). */
+  readonly kvDeleteVersionAfterSec?: number;
+  /** Database connection name -> plugin. */
+  readonly databaseConnections?: Readonly<Record<string, string>>;
 }
 
 export interface VaultInventory {
@@ -36,6 +42,18 @@ export interface VaultInventory {
   readonly roles: Readonly<Record<string, Readonly<Record<string, RoleInfo>>>>;
   /** Tenant name -> what its engines hold. */
   readonly tenants: Readonly<Record<string, TenantEngines>>;
+  /** Token roles (auth/token/roles): each can mint tokens with any of its allowed policies. */
+  readonly tokenRoles: readonly string[];
+}
+
+/** A Vault duration (seconds as a number, or "0s", "1h30m") in seconds. */
+function seconds(value: unknown): number {
+  if (typeof value === "number") return value;
+  const text = String(value ?? "0");
+  if (/^\d+$/.test(text)) return Number(text);
+  let total = 0;
+  for (const [, n, unit] of text.matchAll(/(\d+)([hms])/g)) total += Number(n) * { h: 3600, m: 60, s: 1 }[unit as "h" | "m" | "s"];
+  return total;
 }
 
 /** Auth method types vault-gke declares, whose roles (at auth/<path>/role) bind policies; any other type is a finding on its own. */
@@ -75,7 +93,7 @@ export async function readInventory(vault: VaultClient, token: string): Promise<
     for (const name of names) {
       const r = (await vault.read(token, `auth/${path}/role/${encodeURIComponent(name)}`)) ?? {};
       const policies = [...new Set([...strings(r.token_policies), ...strings(r.policies)])].filter((p) => p !== "default").sort();
-      roles[path][name] = { policies, audience: typeof r.audience === "string" ? r.audience : undefined };
+      roles[path][name] = { policies, audience: typeof r.audience === "string" ? r.audience : undefined, periodSec: seconds(r.token_period ?? r.period) };
     }
   }
 
@@ -86,13 +104,21 @@ export async function readInventory(vault: VaultClient, token: string): Promise<
     policies[name] = typeof p?.policy === "string" ? p.policy : "";
   }
 
-  const tenants: Record<string, { transitKeys: string[]; databaseRoles: string[] }> = {};
+  const tenants: Record<string, { transitKeys: string[]; databaseRoles: string[]; kvDeleteVersionAfterSec?: number; databaseConnections?: Record<string, string> }> = {};
   for (const path of Object.keys(secretMounts)) {
     const m = /^tenants\/([^/]+)\/(kv|transit|database)$/.exec(path);
     if (!m) continue;
     const t = (tenants[m[1]] ??= { transitKeys: [], databaseRoles: [] });
+    if (m[2] === "kv" && secretMounts[path].type === "kv") t.kvDeleteVersionAfterSec = seconds((await vault.read(token, `${path}/config`))?.delete_version_after);
     if (m[2] === "transit") t.transitKeys = (await vault.list(token, `${path}/keys`)).sort();
-    if (m[2] === "database") t.databaseRoles = (await vault.list(token, `${path}/roles`)).sort();
+    if (m[2] === "database") {
+      t.databaseRoles = (await vault.list(token, `${path}/roles`)).sort();
+      t.databaseConnections = {};
+      for (const name of await vault.list(token, `${path}/config`)) {
+        t.databaseConnections[name] = String((await vault.read(token, `${path}/config/${encodeURIComponent(name)}`))?.plugin_name ?? "");
+      }
+    }
   }
-  return { authMounts, secretMounts, policies, roles, tenants };
+  const tokenRoles = await vault.list(token, "auth/token/roles");
+  return { authMounts, secretMounts, policies, roles, tenants, tokenRoles };
 }

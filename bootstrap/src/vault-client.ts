@@ -212,10 +212,11 @@ export class VaultClient {
     await this.ok("token revoke-self", "PUT", "auth/token/revoke-self", { token, body: {} });
   }
 
+  /** An orphan periodic token with exactly `policies` (no default policy: its own policy grants what it needs of its token). */
   async createOrphanToken(token: string, opts: { policies: string[]; periodSec: number; displayName: string }): Promise<{ token: string; accessor: string }> {
     const b = await this.ok("token create-orphan", "PUT", "auth/token/create-orphan", {
       token,
-      body: { policies: opts.policies, period: `${opts.periodSec}s`, display_name: opts.displayName, no_default_policy: false, renewable: true },
+      body: { policies: opts.policies, period: `${opts.periodSec}s`, display_name: opts.displayName, no_default_policy: true, renewable: true },
     });
     const auth = b.auth as Record<string, unknown>;
     return { token: String(auth.client_token), accessor: String(auth.accessor) };

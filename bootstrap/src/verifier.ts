@@ -23,6 +23,10 @@ export type FindingKind =
   | "undeclared-role"
   | "missing-role"
   | "role-audience"
+  | "role-period"
+  | "token-role"
+  | "kv-version-expiry"
+  | "database-plugin"
   | "tenant-policy"
   | "orphan-tenant-policy"
   | "system-policy";
@@ -96,6 +100,7 @@ export function verify(inv: VaultInventory, declared: DeclaredAccess, systemPoli
           findings.push({ kind: "role-policies", path: `auth/${path}/role/${name}`, detail: `binds ${role.policies.join(", ") || "no policy"}; a tenant's login role binds only ${own}` });
         }
         if (!role.audience) findings.push({ kind: "role-audience", path: `auth/${path}/role/${name}`, detail: "sets no audience: a token minted for any other service logs in" });
+        if (role.periodSec > 0) findings.push({ kind: "role-period", path: `auth/${path}/role/${name}`, detail: `issues periodic tokens (${role.periodSec}s) that outlive the backend's lease ceiling` });
       }
       continue;
     }
@@ -107,6 +112,19 @@ export function verify(inv: VaultInventory, declared: DeclaredAccess, systemPoli
     }
     for (const name of Object.keys(expected)) {
       if (!roles[name]) findings.push({ kind: "missing-role", path: `auth/${path}/role/${name}`, detail: "declared by the shared stack but absent (apply the shared stack)" });
+    }
+  }
+
+  for (const name of inv.tokenRoles) {
+    findings.push({ kind: "token-role", path: `auth/token/roles/${name}`, detail: "a token role no stack declares: it mints tokens with its allowed policies, possibly without a parent" });
+  }
+
+  for (const [tenant, engines] of Object.entries(inv.tenants)) {
+    if (engines.kvDeleteVersionAfterSec) {
+      findings.push({ kind: "kv-version-expiry", path: `tenants/${tenant}/kv/config`, detail: `deletes every secret version ${engines.kvDeleteVersionAfterSec}s after it is written; tenant stacks keep versions` });
+    }
+    for (const [name, plugin] of Object.entries(engines.databaseConnections ?? {})) {
+      if (plugin !== "postgresql-database-plugin") findings.push({ kind: "database-plugin", path: `tenants/${tenant}/database/config/${name}`, detail: `uses ${plugin || "an unknown plugin"}; tenant stacks declare PostgreSQL only` });
     }
   }
 

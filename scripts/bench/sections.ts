@@ -1,6 +1,8 @@
 import { bootstrapBench } from "./bootstrap";
 import { failoverBench } from "./failover";
+import { snapshotBench } from "./snapshot";
 import { synthBench, unitTestBench } from "./synth";
+import { tenantsBench } from "./tenants";
 
 export interface Benchmark {
   readonly name: string;
@@ -13,4 +15,6 @@ export const benchmarks: Benchmark[] = [
   { name: "unit-tests", run: unitTestBench },
   { name: "failover", run: failoverBench },
   { name: "bootstrap", run: bootstrapBench },
+  { name: "tenants", run: tenantsBench },
+  { name: "snapshot", run: snapshotBench },
 ];

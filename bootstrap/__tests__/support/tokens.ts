@@ -18,6 +18,20 @@ function record(world: World, id: string): Record<string, string> | undefined {
   }
 }
 
+/** Revokes a token by its accessor with a short-lived root (the sidecar's tokens cannot revoke themselves). */
+export async function revokeByAccessor(world: World, accessor: string): Promise<void> {
+  const server = world.cluster.servers[0];
+  const init = record(world, world.ids.initResponse) as unknown as { response: { keys_base64: string[] } };
+  const client = new VaultClient({ address: server.addr, ca: server.ca });
+  const token = await generateRoot(client, init.response.keys_base64, 3, record(world, world.ids.rootToken)?.generateRootToken);
+  try {
+    await client.revokeAccessor(token, accessor);
+  } finally {
+    await client.revokeSelf(token);
+    client.close();
+  }
+}
+
 /** Display names of valid sidecar tokens that no record holds; `expectedOrphans` tolerated (a token made right before a crash). */
 export async function unstoredValidTokens(world: World, expectedOrphans = 0): Promise<string[]> {
   const server = world.cluster.servers[0];
