@@ -44,6 +44,20 @@ describe("tenant stacks", () => {
     }
   });
 
+  it("reference nothing outside themselves (they skip cdktf's cross-stack preparation)", () => {
+    let references = 0;
+    for (const [name, tf] of Object.entries(synth.tenants)) {
+      expect(tf.data).toBeUndefined();
+      const text = synth.text[`example-tenant-${name}`];
+      for (const [, type, id] of text.matchAll(/\$\{(?:var\.)?([a-z_]+)\.([A-Za-z0-9_-]+)/g)) {
+        references++;
+        const known = type === "var" || (tf.resource?.[type]?.[id] !== undefined) || (tf.variable?.[id] !== undefined);
+        expect([type, id, known]).toEqual([type, id, true]);
+      }
+    }
+    expect(references).toBeGreaterThan(3);
+  });
+
   it("declare no policy and no auth method: the sidecar renders tenant-<name>, the shared stack owns the backends", () => {
     for (const tf of [payments(), search()]) {
       expect(resources(tf, "vault_policy")).toEqual([]);
