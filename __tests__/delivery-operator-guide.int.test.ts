@@ -54,7 +54,7 @@ describe("docs/operator-guide.md", () => {
     expect(res.status).not.toBe(0);
   });
 
-  it("covers what operators need, with the sidecar log section left to its maintainers", () => {
+  it("covers what operators need, the sidecar's log lines and diagnoses included", () => {
     const headings = [...guide.matchAll(/^#{2,3} (.+)$/gm)].map((m) => m[1]);
     expect(headings).toEqual(
       expect.arrayContaining([
@@ -73,6 +73,10 @@ describe("docs/operator-guide.md", () => {
     expect(guide).toContain("vault login -method=gcp role=admin");
     expect(guide).toContain("npx cdktf deploy prod-shared");
     expect(guide).toMatch(/roles\/storage\.objectViewer/);
+    // Every diagnosis the sidecar can report is explained.
+    const codes = [...readFileSync(join(ROOT, "bootstrap", "src", "diagnoses.ts"), "utf8").matchAll(/code: "([a-z-]+)"/g)].map((m) => m[1]);
+    expect(codes.length).toBeGreaterThan(8);
+    for (const code of codes) expect(guide).toContain(`| \`${code}\` |`);
   });
 
   it("names only repository files that exist", () => {
