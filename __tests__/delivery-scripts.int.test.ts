@@ -247,3 +247,27 @@ describe("apply stage", () => {
     for (const stack of ["example-platform", "example-vault"]) expect(value(run(envCommand("apply", "VAULT_TOKEN"), stack))).toBe("");
   });
 });
+
+describe("after the apply", () => {
+  it("runs the verifier with the plan token for tenant and shared stacks, and fails the step on findings", async () => {
+    // A real plan token on this OpenBao, as the sidecar makes it; this server has none of the shared stack's auth methods.
+    const res = await vaultRequest(bao.addr, bao.ca, "POST", "/v1/auth/token/create-orphan", { token: root, body: { policies: ["vault-gke-plan"], period: "1h", no_default_policy: true } });
+    const planToken = String((res.body.auth as { client_token: string }).client_token);
+    gcloud.secret(PROJECT, "example-vault-plan-token", JSON.stringify({ format: "vault-gke/plan-token/v1", token: planToken, accessor: "acc", storedAt: "2026-11-29T00:00:00Z" }));
+    try {
+      const step = steps("apply").find((s) => s.run?.endsWith("verify.sh"));
+      expect(step).toBeDefined();
+      const command = String(step?.run).replace("/opt/vault-gke/bin/", `${BIN}/`);
+      const ca = value(run(envCommand("apply", "VAULT_CACERT"), "example-tenant-search"));
+      const verified = run(command, "example-tenant-search", { VAULT_CACERT: ca, VAULT_GKE_REPO: ROOT, PATH: `${gcloud.path()}:${process.env.PATH}` });
+      expect(verified.status).toBe(1);
+      expect(verified.stdout).toContain("finding missing-auth-method auth/in-cluster: the stacks declare a kubernetes auth method here and Vault has none (apply the shared stack)");
+      expect(verified.stdout).toMatch(/\d+ finding\(s\) in https:\/\/127\.0\.0\.1:\d+ for environment example/);
+      expect(verified.stdout + verified.stderr).not.toContain(planToken);
+      // Nothing to verify after a platform or vault apply.
+      expect(run(command, "example-platform", { VAULT_GKE_REPO: ROOT })).toMatchObject({ status: 0, stdout: "" });
+    } finally {
+      gcloud.secret(PROJECT, "example-vault-plan-token", JSON.stringify({ format: "vault-gke/plan-token/v1", token: PLAN_TOKEN, accessor: "acc", storedAt: "2026-11-29T00:00:00Z" }));
+    }
+  });
+});

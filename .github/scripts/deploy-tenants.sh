@@ -31,3 +31,7 @@ for stack in "${stacks[@]}"; do
   fi
 done
 echo "deployed ${#stacks[@]} tenant stack(s) of $1"
+# What Vault's ACLs cannot refuse, checked once after the applies (with the read-only plan token).
+if [ "${#stacks[@]}" -gt 0 ]; then
+  PROJECT_NAME=${stacks[0]} "$bin/verify.sh"
+fi
