@@ -16,7 +16,7 @@ export async function synthBench(root: string): Promise<string> {
     const row = (label: string, runs: typeof direct) =>
       `| ${label} | ${fmt(median(runs.map((r) => r.wallMs)))} | ${fmt(Math.max(...runs.map((r) => r.wallMs)))} | ${fmt(Math.max(...runs.map((r) => r.peakRssMb ?? NaN)))} |`;
     return [
-      "## Synth of the example environment (3 stacks)",
+      "## Synth of the example environment (5 stacks: platform, vault, shared, two tenants)",
       "",
       `${RUNS} runs each, warm file cache. Budget: 2.0 s wall and 300 MB peak RSS for \`npm run synth\`.`,
       "",

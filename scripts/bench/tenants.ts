@@ -69,5 +69,7 @@ export async function tenantsBench(root: string): Promise<string> {
     "| tenants | stacks | resources | synth wall (ms) | synth peak RSS (MB) | ms per tenant | toy, 1 stack: wall (ms) / RSS (MB) | synth / toy | toy, same stacks: wall (ms) / RSS (MB) | synth / toy |",
     "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ...rows,
+    "",
+    "Reading it: the fixed part (loading four provider packages and synthesizing the platform, vault and shared stacks, about 0.5 s) dominates small runs. At scale the cost is cdktf's per stack: the toy with as many stacks costs about what the real synth does, so one stack per tenant, not vault-gke's code, is what exceeds 1.5x the single-stack toy. Tenant stacks already skip cdktf's preparing resolve (they hold no cross-stack reference); what remains per stack is cdktf's resolve, validation and one file write. Memory stays far under 1 GB. The layout is kept for what it buys: a tenant's pull request locks and plans only its own stack.",
   ].join("\n");
 }
