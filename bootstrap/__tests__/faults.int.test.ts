@@ -259,6 +259,43 @@ describe("9. the generate-root token revoked (OpenBao has no unauthenticated way
   });
 });
 
+describe("7. every other diagnosis keeps the sidecar running and answering", () => {
+  it("keys stored, vault empty (its data lost): refuses to initialize again", async () => {
+    world = await createWorld({ replicas: 1, seal: "shamir" });
+    world.store.putVersion(world.ids.initResponse, JSON.stringify({ format: "vault-gke/init-response/v1", storedAt: "2026-01-01T00:00:00Z", seal: "shamir", response: { keys_base64: ["a2V5"], root_token: "r" } }));
+    const sidecar = new Sidecar(world.sidecarEnv(0));
+    const line = await expectDiagnosis(sidecar, "keys-stored-but-vault-uninitialized");
+    expect(JSON.stringify(line.recovery)).toContain("docs/disaster-recovery.md");
+    expect((await vaultRequest(world.cluster.servers[0].addr, world.cluster.ca, "GET", "/v1/sys/health")).status).toBe(501);
+  });
+
+  it("initialized by someone else: says so and how to hand its keys over", async () => {
+    world = await createWorld({ replicas: 1, seal: "shamir" });
+    await vaultRequest(world.cluster.servers[0].addr, world.cluster.ca, "PUT", "/v1/sys/init", { body: { secret_shares: 1, secret_threshold: 1 } });
+    const sidecar = new Sidecar(world.sidecarEnv(0));
+    const line = await expectDiagnosis(sidecar, "initialized-elsewhere");
+    expect(JSON.stringify(line.recovery)).toContain("vault-gke/init-response/v1");
+  });
+
+  it("the init response unreadable (403) on an initialized vault: never deletes data, says which grant", async () => {
+    world = await createWorld({ replicas: 1, seal: "shamir" });
+    const first = new Sidecar(world.sidecarEnv(0));
+    await waitForConverged(world, CONVERGE_MS);
+    await first.stop();
+    world.store.deny(world.ids.initResponse, true);
+    await world.cluster.servers[0].stop();
+    await world.cluster.servers[0].start();
+    const second = new Sidecar(world.sidecarEnv(0));
+    const line = await expectDiagnosis(second, "init-response-unreadable");
+    expect(String(line.msg)).toContain("HTTP 403");
+    expect(JSON.stringify(line.recovery)).toContain("roles/secretmanager.secretAccessor");
+    expect(JSON.stringify(line)).not.toMatch(/delete pvc/i);
+    world.store.deny(world.ids.initResponse, false);
+    await waitForConverged(world, CONVERGE_MS);
+    expect(second.lines.some((l) => l.msg === "diagnosis resolved")).toBe(true);
+  });
+});
+
 describe("the status endpoint", () => {
   it("answers health, the state as JSON and Prometheus metrics that the reference parser reads", async () => {
     world = await createWorld({ replicas: 1, seal: "shamir" });
