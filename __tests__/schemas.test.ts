@@ -3,6 +3,7 @@
 // passes it under a real JSON Schema validator (ajv, draft 2020-12); a broken
 // example fails it.
 import Ajv2020 from "ajv/dist/2020";
+import addFormats from "ajv-formats";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parse } from "yaml";
@@ -10,6 +11,7 @@ import { renderJsonSchema, SCHEMA_FILES } from "../scripts/schemas";
 import { ROOT } from "./helpers";
 
 const ajv = new Ajv2020({ allErrors: true, strict: false });
+addFormats(ajv); // so "email" and "uri" are checked as editors check them, not ignored
 const validators = {
   environment: ajv.compile(JSON.parse(readFileSync(join(ROOT, SCHEMA_FILES.environment), "utf8"))),
   tenant: ajv.compile(JSON.parse(readFileSync(join(ROOT, SCHEMA_FILES.tenant), "utf8"))),
@@ -46,6 +48,7 @@ describe("JSON Schemas of the environment and tenant files", () => {
     const env = parse(readFileSync(join(ROOT, "environments", "example.yaml"), "utf8")) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(validators.environment({ ...env, vault: { ...env.vault, seal: "kms" } })).toBe(false);
     expect(validators.environment({ ...env, bootstrap: { ...env.bootstrap, provisionerTokenPeriod: "1h" } })).toBe(false);
+    expect(validators.environment({ ...env, delivery: { ...env.delivery, applyServiceAccounts: ["atlantis-apply"] } })).toBe(false);
   });
 
   it("carries the field descriptions editors show on hover", () => {

@@ -163,7 +163,7 @@ describe("3. the init-response secret alone refuses (the canary works)", () => {
     expect(sidecar.lines.some((l) => l.msg === "initializing vault")).toBe(false);
     fixIt(world);
     await waitForConverged(world, CONVERGE_MS);
-    expect(sidecar.lines.some((l) => l.msg === "diagnosis resolved")).toBe(true);
+    await sidecar.waitForLog("diagnosis resolved", 5_000);
     expect(world.store.versions(world.ids.initResponse)).toHaveLength(1);
   });
 });
@@ -176,7 +176,7 @@ describe("4. the canary's initialized write fails after init", () => {
     world.store.holdWrites(world.ids.canary, true);
     await waitForConverged(world, CONVERGE_MS);
     expect(json(world.store.latest(world.ids.canary)).kind).toBe("intent");
-    expect(sidecar.lines.some((l) => l.msg === "the canary could not be marked initialized; retrying on the next pass")).toBe(true);
+    await sidecar.waitForLog("the canary could not be marked initialized; retrying on the next pass", 5_000);
     world.store.holdWrites(world.ids.canary, false);
     await waitFor("the canary to say initialized", async () => (json(world?.store.latest(world.ids.canary)).kind === "initialized" ? true : undefined), CONVERGE_MS, 100);
     await sidecar.stop();
@@ -292,7 +292,7 @@ describe("7. every other diagnosis keeps the sidecar running and answering", () 
     expect(JSON.stringify(line)).not.toMatch(/delete pvc/i);
     world.store.deny(world.ids.initResponse, false);
     await waitForConverged(world, CONVERGE_MS);
-    expect(second.lines.some((l) => l.msg === "diagnosis resolved")).toBe(true);
+    await second.waitForLog("diagnosis resolved", 5_000);
   });
 });
 

@@ -40,7 +40,8 @@ it("writes tenant-<t> from the tenant's engines once they exist", async () => {
   await call("POST", "tenants/orders/transit/keys/card", {});
   const expected = renderTenantPolicy({ tenant: "orders", transitKeys: ["card"] });
   await waitFor("tenant-orders", async () => ((await policy("tenant-orders")) === expected ? true : undefined), 30_000, 200);
-  expect(sidecar.lines.some((l) => l.msg === "tenant policy written" && l.policy === "tenant-orders" && l.was === "absent")).toBe(true);
+  // The log line can reach us a moment after the write Vault already shows.
+  await waitFor("the write's log line", async () => sidecar.lines.some((l) => l.msg === "tenant policy written" && l.policy === "tenant-orders" && l.was === "absent") || undefined, 5_000, 50);
 });
 
 it("renders it again when the engines change", async () => {
@@ -58,7 +59,7 @@ it("writes it back when someone edits it to reach further", async () => {
 it("removes it with the tenant's engines", async () => {
   for (const engine of ["kv", "transit"]) await call("DELETE", `sys/mounts/tenants/orders/${engine}`);
   await waitFor("tenant-orders removed", async () => ((await policy("tenant-orders")) === undefined ? true : undefined), 30_000, 200);
-  expect(sidecar.lines.some((l) => l.msg === "tenant policy removed: its tenant has no engines" && l.policy === "tenant-orders")).toBe(true);
+  await waitFor("the removal's log line", async () => sidecar.lines.some((l) => l.msg === "tenant policy removed: its tenant has no engines" && l.policy === "tenant-orders") || undefined, 5_000, 50);
 });
 
 it("runs the verifier on a schedule and shows its findings on the endpoint and in the metrics", async () => {
@@ -82,5 +83,5 @@ it("runs the verifier on a schedule and shows its findings on the endpoint and i
   ]);
   const metrics = await (await fetch(`${endpoint}/metrics`)).text();
   expect(metrics).toContain('vault_gke_verifier_findings{kind="undeclared-auth-method"} 1');
-  expect(sidecar.lines.some((l) => l.msg === "verifier finding: auth/backdoor a userpass auth method no stack declares" && l.level === "warn")).toBe(true);
+  await sidecar.waitForLine((l) => l.msg === "verifier finding: auth/backdoor a userpass auth method no stack declares" && l.level === "warn", "the finding's warning", 5_000);
 });

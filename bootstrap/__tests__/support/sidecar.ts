@@ -35,7 +35,9 @@ export class Sidecar {
     };
     this.child.stdout?.on("data", take);
     this.child.stderr?.on("data", take);
-    this.exited = new Promise((r) => this.child.once("exit", (code, signal) => r({ code, signal })));
+    // "close", not "exit": it comes after the child's stdout and stderr are drained,
+    // so every line the sidecar wrote is in `lines` once `exited` resolves.
+    this.exited = new Promise((r) => this.child.once("close", (code, signal) => r({ code, signal })));
     running.add(this);
     void this.exited.then(() => running.delete(this));
   }
@@ -44,6 +46,7 @@ export class Sidecar {
   get lines(): Record<string, unknown>[] {
     return this.output
       .split("\n")
+      .slice(0, -1) // the text after the last newline is a line still being written
       .filter((l) => l.startsWith("{"))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
   }
@@ -60,7 +63,12 @@ export class Sidecar {
     for (;;) {
       const line = this.lines.find(match);
       if (line) return line;
-      if (this.child.exitCode !== null || this.child.signalCode !== null) throw new Error(`sidecar exited before logging ${msg}:\n${this.output.slice(-3000)}`);
+      if (this.child.exitCode !== null || this.child.signalCode !== null) {
+        await this.exited; // its last lines may still be in the pipe
+        const last = this.lines.find(match);
+        if (last) return last;
+        throw new Error(`sidecar exited before logging ${msg}:\n${this.output.slice(-3000)}`);
+      }
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${msg}:\n${this.output.slice(-3000)}`);
       await new Promise((r) => setTimeout(r, 25));
     }
