@@ -3,7 +3,7 @@
 // metadata and checked on restore), and CRC32C and MD5 in the encodings GCS
 // reports (base64), for the end-to-end upload and download checks.
 import { createHash, type Hash } from "node:crypto";
-import { createWriteStream, rmSync } from "node:fs";
+import { createWriteStream, openSync, rmSync } from "node:fs";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { CRC32C } from "@google-cloud/storage";
@@ -44,8 +44,17 @@ export class HashingStream extends Transform {
  */
 export async function spool(source: Readable, file: string, signal?: AbortSignal): Promise<Digests> {
   const hashing = new HashingStream();
+  // Created here, before any data flows: a stream that opens its file lazily can
+  // create it after an early failure's cleanup ran, leaving a stray spool file.
+  let fd: number;
   try {
-    await pipeline(source, hashing, createWriteStream(file, { flags: "wx", mode: 0o600 }), { signal });
+    fd = openSync(file, "wx", 0o600);
+  } catch (error) {
+    source.destroy(); // nothing will read it: release the connection behind it
+    throw error;
+  }
+  try {
+    await pipeline(source, hashing, createWriteStream(file, { fd }), { signal });
   } catch (error) {
     removeSpool(file);
     throw error;
