@@ -225,7 +225,8 @@ export class VaultStatefulSet extends Construct {
                   // Its last attempt to store keys must end before the kubelet's SIGKILL.
                   { name: "STOP_GRACE_MS", value: String((grace - SIDECAR_STOP_MARGIN_SEC) * 1000) },
                   // The heap stays well under the memory limit: the sidecar must never be OOM-killed.
-                  { name: "NODE_OPTIONS", value: "--max-old-space-size=160" },
+                  // This replaces the image's NODE_OPTIONS, so it repeats --enable-source-maps.
+                  { name: "NODE_OPTIONS", value: "--enable-source-maps --max-old-space-size=160" },
                 ],
                 port: [{ name: "bootstrap-http", containerPort: httpPort }],
                 // The sidecar never exits on a diagnosis (only on SIGTERM), and it never gates the

@@ -252,7 +252,7 @@ describe("vault stack", () => {
       expect(sidecar.readiness_probe.http_get).toEqual({ path: "/readyz", port: "8210", scheme: "HTTP" });
       expect(sidecar.resources.limits.memory).toBe("256Mi");
       const env = Object.fromEntries((sidecar.env as Obj[]).filter((e) => e.value).map((e) => [e.name, e.value]));
-      expect(env.NODE_OPTIONS).toBe("--max-old-space-size=160");
+      expect(env.NODE_OPTIONS).toBe("--enable-source-maps --max-old-space-size=160"); // replaces the image's NODE_OPTIONS, so it repeats the source maps flag
     });
 
     it("derives the sidecar's stop grace from the pod's termination grace period, minus a margin", () => {
