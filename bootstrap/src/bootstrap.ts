@@ -7,14 +7,16 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DeclaredAccess } from "../../config/declared-access";
+import { POLICY } from "../../config/names";
 import { Backoff, sleep } from "./backoff";
 import type { BootstrapConfig } from "./config";
-import { decide, needsRoot, planMaintenance, unstorableDiagnosis, type Facts, type MaintenanceFacts, type ManagedToken, type Task, type TokenStatus } from "./decide";
+import { decide, needsRoot, planMaintenance, unstorableDiagnosis, type Facts, type MaintenanceFacts, type Task, type TokenStatus } from "./decide";
 import * as D from "./diagnoses";
 import type { Diagnosis, StoreProblem } from "./diagnoses";
 import { generateRoot } from "./generate-root";
 import { readInventory } from "./inventory";
 import type { Logger } from "./log";
+import { accessorIn, RECORD_OF, SECRET_OF, tokenIn, type ManagedToken, type TokenRecordKey, type TokenRecords } from "./managed-tokens";
 import {
   encode,
   FORMATS,
@@ -36,7 +38,6 @@ import { VaultError, type Health, type InitResponse, type VaultClient } from "./
 
 export const EXIT = { ok: 0, config: 2, keysUnstored: 4 } as const;
 
-const POLICY = { plan: "vault-gke-plan", sidecar: "vault-gke-sidecar", generateRoot: "generate-root" } as const;
 /** The generate-root token's period: long, because it is the way back to root when every other token is gone. */
 const GENERATE_ROOT_PERIOD_SEC = 768 * 3600;
 const SIDECAR_TOKEN_PERIOD_SEC = 3600;
@@ -77,7 +78,7 @@ export class Bootstrapper {
   private initRefused?: { status: number; errors: string[] };
   private stopRequestedAt?: number;
   /** Intact copies of the token records this process read or wrote: the source for repairing a garbled record. */
-  private remembered: { plan?: PlanTokenRecord; sidecar?: SidecarTokenRecord; root?: RootTokenRecord } = {};
+  private remembered: TokenRecords = {};
   private canaryInitialized = false;
   private initialRootRevoked = false;
   private records?: { at: number; value: Records };
@@ -440,10 +441,11 @@ export class Bootstrapper {
   }
 
   private tokenOf(token: ManagedToken): string | undefined {
-    if (token === "plan") return this.remembered.plan?.token;
-    if (token === "sidecar") return this.remembered.sidecar?.token;
-    const r = this.remembered.root;
-    return r && "revoked" in r ? r.generateRootToken : undefined;
+    return tokenIn(this.remembered[RECORD_OF[token]], token);
+  }
+
+  private secretOf(token: ManagedToken): string {
+    return this.config.secrets[SECRET_OF[RECORD_OF[token]]];
   }
 
   /** Looks each known token up; a 403 counts as invalid only while the server still answers as active (a sealing one says 403 too). */
@@ -470,12 +472,23 @@ export class Bootstrapper {
     return (await this.vault.health()).kind === "active";
   }
 
+  /** The initial root token wherever it was kept: the root record (before its revocation) and the init response. */
+  private initialRootCandidates(stored: StoredInit): string[] {
+    const r = this.remembered.root;
+    return [...new Set([r && "root_token" in r ? r.root_token : undefined, stored.response.root_token].filter((t): t is string => Boolean(t)))];
+  }
+
+  /** The first candidate that still works as root. */
+  private async validInitialRoot(stored: StoredInit): Promise<string | undefined> {
+    for (const token of this.initialRootCandidates(stored)) {
+      if ((await this.vault.lookupSelf(token))?.policies.includes("root")) return token;
+    }
+    return undefined;
+  }
+
   private async initialRootValid(stored: StoredInit): Promise<boolean> {
     if (this.initialRootRevoked) return false;
-    const r = this.remembered.root;
-    for (const token of [r && "root_token" in r ? r.root_token : undefined, stored.response.root_token]) {
-      if (token && (await this.vault.lookupSelf(token))?.policies.includes("root")) return true;
-    }
+    if (await this.validInitialRoot(stored)) return true;
     if (await this.stillActive()) this.initialRootRevoked = true;
     return false;
   }
@@ -506,13 +519,11 @@ export class Bootstrapper {
     let tasks = planMaintenance(facts);
     // A token is made only once its record is known to be storable.
     if (tasks.some((t) => t.kind === "mint")) {
-      const s = this.config.secrets;
-      const unwritable: Partial<Record<"plan" | "sidecar" | "root", string>> = {};
+      const unwritable: Partial<Record<TokenRecordKey, string>> = {};
       for (const t of tasks) {
         if (t.kind !== "mint") continue;
-        const key = t.token === "generate-root" ? "root" : t.token;
-        const problem = await this.unwritable(key === "root" ? s.rootToken : key === "plan" ? s.planToken : s.sidecarToken);
-        if (problem) unwritable[key] = problem;
+        const problem = await this.unwritable(this.secretOf(t.token));
+        if (problem) unwritable[RECORD_OF[t.token]] = problem;
       }
       facts = { ...base, unwritable };
       tasks = planMaintenance(facts);
@@ -557,7 +568,8 @@ export class Bootstrapper {
         await this.markCanaryInitialized();
         return this.canaryInitialized;
       case "repair-record": {
-        const { secret, record } = this.recordFor(task.token);
+        const secret = this.secretOf(task.token);
+        const record = this.remembered[RECORD_OF[task.token]];
         if (!record) return false;
         await this.writeJson(secret, record);
         this.records = undefined;
@@ -578,18 +590,8 @@ export class Bootstrapper {
     }
   }
 
-  private recordFor(token: ManagedToken): { secret: string; record?: unknown } {
-    const s = this.config.secrets;
-    if (token === "plan") return { secret: s.planToken, record: this.remembered.plan };
-    if (token === "sidecar") return { secret: s.sidecarToken, record: this.remembered.sidecar };
-    return { secret: s.rootToken, record: this.remembered.root };
-  }
-
   private accessorOf(token: ManagedToken): string | undefined {
-    if (token === "plan") return this.remembered.plan?.accessor;
-    if (token === "sidecar") return this.remembered.sidecar?.accessor;
-    const r = this.remembered.root;
-    return r && "revoked" in r ? r.generateRootAccessor : undefined;
+    return accessorIn(this.remembered[RECORD_OF[token]], token);
   }
 
   /** Tasks that need root, under one short-lived root token that is revoked when they are done. */
@@ -636,8 +638,8 @@ export class Bootstrapper {
         changed ||= recorded;
       }
       if (tasks.some((t) => t.kind === "revoke-initial-root")) {
-        const gr = this.remembered.root;
-        if (gr && "revoked" in gr && (await this.vault.lookupSelf(gr.generateRootToken))) {
+        const gr = this.tokenOf("generate-root");
+        if (gr && (await this.vault.lookupSelf(gr))) {
           changed = (await this.attempt({ kind: "revoke-initial-root" }, () => this.revokeInitialRoot(init, root))) || changed;
         }
       }
@@ -652,11 +654,9 @@ export class Bootstrapper {
 
   /** A valid root token: the initial one while it lives, else a short-lived one from generate-root and the stored keys. */
   private async obtainRoot(stored: StoredInit): Promise<Root> {
-    const r = this.remembered.root;
-    for (const token of [r && "root_token" in r ? r.root_token : undefined, stored.response.root_token]) {
-      if (token && (await this.vault.lookupSelf(token))?.policies.includes("root")) return { token, generated: false };
-    }
-    const gr = r && "revoked" in r ? r.generateRootToken : undefined;
+    const initial = await this.validInitialRoot(stored);
+    if (initial) return { token: initial, generated: false };
+    const gr = this.tokenOf("generate-root");
     const authToken = gr && (await this.vault.lookupSelf(gr)) ? gr : undefined;
     this.log.info({ shares: Math.min(this.config.keyThreshold, keySharesOf(stored).length), withGenerateRootToken: Boolean(authToken) }, "root token revoked; generating a short-lived one from the stored keys");
     try {
@@ -672,13 +672,13 @@ export class Bootstrapper {
    * is revoked before this returns, so no valid token is ever left unstored.
    */
   private async mint(rootToken: string, token: ManagedToken, policiesSha256: string): Promise<boolean> {
-    const s = this.config.secrets;
     const spec =
       token === "plan"
-        ? { policy: POLICY.plan, period: this.config.planTokenPeriodSec, secret: s.planToken, name: "vault-gke-plan" }
+        ? { policy: POLICY.plan, period: this.config.planTokenPeriodSec, name: "vault-gke-plan" }
         : token === "sidecar"
-          ? { policy: POLICY.sidecar, period: SIDECAR_TOKEN_PERIOD_SEC, secret: s.sidecarToken, name: "vault-gke-sidecar" }
-          : { policy: POLICY.generateRoot, period: GENERATE_ROOT_PERIOD_SEC, secret: s.rootToken, name: "vault-gke-generate-root" };
+          ? { policy: POLICY.sidecar, period: SIDECAR_TOKEN_PERIOD_SEC, name: "vault-gke-sidecar" }
+          : { policy: POLICY.generateRoot, period: GENERATE_ROOT_PERIOD_SEC, name: "vault-gke-generate-root" };
+    const secret = this.secretOf(token);
     const created = await this.vault.createOrphanToken(rootToken, { policies: [spec.policy], periodSec: spec.period, displayName: spec.name });
     checkpoint(`after-${token}-token-created`, this.log);
     const storedAt = new Date().toISOString();
@@ -689,27 +689,23 @@ export class Bootstrapper {
           ? ({ format: FORMATS.plan, token: created.token, accessor: created.accessor, storedAt } satisfies PlanTokenRecord)
           : ({ format: FORMATS.sidecar, token: created.token, accessor: created.accessor, policiesSha256, storedAt } satisfies SidecarTokenRecord);
     try {
-      await this.writeJson(spec.secret, record, 3);
+      await this.writeJson(secret, record, 3);
     } catch (error) {
       await this.vault.revokeAccessor(rootToken, created.accessor).catch(() => this.vault.revokeSelf(created.token));
-      this.log.warn({ secret: spec.secret, accessor: created.accessor, err: { message: (error as Error).message } }, `the new ${token} token could not be stored, so it was revoked`);
+      this.log.warn({ secret, accessor: created.accessor, err: { message: (error as Error).message } }, `the new ${token} token could not be stored, so it was revoked`);
       throw error;
     }
-    if (token === "plan") this.remembered.plan = record as PlanTokenRecord;
-    else if (token === "sidecar") this.remembered.sidecar = record as SidecarTokenRecord;
-    else this.remembered.root = record as RootTokenRecord;
+    this.remembered = { ...this.remembered, [RECORD_OF[token]]: record };
     this.tokenChecks = undefined;
     this.records = undefined;
     this.status.tokenExpires(token, spec.period);
-    this.log.info({ secret: spec.secret, accessor: created.accessor, periodSec: spec.period }, `${token} token created and stored`);
+    this.log.info({ secret, accessor: created.accessor, periodSec: spec.period }, `${token} token created and stored`);
     checkpoint(`after-${token}-token-stored`, this.log);
     return true;
   }
 
   private async revokeInitialRoot(stored: StoredInit, root: Root): Promise<boolean> {
-    const r = this.remembered.root;
-    const initial = [r && "root_token" in r ? r.root_token : undefined, stored.response.root_token].filter((t): t is string => Boolean(t));
-    for (const token of new Set(initial)) {
+    for (const token of this.initialRootCandidates(stored)) {
       if (!(await this.vault.lookupSelf(token))) continue;
       await this.vault.revokeSelf(token);
     }

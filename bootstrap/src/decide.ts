@@ -4,6 +4,7 @@
 import * as D from "./diagnoses";
 import type { Diagnosis, SecretNames, StoreProblem } from "./diagnoses";
 import type { CanaryRecord, PlanTokenRecord, RecordState, RootTokenRecord, SidecarTokenRecord, StoredInit } from "./records";
+import { RECORD_OF, SECRET_OF, tokenIn, type ManagedToken, type TokenRecordKey, type TokenRecords } from "./managed-tokens";
 import type { Health } from "./vault-client";
 
 export interface Facts {
@@ -95,7 +96,7 @@ function keysMissing(f: Facts): Decision {
 
 // ---- Maintenance of an active vault ------------------------------------------------
 
-export type ManagedToken = "plan" | "sidecar" | "generate-root";
+export type { ManagedToken } from "./managed-tokens";
 
 /** What a lookup of a token said: valid (with its remaining TTL), invalid (an active server said 403), or not known. */
 export type TokenStatus = { readonly kind: "valid"; readonly ttlSec: number } | { readonly kind: "invalid" } | { readonly kind: "unknown" };
@@ -109,18 +110,14 @@ export interface MaintenanceFacts {
     readonly root: RecordState<RootTokenRecord>;
   };
   /** The newest copy of each record this process wrote or read intact. */
-  readonly remembered: {
-    readonly plan?: PlanTokenRecord;
-    readonly sidecar?: SidecarTokenRecord;
-    readonly root?: RootTokenRecord;
-  };
+  readonly remembered: Readonly<TokenRecords>;
   readonly tokens: Readonly<Record<ManagedToken, TokenStatus>>;
   readonly periods: Readonly<Record<ManagedToken, number>>;
   /** The initial root token (stored or in the init response) still works and must be revoked. */
   readonly initialRootValid: boolean;
   readonly revokeRootToken: boolean;
   /** Secrets that cannot take a new version (from a permission check), with why. */
-  readonly unwritable: Readonly<Partial<Record<"plan" | "sidecar" | "root", string>>>;
+  readonly unwritable: Readonly<Partial<Record<TokenRecordKey, string>>>;
   readonly now: number;
   readonly tenantPoliciesDueAt: number;
   readonly verifyDueAt: number;
@@ -136,19 +133,13 @@ export type Task =
   | { readonly kind: "sync-tenant-policies" }
   | { readonly kind: "verify" };
 
-const RECORD_OF: Record<ManagedToken, "plan" | "sidecar" | "root"> = { plan: "plan", sidecar: "sidecar", "generate-root": "root" };
-
-/** The record's token, if the record is the generate-root form or a token record. */
 function storedToken(token: ManagedToken, m: MaintenanceFacts): string | undefined {
   const state = m.records[RECORD_OF[token]];
-  if (state.kind !== "ok") return undefined;
-  const v = state.value as { token?: string; generateRootToken?: string };
-  return token === "generate-root" ? v.generateRootToken : v.token;
+  return state.kind === "ok" ? tokenIn(state.value, token) : undefined;
 }
 
 function rememberedToken(token: ManagedToken, m: MaintenanceFacts): string | undefined {
-  const r = m.remembered[RECORD_OF[token]] as { token?: string; generateRootToken?: string } | undefined;
-  return token === "generate-root" ? r?.generateRootToken : r?.token;
+  return tokenIn(m.remembered[RECORD_OF[token]], token);
 }
 
 /**
@@ -196,7 +187,9 @@ export function needsRoot(task: Task): boolean {
 
 /** Why a token task could not be done, as the diagnosis to report (not storable) or none. */
 export function unstorableDiagnosis(m: MaintenanceFacts, secrets: SecretNames): Diagnosis | undefined {
-  for (const [token, key, secret] of [["plan", "plan", secrets.planToken], ["sidecar", "sidecar", secrets.sidecarToken], ["generate-root", "root", secrets.rootToken]] as const) {
+  for (const token of ["plan", "sidecar", "generate-root"] as const) {
+    const key = RECORD_OF[token];
+    const secret = secrets[SECRET_OF[key]];
     const problem = m.unwritable[key];
     const needed = m.tokens[token].kind === "invalid" || (!storedToken(token, m) && !rememberedToken(token, m));
     if (problem && needed) return D.tokenNotStorable(token, secret, problem);

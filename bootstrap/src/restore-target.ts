@@ -10,14 +10,15 @@
 //   - no identity entities and no identity groups.
 // Tokens are not counted: a freshly initialized vault always holds some (the
 // root token, the sidecar's), and the restore replaces the whole token store.
+import { POLICY } from "../../config/names";
 import type { SnapshotVault } from "./snapshot-vault";
 import { VaultCallError } from "./snapshot-vault";
 
 export const BUILT_IN_MOUNTS: readonly string[] = ["cubbyhole/", "identity/", "sys/"];
 export const BUILT_IN_AUTH_METHODS: readonly string[] = ["token/"];
 export const BUILT_IN_POLICIES: readonly string[] = ["default", "root"];
-/** Written by the bootstrap sidecar from policies/*.hcl (a unit test keeps this list in step with that folder). */
-export const PLATFORM_POLICIES: readonly string[] = ["admin", "break-glass", "generate-root", "provisioner", "snapshot", "vault-gke-plan", "vault-gke-sidecar"];
+/** Written by the bootstrap sidecar from policies/*.hcl (a unit test keeps the names in step with that folder). */
+export const PLATFORM_POLICIES: readonly string[] = Object.values(POLICY);
 
 export const RESTORE_PATH = "sys/storage/raft/snapshot-force";
 
