@@ -10,6 +10,7 @@ import { initialRootRevoked, storedKeysUnseal, waitForConverged } from "./suppor
 import { findLeaks, storedSecrets } from "./support/leak-scan";
 import { Sidecar, sidecarEndpoint, stopAllSidecars, transcript } from "./support/sidecar";
 import { unstoredValidTokens } from "./support/tokens";
+import { waitFor } from "../../__tests__/support/vault-http";
 
 jest.setTimeout(180_000);
 
@@ -107,6 +108,21 @@ it("gives up with exit 4 and says so when the grace period ends before the keys 
   await sidecar.waitForLog("storing the init response failed; the keys are held in memory, retrying");
   sidecar.child.kill("SIGTERM");
   expect(await sidecar.exited).toEqual({ code: 4, signal: null });
+  expect(sidecar.lines.some((l) => l.level === "error" && /stop grace period spent and the init response is still not stored/.test(String(l.msg)))).toBe(true);
+});
+
+it("ends a store attempt already under way when the grace period runs out, not when the client times out", async () => {
+  const w = (world = await createWorld({ replicas: 1, seal: "shamir" }));
+  w.store.hangWrites(w.ids.initResponse, true);
+  const graceMs = 3000;
+  const sidecar = new Sidecar(w.sidecarEnv(0, { STOP_GRACE_MS: String(graceMs) }));
+  await waitFor("the sidecar's write of the init response to hang", async () => (w.store.hungWrites > 0 ? true : undefined), 60_000, 25);
+  const stoppedAt = Date.now();
+  sidecar.child.kill("SIGTERM");
+  expect(await sidecar.exited).toEqual({ code: 4, signal: null });
+  // The kubelet kills the pod when the grace period ends: the sidecar must have said why by then
+  // (the client's own timeout is 15 s per call, far beyond it).
+  expect(Date.now() - stoppedAt).toBeLessThan(graceMs + 1000);
   expect(sidecar.lines.some((l) => l.level === "error" && /stop grace period spent and the init response is still not stored/.test(String(l.msg)))).toBe(true);
 });
 

@@ -41,6 +41,8 @@ export const EXIT = { ok: 0, config: 2, keysUnstored: 4 } as const;
 /** The generate-root token's period: long, because it is the way back to root when every other token is gone. */
 const GENERATE_ROOT_PERIOD_SEC = 768 * 3600;
 const SIDECAR_TOKEN_PERIOD_SEC = 3600;
+/** What is left of the stop grace period when a store attempt under way is abandoned: time to log and exit. */
+const GRACE_MARGIN_MS = 500;
 
 export interface BootstrapDeps {
   readonly config: BootstrapConfig;
@@ -77,6 +79,8 @@ export class Bootstrapper {
   private unstored?: InitResponse;
   private initRefused?: { status: number; errors: string[] };
   private stopRequestedAt?: number;
+  /** Aborts when the stop grace period has GRACE_MARGIN_MS left: ends a store attempt still under way. */
+  private readonly graceSpent = new AbortController();
   /** Intact copies of the token records this process read or wrote: the source for repairing a garbled record. */
   private remembered: TokenRecords = {};
   private canaryInitialized = false;
@@ -102,7 +106,14 @@ export class Bootstrapper {
 
   /** Runs until `stop` aborts; resolves with the process exit code. */
   async run(stop: AbortSignal): Promise<number> {
-    stop.addEventListener("abort", () => (this.stopRequestedAt = Date.now()), { once: true });
+    stop.addEventListener(
+      "abort",
+      () => {
+        this.stopRequestedAt = Date.now();
+        setTimeout(() => this.graceSpent.abort(), Math.max(0, this.config.stopGraceMs - GRACE_MARGIN_MS)).unref();
+      },
+      { once: true },
+    );
     while (!stop.aborted || this.unstored) {
       this.status.heartbeat();
       let changed = false;
@@ -346,8 +357,9 @@ export class Bootstrapper {
   /**
    * Stores the whole init response, first thing after init, and retries with
    * backoff until Secret Manager has it and it reads back intact. After
-   * SIGTERM it keeps trying while the stop grace period lasts; no attempt
-   * starts that could not end inside it.
+   * SIGTERM it keeps trying while the stop grace period lasts; an attempt
+   * still under way when it runs out is abandoned, so the failure is logged
+   * before the kubelet's SIGKILL.
    */
   private async persistInit(response: InitResponse): Promise<void> {
     const doc: StoredInit = { format: FORMATS.init, storedAt: new Date().toISOString(), seal: this.config.seal, response };
@@ -361,13 +373,14 @@ export class Bootstrapper {
         throw new KeysUnstored();
       }
       try {
-        await withDeadline(
+        await unlessAborted(
           (async () => {
             await this.store.addVersion(this.config.secrets.initResponse, bytes);
             const back = await this.store.accessLatest(this.config.secrets.initResponse);
             if (!back || !back.equals(bytes)) throw new Error("init response did not read back intact");
           })(),
-          left === undefined ? undefined : left - 500,
+          this.graceSpent.signal,
+          "no answer before the stop grace period ran out",
         );
         this.unstored = undefined;
         this.init = doc;
@@ -781,10 +794,13 @@ class NoRoot extends Error {
   }
 }
 
-/** Resolves or rejects with `work`, or rejects once `ms` have passed (the work itself is not cancelled). */
-function withDeadline<T>(work: Promise<T>, ms: number | undefined): Promise<T> {
-  if (ms === undefined) return work;
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within the ${Math.max(0, ms)} ms left of the stop grace period`)), Math.max(0, ms))));
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+/** Resolves or rejects with `work`, or rejects with `why` once `signal` aborts (the work itself is not cancelled). */
+function unlessAborted<T>(work: Promise<T>, signal: AbortSignal, why: string): Promise<T> {
+  if (signal.aborted) return Promise.reject(new Error(why));
+  let onAbort = (): void => undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new Error(why));
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  return Promise.race([work, aborted]).finally(() => signal.removeEventListener("abort", onAbort));
 }

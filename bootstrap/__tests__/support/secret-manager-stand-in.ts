@@ -6,9 +6,9 @@
 // ping, project id and default service account token (as Workload Identity
 // serves them on GKE), and secrets.addVersion, versions/latest:access and
 // :testIamPermissions, with bearer-token checks and Google-shaped error bodies.
-// Faults are injected per secret: failing writes (503), a missing grant (403 on
-// reads and writes, permissions withheld by testIamPermissions), a missing
-// secret (404), garbage versions.
+// Faults are injected per secret: failing writes (503), writes that never get
+// an answer, a missing grant (403 on reads and writes, permissions withheld by
+// testIamPermissions), a missing secret (404), garbage versions.
 // It does NOT emulate: real IAM policies (one caller; a grant is on or off per
 // secret), CRC32C payload checksums, version states (disable, destroy),
 // replication, ETags, quotas and rate limits, the gRPC API, or any other method.
@@ -25,6 +25,9 @@ export class SecretManagerStandIn {
   private readonly secrets = new Map<string, Version[]>();
   private readonly failures = new Map<string, number>();
   private readonly holds = new Map<string, boolean>();
+  private readonly hangs = new Set<string>();
+  /** addVersion calls left unanswered by hangWrites (their connections close with stop()). */
+  hungWrites = 0;
   /** Secrets on which the caller has no grant (403 on access and addVersion). */
   private readonly denied = new Set<string>();
   readonly accessToken = `ya29.stand-in-${randomBytes(12).toString("hex")}`;
@@ -75,6 +78,12 @@ export class SecretManagerStandIn {
   /** While held, every addVersion on `id` fails with 503 UNAVAILABLE. */
   holdWrites(id: string, held: boolean): void {
     this.holds.set(id, held);
+  }
+
+  /** While hung, every addVersion on `id` is read and never answered, like a store that stopped responding mid-call. */
+  hangWrites(id: string, hung: boolean): void {
+    if (hung) this.hangs.add(id);
+    else this.hangs.delete(id);
   }
 
   get endpoint(): string {
@@ -144,6 +153,7 @@ export class SecretManagerStandIn {
     }
     if (m[3] === ":addVersion" && req.method === "POST") {
       if (!versions) return this.error(res, 404, "NOT_FOUND", `Secret [${name}] not found.`);
+      if (this.hangs.has(id)) return void this.hungWrites++;
       const left = this.failures.get(id) ?? 0;
       if (left > 0 || this.holds.get(id)) {
         if (left > 0) this.failures.set(id, left - 1);
