@@ -7,12 +7,13 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, unlinkSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { managedResources, removedTenantStacks } from "../scripts/check-removals";
-import { ROOT } from "./helpers";
+import { bundleScript, ROOT } from "./helpers";
 import { startFakeGcs, stopAllFakeGcs, type FakeGcs } from "./support/fake-gcs";
 import { freePort } from "./support/ports";
 
 jest.setTimeout(60_000);
 
+let bundle: string;
 let repo: string;
 let gcs: FakeGcs;
 const BUCKET = "acme-tfstate-vault";
@@ -20,15 +21,15 @@ const STATE = (stack: string) => `vault-gke/example/${stack}/default.tfstate`;
 const state = (resources: unknown[]) => Buffer.from(JSON.stringify({ version: 4, serial: 3, resources }));
 const mount = { mode: "managed", type: "vault_mount", name: "kv", instances: [{ attributes: { path: "tenants/search/kv" } }] };
 
-function run(env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, [join(ROOT, "dist", "check-removals.js"), "--base", "base"], {
+function run(env: Record<string, string> = {}, args = ["--base", "base"]) {
+  return spawnSync(process.execPath, [bundle, ...args], {
     encoding: "utf8",
     env: { PATH: process.env.PATH ?? "", VAULT_GKE_REPO: repo, STORAGE_EMULATOR_HOST: gcs.url, ...env },
   });
 }
 
 beforeAll(async () => {
-  execFileSync("npx", ["esbuild", "scripts/check-removals.ts", "--bundle", "--platform=node", "--packages=external", "--outfile=dist/check-removals.js", "--log-level=warning"], { cwd: ROOT });
+  bundle = bundleScript("check-removals");
   repo = mkdtempSync(join(tmpdir(), "vault-gke-removals-"));
   mkdirSync(join(repo, "environments"));
   mkdirSync(join(repo, "tenants", "example"), { recursive: true });
@@ -70,6 +71,22 @@ it("refuses with exit 3 when the state cannot be read", async () => {
   const r = run({ STORAGE_EMULATOR_HOST: `http://127.0.0.1:${await freePort()}` });
   expect(r.status).toBe(3);
   expect(r.stderr).toContain("tenants/example/search.yaml: cannot read the state of example-tenant-search");
+});
+
+it.each([
+  ["--base missing", [], 'check-removals: --base is missing; give the git ref the change merges into, for example --base origin/main'],
+  ["--base without a ref", ["--base"], "check-removals: --base needs a git ref, got nothing; for example --base origin/main"],
+  ["an empty --base", ["--base", ""], 'check-removals: --base needs a git ref, got ""; for example --base origin/main'],
+  ["extra arguments", ["--base", "base", "tenants"], 'check-removals: unexpected argument "tenants"; give only --base <ref>'],
+])("fails on %s with exit 2, the fix and the usage", (_, args, message) => {
+  const r = run({}, args);
+  expect([r.status, r.stdout, r.stderr]).toEqual([2, "", `${message}\nusage: npm run --silent check-removals -- --base <git ref of the target branch>\n`]);
+});
+
+it("fails on an unknown git ref with exit 2, naming it and the fix", () => {
+  const r = run({}, ["--base", "no-such-ref"]);
+  expect([r.status, r.stdout]).toEqual([2, ""]);
+  expect(r.stderr).toMatch(/^check-removals: --base "no-such-ref": cannot list tenants\/ at this ref \(fatal: .*no-such-ref.*\); fetch the base branch first .* or fix the ref\n$/);
 });
 
 describe("pure parts", () => {

@@ -28,6 +28,12 @@ function formatValue(value: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
+/** Zod's name of an expected type as a person says it, with its article ("int" is a whole number). */
+function typeName(expected: string): string {
+  const name = expected === "int" ? "whole number" : expected;
+  return `${/^[aeiou]/.test(name) ? "an" : "a"} ${name}`;
+}
+
 /** For unknown keys under a given path (dotted), or for one unknown key (path.key), the sentence that says what to do. */
 export type UnknownKeyHints = Readonly<Record<string, string>>;
 
@@ -43,9 +49,11 @@ function describe(issue: z.core.$ZodIssue, hints: UnknownKeyHints, documentedIn:
           hints[issue.path.join(".")] ??
           `unknown field${issue.keys.length > 1 ? "s " + issue.keys.join(", ") : ""}; remove it or fix its spelling (${documentedIn} documents every field)`,
       };
-    case "invalid_type":
-      if (value === undefined) return { path: issue.path, text: `is required; add it (a ${issue.expected})` };
-      return { path: issue.path, text: `got ${formatValue(value)}, expected a ${issue.expected}; write a ${issue.expected}` };
+    case "invalid_type": {
+      const type = typeName(issue.expected);
+      if (value === undefined) return { path: issue.path, text: `is required; add it (${type})` };
+      return { path: issue.path, text: `got ${formatValue(value)}, expected ${type}; ${issue.expected === "boolean" ? "write true or false" : `write ${type}`}` };
+    }
     case "invalid_value":
       return { path: issue.path, text: `got ${formatValue(value)}; use one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}` };
     case "too_small":

@@ -47,7 +47,7 @@ export const pemCertificate = z.string().refine(
   { error: "not a PEM certificate; paste the cluster CA (gcloud container clusters describe ... --format='value(masterAuth.clusterCaCertificate)' | base64 -d)" },
 );
 
-const serviceAccountEmail = z.email({ error: "not a service account email" });
+const serviceAccountEmail = z.email({ error: "not a service account email; write its email, for example deployer@my-project.iam.gserviceaccount.com" });
 
 const kubernetesQuantity = z.string().regex(/^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti)?$/, {
   error: "not a Kubernetes quantity; for example 500m for CPU or 512Mi for memory",

@@ -57,20 +57,31 @@ function headTenantFiles(root: string): string[] {
     .flatMap((e) => readdirSync(join(dir, e.name)).filter((f) => /\.ya?ml$/.test(f)).map((f) => `tenants/${e.name}/${f}`));
 }
 
-async function main(): Promise<void> {
-  const args = process.argv.slice(2);
+function usageError(problem: string): never {
+  process.stderr.write(`check-removals: ${problem}\nusage: npm run --silent check-removals -- --base <git ref of the target branch>\n`);
+  process.exit(2);
+}
+
+/** The --base ref, or a usage error naming what is missing or extra. */
+function baseRef(args: readonly string[]): string {
   const i = args.indexOf("--base");
-  const base = i >= 0 ? args[i + 1] : undefined;
-  if (!base || args.length !== 2) {
-    process.stderr.write("usage: npm run --silent check-removals -- --base <git ref of the target branch>\n");
-    process.exit(2);
-  }
+  if (i < 0) usageError("--base is missing; give the git ref the change merges into, for example --base origin/main");
+  const base = args[i + 1];
+  if (!base || base.startsWith("-")) usageError(`--base needs a git ref, got ${base === undefined ? "nothing" : JSON.stringify(base)}; for example --base origin/main`);
+  const extra = args.filter((_, j) => j !== i && j !== i + 1);
+  if (extra.length > 0) usageError(`unexpected argument${extra.length > 1 ? "s" : ""} ${extra.map((a) => JSON.stringify(a)).join(" ")}; give only --base <ref>`);
+  return base;
+}
+
+async function main(): Promise<void> {
+  const base = baseRef(process.argv.slice(2));
   const root = resolve(process.env.VAULT_GKE_REPO ?? resolve(__dirname, ".."));
   let baseFiles: string[];
   try {
     baseFiles = git(root, ["ls-tree", "-r", "--name-only", base, "--", "tenants"]).split("\n").filter(Boolean);
   } catch (error) {
-    process.stderr.write(`check-removals: cannot list tenants/ at ${base} (${(error as Error).message.split("\n")[0]}); fetch the base branch first\n`);
+    const reason = String((error as { stderr?: unknown }).stderr ?? "").trim().split("\n")[0] || (error as Error).message.split("\n")[0];
+    process.stderr.write(`check-removals: --base ${JSON.stringify(base)}: cannot list tenants/ at this ref (${reason}); fetch the base branch first (git fetch origin <branch>) or fix the ref\n`);
     process.exit(2);
   }
   // The environments as they were at the base: a removed environment's tenants are found there too.

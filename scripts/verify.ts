@@ -5,7 +5,7 @@
 //   VAULT_TOKEN=<plan token> VAULT_CACERT=<ca file> npm run --silent verify -- example
 // VAULT_ADDR defaults to the environment's Vault address. Exit codes: 0 no
 // finding, 1 findings, 2 bad usage or settings, 3 Vault could not be read.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { readInventory } from "../bootstrap/src/inventory";
 import { VaultClient } from "../bootstrap/src/vault-client";
@@ -22,12 +22,34 @@ function fail(code: number, message: string): never {
   process.exit(code);
 }
 
+const USAGE = "usage: npm run verify -- <environment> (with VAULT_TOKEN, and VAULT_CACERT for a private CA)";
+
+/** The environments a name can be chosen from: the base names of dir/*.yaml. */
+function environmentNames(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+      .filter((f) => f.endsWith(".yaml"))
+      .map((f) => f.slice(0, -".yaml".length))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
 async function main(): Promise<void> {
-  const name = process.argv[2];
-  if (!name || process.argv.length > 3) fail(2, "usage: npm run verify -- <environment> (with VAULT_TOKEN, and VAULT_CACERT for a private CA)");
+  const args = process.argv.slice(2);
+  if (args.length !== 1) {
+    fail(2, `${args.length === 0 ? "no environment given" : `expected one environment, got ${args.length} arguments (${args.map((a) => JSON.stringify(a)).join(" ")})`}; ${USAGE}`);
+  }
+  const name = args[0];
+  const dir = process.env.VAULT_GKE_ENVIRONMENTS ?? join(root, "environments");
+  const known = environmentNames(dir);
+  if (!known.includes(name)) {
+    fail(2, `no environment ${JSON.stringify(name)} in ${dir}; ${known.length > 0 ? `use one of ${known.join(", ")}` : "write environments/<name>.yaml first (copy environments/example.yaml)"}`);
+  }
   let env;
   try {
-    env = loadEnvironmentFile(join(process.env.VAULT_GKE_ENVIRONMENTS ?? join(root, "environments"), `${name}.yaml`));
+    env = loadEnvironmentFile(join(dir, `${name}.yaml`));
   } catch (error) {
     if (error instanceof ConfigError) fail(2, error.problems.join("\n"));
     throw error;

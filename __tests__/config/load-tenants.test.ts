@@ -35,6 +35,7 @@ function failure(dir: string, file: string, field: string): string {
   const line = problems(dir).find((p) => p.startsWith(join(dir, file)) && p.includes(`: ${field}: `));
   if (!line) throw new Error(`no problem for ${file} ${field}:\n${problems(dir).join("\n")}`);
   expect(line).toMatch(/^[^:]+\.yaml(:\d+:\d+)?: /);
+  expect(line).not.toMatch(/\n|at .*\(.*\.ts:\d+/); // one line, no stack trace
   return line;
 }
 
@@ -114,6 +115,20 @@ describe("tenant files", () => {
   it("fails on an empty audience", () => {
     const line = failure(folder({ ...payments(), audience: "" }), "payments.yaml", "audience");
     expect(line).toContain("the audience cannot be empty");
+  });
+
+  const passwordVersion = (v: unknown) => ({ engines: { postgres: { passwordVersion: v } } });
+  const audience = (v: unknown) => ({ audience: v });
+  it.each([
+    ["engines.postgres.passwordVersion", 0, passwordVersion, "; use 1 or more"],
+    ["engines.postgres.passwordVersion", -2, passwordVersion, "; use 1 or more"],
+    ["engines.postgres.passwordVersion", 1.5, passwordVersion, ", expected a whole number; write a whole number"],
+    ["engines.postgres.passwordVersion", "2", passwordVersion, ", expected a number; write a number"],
+    ["audience", "vault api", audience, "; an audience has no spaces; for example vault"],
+    ["audience", " vault", audience, "; an audience has no spaces; for example vault"],
+  ])("fails on %s %j, naming the file, the value and the fix", (field, value, overrides, fix) => {
+    const line = failure(folder(merge(payments(), overrides(value)) as Record<string, unknown>), "payments.yaml", field);
+    expect(line).toContain(`: ${field}: got ${JSON.stringify(value)}${fix}`);
   });
 
   it("defaults the audience to vault", () => {

@@ -99,7 +99,7 @@ describe("loadEnvironmentFile", () => {
 
   it("fails on a wrong type", () => {
     const line = failure(writeEnv("wrongtype", { nodePool: { nodesPerZone: "two" } }), "nodePool.nodesPerZone");
-    expect(line).toContain('got "two", expected a number');
+    expect(line).toContain('got "two", expected a number; write a number');
   });
 
   it("fails on a missing required field", () => {
@@ -194,6 +194,24 @@ describe("loadEnvironmentFile", () => {
 
   it("fails on an admin that is not an email", () => {
     expect(failure(writeEnv("admin", { gcpAuth: { adminServiceAccounts: ["vault-admin"] } }), "gcpAuth.adminServiceAccounts[0]")).toContain("not a service account email");
+  });
+
+  const withCluster = (field: string) => (value: unknown) => ({ tenancy: { clusters: [{ ...(exampleData().tenancy as { clusters: object[] }).clusters[0], [field]: value }] } });
+  const EMAIL_FIX = "; not a service account email; write its email, for example deployer@my-project.iam.gserviceaccount.com";
+  const CRON_FIX = '; for example "0 */6 * * *" (every six hours)';
+  let n = 0;
+  it.each([
+    ["snapshots.retentionLocked", "yes", (v: unknown) => ({ snapshots: { retentionLocked: v } }), ", expected a boolean; write true or false"],
+    ["gcpAuth.breakGlassServiceAccounts[0]", "break-glass", (v: unknown) => ({ gcpAuth: { breakGlassServiceAccounts: [v] } }), EMAIL_FIX],
+    ["delivery.planServiceAccounts[0]", "ci-plan", (v: unknown) => ({ delivery: { planServiceAccounts: [v] } }), EMAIL_FIX],
+    ["delivery.applyServiceAccounts[0]", "deployer@", (v: unknown) => ({ delivery: { applyServiceAccounts: [v] } }), EMAIL_FIX],
+    ["tenancy.clusters[0].apiServerUrl", "http://203.0.113.9", withCluster("apiServerUrl"), "; must be the https:// URL of the cluster's API server"],
+    ["tenancy.clusters[0].apiServerUrl", "203.0.113.9", withCluster("apiServerUrl"), "; must be the https:// URL of the cluster's API server"],
+    ["tenancy.clusters[0].name", "Apps_Prod", withCluster("name"), "; tenancy.clusters[].name must be lowercase letters, digits and '-', starting with a letter"],
+    ["snapshots.schedule", "0 25 * * *", (v: unknown) => ({ snapshots: { schedule: v } }), `; cron hour "25" is outside 0-23${CRON_FIX}`],
+    ["snapshots.schedule", "0 0 * JAN *", (v: unknown) => ({ snapshots: { schedule: v } }), `; cron month "JAN" is not a number, a range, * or a step (*/n)${CRON_FIX}`],
+  ])("fails on %s %j, naming the file, the value and the fix", (field, value, overrides, fix) => {
+    expect(failure(writeEnv(`bad${n++}`, overrides(value)), field)).toContain(`: ${field}: got ${JSON.stringify(value)}${fix}`);
   });
 
   it("fails on a token TTL above its maximum", () => {

@@ -57,6 +57,22 @@ describe("bootstrap config", () => {
     expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(/KEY_SHARES: must be a whole number/), expect.stringMatching(/REVOKE_ROOT_TOKEN: must be true or false/)]));
   });
 
+  it.each([
+    ["SECRET_PLAN_TOKEN", "plan/token", "must be a Secret Manager secret id (letters, digits, - and _)"],
+    ["SECRET_SIDECAR_TOKEN", "sidecar token", "must be a Secret Manager secret id (letters, digits, - and _)"],
+    ["SECRET_SIDECAR_TOKEN", undefined, "is required: the vault stack sets it to a Secret Manager secret id, <environment>-vault-<record> (config/names.ts)"],
+    ["PLAN_TOKEN_PERIOD_SEC", "0", "must be at least 1"],
+    ["DECLARED_ACCESS_FILE", undefined, "is required (the vault stack mounts it beside the policies)"],
+    ["DECLARED_ACCESS_FILE", "", "is required (the vault stack mounts it beside the policies)"],
+    ["HTTP_PORT", "70000", "must be at most 65535"],
+    ["TENANT_POLICY_SYNC_SEC", "-30", "must be a whole number of seconds, at least 1 (for example 3600)"],
+    ["VERIFY_INTERVAL_SEC", "5m", "must be a whole number of seconds, at least 1 (for example 3600)"],
+  ])("fails on %s=%j, naming it, its value and the fix", (name, value, fix) => {
+    const env: Record<string, string | undefined> = { ...shipped(), [name]: value };
+    if (value === undefined) delete env[name];
+    expect(problems(env)).toEqual([`bootstrap config: ${name}: ${fix} (got ${value === undefined ? "unset" : JSON.stringify(value)})`]);
+  });
+
   it("reports bad settings one line each, keeps serving its endpoint with the diagnosis, and exits 2 only when stopped", async () => {
     const sidecar = new Sidecar({ VAULT_ADDR: "http://x", HTTP_PORT: "0" });
     try {

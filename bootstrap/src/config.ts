@@ -3,10 +3,13 @@
 // line per problem; main.ts prints them and exits 2.
 import { z } from "zod";
 
+/** The unit a variable's name ends in, for the fix in a message ("3600 seconds"). */
+const unitOf = (what: string) => (what.endsWith("_SEC") ? " of seconds" : what.endsWith("_MS") ? " of milliseconds" : "");
+
 const positiveInt = (what: string) =>
   z
     .string({ error: `${what} is required` })
-    .regex(/^\d+$/, { error: `${what} must be a whole number` })
+    .regex(/^\d+$/, { error: `${what} must be a whole number${unitOf(what)}, at least 1 (for example ${what.endsWith("_MS") ? "5000" : "3600"})` })
     .transform(Number)
     .refine((n) => n >= 1, { error: `${what} must be at least 1` });
 
@@ -14,7 +17,7 @@ const bool = (what: string) =>
   z.enum(["true", "false"], { error: `${what} must be true or false` }).transform((v) => v === "true");
 
 const secretId = (what: string) =>
-  z.string({ error: `${what} is required` }).regex(/^[A-Za-z0-9_-]{1,255}$/, { error: `${what} must be a Secret Manager secret id (letters, digits, - and _)` });
+  z.string({ error: `${what} is required: the vault stack sets it to a Secret Manager secret id, <environment>-vault-<record> (config/names.ts)` }).regex(/^[A-Za-z0-9_-]{1,255}$/, { error: `${what} must be a Secret Manager secret id (letters, digits, - and _)` });
 
 const fields = z.object({
     VAULT_ADDR: z.url({ protocol: /^https$/, error: "VAULT_ADDR must be an https:// URL: the sidecar never talks plaintext to Vault" }),

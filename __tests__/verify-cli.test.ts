@@ -1,0 +1,39 @@
+// `npm run verify` refuses bad arguments and settings before it contacts any
+// Vault: exit 2, one line naming what is wrong, the value and the fix, and no
+// stack trace.
+import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { bundleScript, EXAMPLE_FILE } from "./helpers";
+
+let bundle: string;
+let envDir: string;
+beforeAll(() => {
+  bundle = bundleScript("verify");
+  envDir = mkdtempSync(join(tmpdir(), "vault-gke-verify-cli-"));
+  copyFileSync(EXAMPLE_FILE, join(envDir, "example.yaml"));
+});
+afterAll(() => rmSync(envDir, { recursive: true, force: true }));
+
+/** Runs the bundle, expects exit 2 with nothing on stdout and no stack trace, and returns stderr. */
+function failure(args: string[], env: Record<string, string> = {}): string {
+  const run = spawnSync(process.execPath, [bundle, ...args], { encoding: "utf8", env: { PATH: process.env.PATH ?? "", VAULT_TOKEN: "not-used", VAULT_GKE_ENVIRONMENTS: envDir, ...env } });
+  expect([run.status, run.stdout]).toEqual([2, ""]);
+  expect(run.stderr).not.toMatch(/\n\s+at /);
+  return run.stderr;
+}
+
+describe("npm run verify", () => {
+  it.each([
+    ["no environment", [], /^verify: no environment given; usage: npm run verify -- <environment>/],
+    ["extra arguments", ["example", "prod"], /^verify: expected one environment, got 2 arguments \("example" "prod"\); usage: npm run verify -- <environment>/],
+    ["an unknown environment", ["nope"], /^verify: no environment "nope" in .*; use one of example\n$/],
+  ])("fails on %s, naming it and the fix", (_, args, message) => {
+    expect(failure(args)).toMatch(message);
+  });
+
+  it("fails on an unreadable VAULT_CACERT, naming it and the fix, before contacting Vault", () => {
+    expect(failure(["example"], { VAULT_CACERT: join(envDir, "no-ca.pem") })).toBe(`verify: VAULT_CACERT: cannot read ${join(envDir, "no-ca.pem")} (ENOENT); point it at Vault's CA certificate\n`);
+  });
+});
