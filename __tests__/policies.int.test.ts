@@ -15,7 +15,7 @@ import { renderTenantPolicy } from "../policies/tenant-policy";
 import { exampleEnv } from "./helpers";
 import { startDevServer, stopAllBao, type BaoServer } from "./support/bao";
 import { GoogleIdTokenIssuer } from "./support/google-id-token";
-import { tenantStackRequests } from "./support/tenant-stack-requests";
+import { isWrite, tenantStackRequests, type ProviderRequest } from "./support/tenant-stack-requests";
 import { vaultRequest, waitFor } from "./support/vault-http";
 
 jest.setTimeout(90_000);
@@ -45,6 +45,8 @@ async function login(jwt: string, role = "provisioner"): Promise<{ status: numbe
   const res = await vaultRequest(server.addr, server.ca, "POST", "/v1/auth/runner/login", { body: { role, jwt } });
   return { status: res.status, token: (res.body.auth as { client_token?: string } | undefined)?.client_token, body: res.body };
 }
+/** A stand-in for the reviewer service account's token the shared stack stores in a backend's config. */
+const REVIEWER_JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6dmF1bHQ6cmV2aWV3ZXIifQ.c2lnbmF0dXJl";
 const applySettings = (ttlSec = env.delivery.applyTokenTtl, maxTtlSec = APPLY_TOKEN_MAX_TTL_SEC) =>
   applyRoleSettings({ applyServiceAccounts: env.delivery.applyServiceAccounts, audience: AUDIENCE, policy: "provisioner", ttlSec, maxTtlSec });
 
@@ -63,7 +65,7 @@ beforeAll(async () => {
   await ok("POST", "tenants/b/kv/data/db", { data: { password: "b-secret" } });
   // The registered cluster's backend, as the shared stack (an admin) configures it.
   await ok("POST", `sys/auth/kubernetes-${CLUSTER}`, { type: "kubernetes" });
-  await ok("POST", `auth/kubernetes-${CLUSTER}/config`, { kubernetes_host: "https://127.0.0.1:9", kubernetes_ca_cert: server.ca.toString(), disable_local_ca_jwt: true });
+  await ok("POST", `auth/kubernetes-${CLUSTER}/config`, { kubernetes_host: "https://127.0.0.1:9", kubernetes_ca_cert: server.ca.toString(), disable_local_ca_jwt: true, token_reviewer_jwt: REVIEWER_JWT });
   await ok("POST", `auth/kubernetes-${CLUSTER}/role/a`, { bound_service_account_names: ["api"], bound_service_account_namespaces: ["a"], audience: "vault", token_policies: ["tenant-a"] });
   await ok("POST", "sys/auth/in-cluster", { type: "kubernetes" });
   // The runners' login, with a test key standing in for Google's published keys.
@@ -115,6 +117,9 @@ const ATTACKS: { name: string; method: string; path: string; body?: unknown; ref
   { name: "(5) back up a key", method: "GET", path: "tenants/a/transit/backup/k" },
   { name: "remount a tenant engine elsewhere", method: "POST", path: "sys/remount", body: { from: "tenants/a/kv", to: "tenants/x/kv" } },
   { name: "delete a tenant's KV engine (its data)", method: "DELETE", path: "sys/mounts/tenants/b/kv" },
+  { name: "(3) swap the keys the runner backend trusts", method: "POST", path: "auth/runner/config", body: { jwt_validation_pubkeys: ["-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----"], bound_issuer: "https://accounts.google.com" } },
+  { name: "(3) point Vault's own cluster backend at another API server", method: "POST", path: "auth/in-cluster/config", body: { kubernetes_host: "https://203.0.113.9" } },
+  { name: "(3) configure the admins' GCP backend", method: "POST", path: "auth/gcp/config", body: { credentials: "{}" } },
   { name: "bind a runner login to another identity", method: "PUT", path: "auth/runner/role/provisioner", body: { bound_claims: { email: ["attacker@example.com"] }, token_policies: ["admin"] } },
   { name: "add a role on Vault's own cluster backend", method: "PUT", path: "auth/in-cluster/role/x", body: { bound_service_account_names: ["*"], bound_service_account_namespaces: ["*"], token_policies: ["admin"] } },
   { name: "write the admin policy", method: "PUT", path: "sys/policies/acl/admin", body: { policy: 'path "*" { capabilities = ["sudo", "update"] }' } },
@@ -125,7 +130,7 @@ const ATTACKS: { name: string; method: string; path: string; body?: unknown; ref
   { name: "mount an engine outside tenants/", method: "POST", path: "sys/mounts/secret", body: { type: "kv" } },
   { name: "take a Raft snapshot", method: "GET", path: "sys/storage/raft/snapshot" },
   // Found in the attacker's review of this design, on a real OpenBao:
-  { name: "point a tenant's database connection elsewhere without its password (to capture the stored one)", method: "PUT", path: "tenants/a/database/config/pg", body: { connection_url: "postgresql://{{username}}:{{password}}@127.0.0.1:1/app", verify_connection: true } },
+  // (Pointing a connection elsewhere without its password is not refusable: README, threat model.)
   { name: "create a MySQL connection (its TLS key would be readable)", method: "PUT", path: "tenants/a/database/config/my", body: { plugin_name: "mysql-database-plugin", connection_url: "{{username}}:{{password}}@tcp(127.0.0.1:1)/", password: "x", verify_connection: false } },
   { name: "mount a Kubernetes engine where a tenant's KV goes", method: "POST", path: "sys/mounts/tenants/x/kv", body: { type: "kubernetes" } },
   { name: "mount a PKI engine where a tenant's database engine goes", method: "POST", path: "sys/mounts/tenants/x/database", body: { type: "pki" } },
@@ -137,9 +142,18 @@ const ATTACKS: { name: string; method: string; path: string; body?: unknown; ref
   { name: "store a year-long wrapped blob", method: "POST", path: "sys/wrapping/wrap", body: { blob: "x" } },
 ];
 
+/** The tenant stack's requests, each with its name in the tests' titles. */
+const tenantStack = (filter: (r: ProviderRequest) => boolean = () => true) => tenantStackRequests("c", CLUSTER).filter(filter).map((r) => [r.what, r] as const);
+
 describe("the plan credential (pull-request code can read it)", () => {
-  it.each(tenantStackRequests("c", CLUSTER).map((r) => [r.what, r] as const))("is refused: %s", async (_, r) => {
+  it.each(tenantStack(isWrite))("is refused: %s", async (_, r) => {
     expect(await status(tokens.plan, r.method, r.path, r.body)).toBe(403);
+  });
+
+  // A plan refreshes the tenant stack with this credential. Nothing exists yet for tenant c: past
+  // the ACL (which answers 403), Vault answers 404, or 400 for a mount.
+  it.each(tenantStack((r) => !isWrite(r)))("reads what a refresh reads: %s", async (_, r) => {
+    expect([200, 400, 404]).toContain(await status(tokens.plan, r.method, r.path));
   });
 
   it.each(ATTACKS.map((a) => [a.name, a] as const))("is refused: %s", async (_, a) => {
@@ -159,6 +173,13 @@ describe("the plan credential (pull-request code can read it)", () => {
     expect(await status(tokens.plan, "LIST", `auth/kubernetes-${CLUSTER}/role`)).toBe(200);
     expect(await status(tokens.plan, "LIST", "tenants/a/transit/keys")).toBe(200);
     expect(await status(tokens.plan, "LIST", "sys/policies/acl")).toBe(200);
+  });
+
+  it("reads a backend's configuration but never its reviewer JWT", async () => {
+    const res = await call(tokens.plan, "GET", `auth/kubernetes-${CLUSTER}/config`);
+    expect(res.status).toBe(200);
+    expect((res.body.data as Record<string, unknown>).kubernetes_host).toBe("https://127.0.0.1:9");
+    expect(JSON.stringify(res.body)).not.toContain(REVIEWER_JWT);
   });
 
   it("reads no secret data, credential or key material", async () => {
@@ -193,15 +214,25 @@ describe("the apply credential (a per-run login after approval)", () => {
     const res = await login(issuer.issue({ email: APPLY_SA, audience: AUDIENCE }), "short-lived");
     expect(res.status).toBe(200);
     expect(await status(String(res.token), "GET", "sys/mounts/tenants/a/kv")).toBe(200);
+    // The provider works with a child token (20 minutes asked): it dies with its parent.
+    const child = await call(String(res.token), "POST", "auth/token/create", { ttl: "20m" });
+    expect(child.status).toBe(200);
+    const childToken = String((child.body.auth as { client_token: string }).client_token);
     await waitFor("the short-lived apply token to expire", async () => ((await status(String(res.token), "GET", "sys/mounts/tenants/a/kv")) === 403 ? true : undefined), 15_000, 250);
     expect(await status(String(res.token), "GET", "auth/token/lookup-self")).toBe(403);
+    await waitFor("its child token to go with it", async () => ((await status(childToken, "GET", "sys/mounts/tenants/a/kv")) === 403 ? true : undefined), 15_000, 250);
   });
 
-  it.each(tenantStackRequests("c", CLUSTER).map((r) => [r.what, r] as const))("makes what the tenant stack needs, or is refused what only an admin may: %s", async (_, r) => {
-    const got = await status(tokens.apply, r.method, r.path, r.body);
-    if (r.adminOnly) expect(got).toBe(403);
-    else expect([200, 204]).toContain(got);
-  });
+  // In the order the provider makes them: each read follows the write that created what it reads.
+  it.each(tenantStack())(
+    "makes what the tenant stack needs, or is refused what only an admin may: %s",
+    async (_, r) => {
+      const got = await status(tokens.apply, r.method, r.path, r.body);
+      if (r.adminOnly) expect(got).toBe(403);
+      else if (isWrite(r)) expect([200, 204]).toContain(got);
+      else expect(got).toBe(200);
+    },
+  );
 
   it.each(ATTACKS.map((a) => [a.name, a] as const))("is refused: %s", async (_, a) => {
     expect(await status(tokens.apply, a.method, a.path, a.body)).toBe(a.refusedWith ?? 403);
@@ -240,6 +271,14 @@ describe("tenant isolation", () => {
     expect(await status(tokens.b, "POST", "tenants/a/transit/encrypt/k", { plaintext: "eA==" })).toBe(403);
   });
 
+  it("lets a tenant renew only its own database leases", async () => {
+    // Past the ACL, Vault answers 400 for a lease that does not exist.
+    expect(await status(tokens.a, "PUT", "sys/leases/renew", { lease_id: "tenants/a/database/creds/app/abc", increment: 60 })).toBe(400);
+    expect(await status(tokens.a, "PUT", "sys/leases/renew", { lease_id: "tenants/b/database/creds/app/abc" })).toBe(403);
+    expect(await status(tokens.a, "PUT", "sys/leases/renew", { lease_id: "auth/kubernetes-apps-prod/login/abc" })).toBe(403);
+    expect(await status(tokens.a, "PUT", "sys/leases/renew/tenants/b/database/creds/app/abc", {})).toBe(403);
+  });
+
   it("keeps a tenant from changing policies or auth configuration", async () => {
     expect(await status(tokens.a, "PUT", "sys/policies/acl/tenant-a", { policy: 'path "*" { capabilities = ["sudo"] }' })).toBe(403);
     expect(await status(tokens.a, "POST", "sys/auth/kubernetes-evil", { type: "kubernetes" })).toBe(403);
@@ -271,6 +310,11 @@ describe("admin and break-glass", () => {
     expect(await capabilities(a, "sys/storage/raft/remove-peer")).toEqual(["deny"]);
     expect(await status(a, "DELETE", "sys/audit/file")).toBe(403);
     expect(await status(a, "PUT", "sys/seal", {})).toBe(403);
+    expect(await status(a, "PUT", "sys/rotate", {})).toBe(403);
+    // OpenBao answers 405 on the unauthenticated rekey endpoints it disables: ask the ACL itself.
+    expect(await capabilities(a, "sys/rekey/init")).toEqual(["deny"]);
+    // An orphan token would outlive the admin's 30-minute login (up to 32 days).
+    expect(await status(a, "POST", "auth/token/create-orphan", { policies: ["admin"], ttl: "768h" })).toBe(403);
   });
 
   it("gives break-glass what admins lack, and nothing to read tenants' secrets", async () => {
@@ -279,6 +323,9 @@ describe("admin and break-glass", () => {
     expect(await capabilities(g, "sys/storage/raft/remove-peer")).toEqual(["update"]);
     expect(await capabilities(g, "sys/policies/acl/admin")).toEqual(expect.arrayContaining(["update"]));
     expect(await status(g, "GET", "tenants/b/kv/data/db")).toBe(403);
+    // Break-glass does not go unseen: disabling an audit device takes a root from generate-root.
+    expect(await status(g, "DELETE", "sys/audit/file")).toBe(403);
+    expect(await capabilities(g, "sys/audit/file")).not.toContain("delete");
     expect(await status(tokens.admin, "GET", "tenants/b/kv/data/db")).toBe(403);
   });
 });

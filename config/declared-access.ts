@@ -1,11 +1,11 @@
 // What the stacks declare about access to Vault, as plain data: the auth
-// methods that may exist, the roles of the platform-owned ones and the
-// policies they bind. The verifier (in the bootstrap sidecar and the
+// methods that may exist, the roles of the platform-owned ones, the policies
+// they bind and whom they let in, and which cluster each tenant backend trusts. The verifier (in the bootstrap sidecar and the
 // `npm run verify` command) compares Vault with it; the vault stack ships it to
 // the sidecar beside the policies. Tenant engines and roles follow conventions
 // the verifier checks on its own (policies/tenant-policy.ts), so adding a
 // tenant changes nothing here.
-import { APPLY_ROLE, AUTH_PATHS, kubernetesAuthPath, POLICY, SNAPSHOT_ROLE } from "./names";
+import { APPLY_ROLE, AUTH_PATHS, DEFAULT_TOKEN_AUDIENCE, kubernetesAuthPath, POLICY, SNAPSHOT_KSA, SNAPSHOT_ROLE, vaultAddress } from "./names";
 import type { EnvironmentConfig } from "./schema";
 
 export interface DeclaredAuthMount {
@@ -14,6 +14,10 @@ export interface DeclaredAuthMount {
   readonly type: string;
   /** Roles and the exact policies each binds; undefined for tenant backends (role <t> binds tenant-<t>). */
   readonly roles?: Readonly<Record<string, readonly string[]>>;
+  /** Whom each role lets in: role -> Vault field (bound_claims.<claim> for a bound claim) -> its values, in any order. */
+  readonly bindings?: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>;
+  /** Backend settings that decide which tokens it trusts: Vault field -> value. */
+  readonly config?: Readonly<Record<string, string>>;
   /** True for registered tenant clusters' backends. */
   readonly tenantCluster?: boolean;
 }
@@ -30,13 +34,31 @@ export interface DeclaredAccess {
 
 export function declaredAccess(env: EnvironmentConfig): DeclaredAccess {
   const mounts: DeclaredAuthMount[] = [{ path: "token", type: "token" }];
-  for (const c of env.tenancy.clusters) mounts.push({ path: kubernetesAuthPath(c.name), type: "kubernetes", tenantCluster: true });
-  mounts.push({ path: AUTH_PATHS.inCluster, type: "kubernetes", roles: { [SNAPSHOT_ROLE]: [POLICY.snapshot] } });
-  if (env.delivery.applyServiceAccounts.length > 0) mounts.push({ path: AUTH_PATHS.runner, type: "jwt", roles: { [APPLY_ROLE]: [POLICY.provisioner] } });
+  for (const c of env.tenancy.clusters) {
+    mounts.push({ path: kubernetesAuthPath(c.name), type: "kubernetes", tenantCluster: true, config: { kubernetes_host: c.apiServerUrl } });
+  }
+  mounts.push({
+    path: AUTH_PATHS.inCluster,
+    type: "kubernetes",
+    roles: { [SNAPSHOT_ROLE]: [POLICY.snapshot] },
+    bindings: { [SNAPSHOT_ROLE]: { bound_service_account_names: [SNAPSHOT_KSA], bound_service_account_namespaces: [env.vault.namespace], audience: [DEFAULT_TOKEN_AUDIENCE] } },
+  });
+  if (env.delivery.applyServiceAccounts.length > 0) {
+    mounts.push({
+      path: AUTH_PATHS.runner,
+      type: "jwt",
+      roles: { [APPLY_ROLE]: [POLICY.provisioner] },
+      bindings: { [APPLY_ROLE]: { bound_audiences: [vaultAddress(env)], "bound_claims.email": env.delivery.applyServiceAccounts } },
+    });
+  }
   if (env.vault.distribution === "vault" && env.gcpAuth.adminServiceAccounts.length > 0) {
     const roles: Record<string, string[]> = { admin: [POLICY.admin] };
-    if (env.gcpAuth.breakGlassServiceAccounts.length > 0) roles["break-glass"] = [POLICY.admin, POLICY.breakGlass];
-    mounts.push({ path: AUTH_PATHS.gcp, type: "gcp", roles });
+    const bindings: Record<string, Record<string, readonly string[]>> = { admin: { bound_service_accounts: env.gcpAuth.adminServiceAccounts } };
+    if (env.gcpAuth.breakGlassServiceAccounts.length > 0) {
+      roles["break-glass"] = [POLICY.admin, POLICY.breakGlass];
+      bindings["break-glass"] = { bound_service_accounts: env.gcpAuth.breakGlassServiceAccounts };
+    }
+    mounts.push({ path: AUTH_PATHS.gcp, type: "gcp", roles, bindings });
   }
   return {
     format: "vault-gke/declared-access/v1",

@@ -1,10 +1,14 @@
 # admin: operators who log in through GCP auth (role admin, their Google
 # service accounts). Daily operation only: auth methods, secrets engines,
 # operators' own policies, leases, Raft health and snapshots, step-down. They
-# get no standing read of tenants' secret data. What can lose data, hide tracks
-# or rewrite the limits of the automation (restoring a snapshot, removing a Raft
-# peer, disabling audit, sealing, the policies vault-gke owns) is in
-# break-glass.hcl, which no daily login carries.
+# get no standing read of tenants' secret data. What can lose data or rewrite
+# the limits of the automation (restoring a snapshot, removing a Raft peer,
+# sealing, the policies vault-gke owns) is in break-glass.hcl, which no daily
+# login carries; disabling audit is in neither (root from generate-root only).
+# Whoever may write policies and auth roles can grant themselves anything
+# through them: Vault cannot refuse that without taking daily work away, so the
+# verifier reports each such route (an undeclared auth method, a declared role
+# bound to other identities or policies, a token role); README: threat model.
 
 # Auth methods and their configuration and roles
 path "sys/auth" {
@@ -25,6 +29,11 @@ path "auth/token/roles/*" {
   capabilities = ["read", "list"]
 }
 path "auth/token/create/*" {
+  capabilities = ["deny"]
+}
+# An orphan token outlives the login it came from (up to the system's 32-day
+# ceiling); a child token dies with the admin's own 30-minute token.
+path "auth/token/create-orphan" {
   capabilities = ["deny"]
 }
 

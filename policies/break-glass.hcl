@@ -2,8 +2,10 @@
 # carries it only through auth/gcp role break-glass, bound to Google service
 # accounts nobody may impersonate until a second person grants it for the
 # incident (or through a short-lived root from generate-root with a quorum of
-# key holders). Every request is in the audit log; alert on any login with this
-# policy (README: break glass). Logins get admin and break-glass together.
+# key holders). Every request is in the audit log, and disabling an audit
+# device is not granted here either (it takes root from generate-root); alert on
+# any login with this policy (README: break glass). Logins get admin and
+# break-glass together.
 
 # Restore a snapshot (overwrites every secret) and remove Raft peers
 path "sys/storage/raft/snapshot" {
@@ -42,11 +44,6 @@ path "sys/policies/acl/vault-gke-*" {
 }
 path "sys/policies/acl/tenant-*" {
   capabilities = ["create", "read", "update", "delete", "list"]
-}
-
-# Disable an audit device
-path "sys/audit/*" {
-  capabilities = ["create", "read", "update", "delete", "sudo"]
 }
 
 # Seal the vault, rotate the encryption key, rekey

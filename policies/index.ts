@@ -32,7 +32,8 @@ const ROLE_PARAMETERS = [
 
 /** The provisioner's login-role rules: one per registered cluster, so no other auth method's roles are reachable. */
 export function renderProvisionerPolicy(base: string, registeredClusters: readonly string[]): string {
-  const allowed = [...ROLE_PARAMETERS.map((p) => `    "${p}" = []`), `    "token_type" = ["service"]`].join("\n");
+  // The provider always sends the namespace selector, empty: only empty is allowed (a selector would reach any namespace).
+  const allowed = [...ROLE_PARAMETERS.map((p) => `    "${p}" = []`), `    "token_type" = ["service"]`, `    "bound_service_account_namespace_selector" = [""]`].join("\n");
   const rules = [...registeredClusters]
     .sort()
     .map((c) => `path "auth/kubernetes-${c}/role/+" {\n  capabilities = ["create", "read", "update", "delete"]\n  allowed_parameters = {\n${allowed}\n  }\n}\n`);

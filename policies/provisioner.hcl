@@ -88,12 +88,13 @@ path "tenants/+/transit/keys/+/config" {
   }
 }
 
-# Database: connections and roles, never issued credentials (creds/*). A
-# connection is written only together with its password: otherwise an update
-# could point the stored admin password at another server. PostgreSQL only.
+# Database: connections and roles, never issued credentials (creds/*).
+# PostgreSQL only. Vault cannot require the password on writes alone (a
+# required parameter refuses the provider's read-back too), so an approved
+# apply could point a connection at another server without it: once Vault owns
+# the password (rotate-root), review host changes in the plan (README).
 path "tenants/+/database/config/+" {
   capabilities = ["create", "read", "update", "delete"]
-  required_parameters = ["password"]
   allowed_parameters = {
     "plugin_name" = ["postgresql-database-plugin"]
     "*"           = []

@@ -38,7 +38,7 @@ function rule(path: string, capabilities: readonly string[]): string {
   return `path "${path}" {\n  capabilities = [${capabilities.map((c) => `"${c}"`).join(", ")}]\n}`;
 }
 
-/** Only this tenant's paths: its KV data and metadata, its transit keys' operations, its database credentials. */
+/** Only this tenant's paths: its KV data and metadata, its transit keys' operations, its database credentials and their leases. */
 export function renderTenantPolicy(props: TenantPolicyProps): string {
   if (!isTenantName(props.tenant)) throw new Error(`tenant must be a lowercase name of at most 30 characters, got "${props.tenant}"`);
   for (const name of [...(props.transitKeys ?? []), ...(props.databaseRoles ?? [])]) {
@@ -57,6 +57,9 @@ export function renderTenantPolicy(props: TenantPolicyProps): string {
   }
   const roles = [...(props.databaseRoles ?? [])].sort();
   for (const role of roles) rules.push(rule(`${m.database}/creds/${role}`, ["read"]));
-  if (roles.length > 0) rules.push(rule("sys/leases/renew", ["update"]));
+  // Renewing takes a lease ID in the body: only this tenant's database leases (Vault matches the value as a prefix glob).
+  if (roles.length > 0) {
+    rules.push(`path "sys/leases/renew" {\n  capabilities = ["update"]\n  allowed_parameters = {\n    "lease_id"  = ["${m.database}/creds/*"]\n    "increment" = []\n  }\n}`);
+  }
   return `${rules.join("\n\n")}\n`;
 }

@@ -19,6 +19,10 @@ path "tenants/+/transit/keys/" {
 path "tenants/+/database/roles/" {
   capabilities = ["list"]
 }
+# Which cluster or issuer each backend trusts (the verifier compares it; Vault never returns reviewer JWTs or keys here)
+path "auth/+/config" {
+  capabilities = ["read"]
+}
 path "auth/+/role/" {
   capabilities = ["list"]
 }

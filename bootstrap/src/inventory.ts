@@ -20,6 +20,8 @@ export interface RoleInfo {
   readonly audience?: string;
   /** token_period: a periodic token outlives every ceiling. */
   readonly periodSec: number;
+  /** Whom it lets in: every bound_* field (bound_claims.<claim> per claim) and audience, as lists. */
+  readonly bindings: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface TenantEngines {
@@ -40,6 +42,8 @@ export interface VaultInventory {
   readonly policies: Readonly<Record<string, string>>;
   /** Auth path -> role name -> role. */
   readonly roles: Readonly<Record<string, Readonly<Record<string, RoleInfo>>>>;
+  /** Auth path -> its configuration's string fields (kubernetes_host, bound_issuer, ...), for role-bearing methods. */
+  readonly authConfigs: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** Tenant name -> what its engines hold. */
   readonly tenants: Readonly<Record<string, TenantEngines>>;
   /** Token roles (auth/token/roles): each can mint tokens with any of its allowed policies. */
@@ -65,6 +69,20 @@ function strings(value: unknown): string[] {
   return [];
 }
 
+/** The fields of a role that say who may log in with it. */
+function bindingsOf(role: Record<string, unknown>): Record<string, string[]> {
+  const bindings: Record<string, string[]> = {};
+  for (const [field, value] of Object.entries(role)) {
+    if (field === "bound_claims" && value && typeof value === "object") {
+      for (const [claim, v] of Object.entries(value as Record<string, unknown>)) bindings[`bound_claims.${claim}`] = strings(v);
+    } else if ((field.startsWith("bound_") && field !== "bound_claims_type") || field === "audience") {
+      const values = strings(value);
+      if (values.length > 0) bindings[field] = values;
+    }
+  }
+  return bindings;
+}
+
 function mountInfo(raw: unknown): MountInfo {
   const m = (raw ?? {}) as { type?: unknown; options?: Record<string, string> | null; config?: Record<string, unknown> };
   const c = m.config ?? {};
@@ -86,14 +104,17 @@ export async function readInventory(vault: VaultClient, token: string): Promise<
   const secretMounts = byPath((await vault.read(token, "sys/mounts")) ?? {});
 
   const roles: Record<string, Record<string, RoleInfo>> = {};
+  const authConfigs: Record<string, Record<string, string>> = {};
   for (const [path, mount] of Object.entries(authMounts)) {
     if (!ROLE_BEARING.has(mount.type)) continue;
+    const config = (await vault.read(token, `auth/${path}/config`)) ?? {};
+    authConfigs[path] = Object.fromEntries(Object.entries(config).filter(([, v]) => typeof v === "string").map(([k, v]) => [k, String(v)]));
     const names = await vault.list(token, `auth/${path}/role`);
     roles[path] = {};
     for (const name of names) {
       const r = (await vault.read(token, `auth/${path}/role/${encodeURIComponent(name)}`)) ?? {};
       const policies = [...new Set([...strings(r.token_policies), ...strings(r.policies)])].filter((p) => p !== "default").sort();
-      roles[path][name] = { policies, audience: typeof r.audience === "string" ? r.audience : undefined, periodSec: seconds(r.token_period ?? r.period) };
+      roles[path][name] = { policies, audience: typeof r.audience === "string" ? r.audience : undefined, periodSec: seconds(r.token_period ?? r.period), bindings: bindingsOf(r) };
     }
   }
 
@@ -120,5 +141,5 @@ export async function readInventory(vault: VaultClient, token: string): Promise<
     }
   }
   const tokenRoles = await vault.list(token, "auth/token/roles");
-  return { authMounts, secretMounts, policies, roles, tenants, tokenRoles };
+  return { authMounts, secretMounts, policies, roles, authConfigs, tenants, tokenRoles };
 }

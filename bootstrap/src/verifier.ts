@@ -3,7 +3,9 @@
 // (config/declared-access.ts) to findings, one per deviation:
 // - an auth method or a secrets engine no stack declares;
 // - a role of a declared auth method that binds other policies than declared
-//   (a tenant cluster's role <t> binds tenant-<t> and nothing else);
+//   (a tenant cluster's role <t> binds tenant-<t> and nothing else), or that
+//   lets in other identities than declared (service accounts, claims,
+//   audiences), and a backend that trusts another cluster than declared;
 // - a tenant-* policy whose text differs from its rendering from the tenant's
 //   engines, or a policy vault-gke owns that differs from policies/;
 // - audit logging of plain-text values, or a lease ceiling above the
@@ -20,6 +22,8 @@ export type FindingKind =
   | "plaintext-audit"
   | "lease-ceiling"
   | "role-policies"
+  | "role-binding"
+  | "auth-config"
   | "undeclared-role"
   | "missing-role"
   | "role-audience"
@@ -69,6 +73,10 @@ export function verify(inv: VaultInventory, declared: DeclaredAccess, systemPoli
     if (d.type !== mount.type) findings.push({ kind: "auth-method-type", path: `auth/${path}`, detail: `is a ${mount.type} auth method; the stacks declare ${d.type}` });
     findings.push(...plaintextAudit(`auth/${path}`, mount));
     if (d.tenantCluster) findings.push(...ceiling(`auth/${path}`, mount, declared.maxTenantTtlSec));
+    for (const [field, want] of Object.entries(d.config ?? {})) {
+      const held = inv.authConfigs[path]?.[field];
+      if (held !== want) findings.push({ kind: "auth-config", path: `auth/${path}/config`, detail: `${field} is ${held === undefined ? "unset" : JSON.stringify(held)}; the shared stack declares ${JSON.stringify(want)}` });
+    }
   }
 
   for (const d of declared.authMounts) {
@@ -109,6 +117,14 @@ export function verify(inv: VaultInventory, declared: DeclaredAccess, systemPoli
       const want = expected[name];
       if (!want) findings.push({ kind: "undeclared-role", path: `auth/${path}/role/${name}`, detail: `a role no stack declares; it binds ${role.policies.join(", ") || "no policy"}` });
       else if (!same(role.policies, want)) findings.push({ kind: "role-policies", path: `auth/${path}/role/${name}`, detail: `binds ${role.policies.join(", ") || "no policy"}; the shared stack declares ${want.join(", ")}` });
+      const wantBindings = d.bindings?.[name];
+      if (!wantBindings) continue;
+      const fields = [...new Set([...Object.keys(wantBindings), ...Object.keys(role.bindings)])].sort();
+      const differ = fields.filter((f) => !same(role.bindings[f] ?? [], wantBindings[f] ?? []));
+      if (differ.length > 0) {
+        const held = differ.map((f) => `${f} = ${(role.bindings[f] ?? []).join(", ") || "unset"}`).join("; ");
+        findings.push({ kind: "role-binding", path: `auth/${path}/role/${name}`, detail: `lets in other identities than the shared stack declares: ${held}` });
+      }
     }
     for (const name of Object.keys(expected)) {
       if (!roles[name]) findings.push({ kind: "missing-role", path: `auth/${path}/role/${name}`, detail: "declared by the shared stack but absent (apply the shared stack)" });
