@@ -12,7 +12,8 @@
 #    requirement also counts approvals of older commits; this does not.
 # 2. Only then: `npm ci --ignore-scripts` (no lifecycle scripts) and one synth
 #    into ci-cdktf.out/ (a folder git does not ignore, as Atlantis' CDKTF
-#    guidance asks), both with a minimal environment (no server secret), their
+#    guidance asks), both with a minimal environment (no server secret in the
+#    variables; the code still runs as the server's user, after approval), their
 #    output kept in a log file on the server, not in pull-request comments.
 #    A commit already synthesized (plan, then apply) is not synthesized again.
 #
@@ -89,7 +90,7 @@ fi
 
 log="$DIR/.vault-gke-hook.log"
 rm -rf "$SYNTH_DIR"
-# Pull-request code runs from here on, with no server secret: only what npm and the synth need.
+# Approved pull-request code runs from here on, with no server secret in its variables: only what npm and the synth need.
 clean_env=(env -i "PATH=$PATH" "HOME=${HOME:-/home/atlantis}" "LANG=C.UTF-8" "CHECKPOINT_DISABLE=1" "CDKTF_OUTDIR=$DIR/$SYNTH_DIR")
 for v in npm_config_registry npm_config_cache HTTPS_PROXY HTTP_PROXY NO_PROXY; do
   if [ -n "${!v:-}" ]; then clean_env+=("$v=${!v}"); fi
