@@ -57,9 +57,12 @@ describe.each(STEPS)("killed at %s", (step) => {
       expect(line?.msg).toMatch(/init response was lost between init and its first write, so the vault holds no data yet/);
       expect(line?.diagnosis).toBe("keys-lost-before-first-write");
       expect(JSON.stringify(line?.recovery)).toMatch(/delete pvc/);
-      // It keeps running and says so on its endpoint.
-      const state = (await (await fetch(`${await sidecarEndpoint(second)}/state`)).json()) as { diagnosis?: { code: string } };
+      // It keeps running, answers its probes and says so on its endpoint.
+      const endpoint = await sidecarEndpoint(second);
+      const state = (await (await fetch(`${endpoint}/state`)).json()) as { diagnosis?: { code: string } };
       expect(state.diagnosis?.code).toBe("keys-lost-before-first-write");
+      expect((await fetch(`${endpoint}/livez`)).status).toBe(200);
+      expect((await fetch(`${endpoint}/readyz`)).status).toBe(200);
       expect(second.child.exitCode).toBeNull();
       expect(world.store.versions(world.ids.initResponse)).toHaveLength(0);
       return;

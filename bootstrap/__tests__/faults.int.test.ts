@@ -165,6 +165,9 @@ describe("3. the init-response secret alone refuses (the canary works)", () => {
     await waitForConverged(world, CONVERGE_MS);
     await sidecar.waitForLog("diagnosis resolved", 5_000);
     expect(world.store.versions(world.ids.initResponse)).toHaveLength(1);
+    expect(await unstoredValidTokens(world)).toEqual([]);
+    await sidecar.stop();
+    expect(await storedKeysUnseal(world)).toBe(true);
   });
 });
 
@@ -179,6 +182,8 @@ describe("4. the canary's initialized write fails after init", () => {
     await sidecar.waitForLog("the canary could not be marked initialized; retrying on the next pass", 5_000);
     world.store.holdWrites(world.ids.canary, false);
     await waitFor("the canary to say initialized", async () => (json(world?.store.latest(world.ids.canary)).kind === "initialized" ? true : undefined), CONVERGE_MS, 100);
+    expect(world.store.versions(world.ids.initResponse)).toHaveLength(1);
+    expect(await unstoredValidTokens(world)).toEqual([]);
     await sidecar.stop();
 
     // The same stale intent, then the init response lost: the records written after the keys prove data may exist.

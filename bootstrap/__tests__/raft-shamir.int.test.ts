@@ -30,6 +30,8 @@ it("initializes once and every follower joins and unseals with the stored keys",
   );
   expect(world.store.versions(world.ids.initResponse)).toHaveLength(1);
   expect(sidecars.flatMap((s) => s.lines).filter((l) => l.msg === "initializing vault")).toHaveLength(1);
+  // The initializer is pod 0: its sidecar made the only init call.
+  expect(sidecars[0].lines.filter((l) => l.msg === "initializing vault")).toHaveLength(1);
   for (const follower of sidecars.slice(1)) await follower.waitForLog("unsealed with the stored keys", 5_000);
   const leaders = await Promise.all(world.cluster.servers.map((s) => vaultRequest(s.addr, s.ca, "GET", "/v1/sys/leader")));
   expect(new Set(leaders.map((l) => l.body.leader_address)).size).toBe(1);
