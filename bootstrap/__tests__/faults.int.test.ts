@@ -7,6 +7,7 @@
 // initialized at most once, the stored keys unseal, no valid token left
 // without its record, no key or token in any output.
 import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { vaultRequest, waitFor } from "../../__tests__/support/vault-http";
 import { projectRoot } from "../../__tests__/support/bao";
@@ -133,7 +134,7 @@ describe("2. bytes that are not a record in each token record", () => {
     await waitForConverged(world, CONVERGE_MS);
   });
 
-  it("generate-root record garbled while no sidecar runs (OpenBao): reports that root cannot come back, with the runbook, and keeps renewing", async () => {
+  it("generate-root record garbled while no sidecar runs (OpenBao): reports that root cannot come back, with the runbook, keeps renewing, and recovers by the README's runbook", async () => {
     world = await createWorld({ replicas: 1, seal: "shamir", periodSec: 8 });
     const first = new Sidecar(world.sidecarEnv(0));
     await waitForConverged(world, CONVERGE_MS);
@@ -146,6 +147,25 @@ describe("2. bytes that are not a record in each token record", () => {
     await new Promise((r) => setTimeout(r, 10_000));
     const plan = json(world.store.latest(world.ids.planToken));
     expect((await vaultRequest(world.cluster.servers[0].addr, world.cluster.ca, "GET", "/v1/auth/token/lookup-self", { token: plan.token })).status).toBe(200);
+
+    // The README's runbook (generate-root recovery, OpenBao): the unauthenticated endpoints back on in the
+    // listener stanza, a restart, the sidecar stores a new generate-root token; then the line goes again.
+    const server = world.cluster.servers[0];
+    const configFile = join(server.dir, "config.hcl");
+    const shipped = readFileSync(configFile, "utf8");
+    expect(shipped).toContain('listener "tcp" {');
+    writeFileSync(configFile, shipped.replace('listener "tcp" {', 'listener "tcp" {\n  disable_unauthed_generate_root_endpoints = false'));
+    await server.stop();
+    await server.start();
+    await second.waitForLog("generate-root token created and stored", CONVERGE_MS);
+    await second.waitForLog("diagnosis resolved", CONVERGE_MS);
+    writeFileSync(configFile, shipped);
+    await server.stop();
+    await server.start();
+    await waitForConverged(world, CONVERGE_MS);
+    const record = json(world.store.latest(world.ids.rootToken));
+    expect(record.revoked).toBe(true);
+    expect((await vaultRequest(server.addr, world.cluster.ca, "GET", "/v1/auth/token/lookup-self", { token: record.generateRootToken })).body.data).toMatchObject({ policies: ["generate-root"] });
   });
 });
 

@@ -144,7 +144,6 @@ export function noWayBackToRoot(reason: string, secrets: SecretNames): Diagnosis
     message: `root is needed (${reason}) and cannot be generated: the generate-root token in ${secrets.rootToken} is missing, unreadable or no longer valid, and the server refuses unauthenticated generate-root`,
     recovery: [
       "OpenBao: add disable_unauthed_generate_root_endpoints = false to the listener stanza of the vault-config ConfigMap, restart the pods one at a time (README: upgrading safely), and the sidecar makes a new generate-root token on its own; then remove the line and restart them again.",
-      "Or, with a quorum of the key holders: bao operator generate-root (or vault operator generate-root) against an admin's or break-glass token, then store a token with the generate-root policy as {\"format\":\"vault-gke/root-token/v1\",\"revoked\":true,\"generateRootToken\":\"...\",\"generateRootAccessor\":\"...\",\"storedAt\":\"<time>\"} in the root-token secret.",
       "Meanwhile the sidecar keeps renewing what it holds; only what needs root (a new plan or sidecar token, changed policies) waits.",
     ],
   };
