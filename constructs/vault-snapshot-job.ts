@@ -1,7 +1,8 @@
 import { CronJobV1 } from "@cdktf/provider-kubernetes/lib/cron-job-v1";
 import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account-v1";
 import { Construct } from "constructs";
-import type { NodePlacement } from "./vault-stateful-set";
+import { AUTH_PATHS, SNAPSHOT_ROLE } from "../config/names";
+import { caOnlyVolume, onDedicatedPool, RESTRICTED_CONTAINER, type NodePlacement } from "./dedicated-pool-pod";
 
 export interface VaultSnapshotJobProps {
   readonly namespace: string;
@@ -29,15 +30,6 @@ export interface VaultSnapshotJobProps {
   /** @default 3600 */
   readonly deadlineSec?: number;
 }
-
-const RESTRICTED_CONTAINER = {
-  allowPrivilegeEscalation: false,
-  privileged: false,
-  readOnlyRootFilesystem: true,
-  runAsNonRoot: true,
-  capabilities: { drop: ["ALL"] },
-  seccompProfile: { type: "RuntimeDefault" },
-};
 
 /**
  * The Raft snapshot job: on the dedicated pool, with the pods' secure
@@ -85,8 +77,7 @@ export class VaultSnapshotJob extends Construct {
                 restartPolicy: "Never",
                 enableServiceLinks: false,
                 securityContext: { runAsNonRoot: true, runAsUser: "65532", runAsGroup: "65532", fsGroup: "65532", seccompProfile: { type: "RuntimeDefault" } },
-                nodeSelector: { [props.placement.label.key]: props.placement.label.value },
-                toleration: [{ key: props.placement.taint.key, operator: "Equal", value: props.placement.taint.value, effect: props.placement.taint.effect }],
+                ...onDedicatedPool(props.placement),
                 container: [
                   {
                     name: "snapshot",
@@ -96,8 +87,8 @@ export class VaultSnapshotJob extends Construct {
                     env: [
                       { name: "VAULT_ADDR", value: props.vaultAddress },
                       { name: "VAULT_CACERT", value: `${paths.ca}/ca.crt` },
-                      { name: "VAULT_AUTH_PATH", value: "in-cluster" },
-                      { name: "VAULT_ROLE", value: "snapshot" },
+                      { name: "VAULT_AUTH_PATH", value: AUTH_PATHS.inCluster },
+                      { name: "VAULT_ROLE", value: SNAPSHOT_ROLE },
                       { name: "KUBERNETES_TOKEN_FILE", value: `${paths.token}/token` },
                       { name: "SNAPSHOT_BUCKET", value: props.bucket },
                       { name: "ENVIRONMENT", value: props.environment },
@@ -117,7 +108,7 @@ export class VaultSnapshotJob extends Construct {
                   },
                 ],
                 volume: [
-                  { name: "ca", secret: { secretName: props.tlsSecretName, defaultMode: "0440", items: [{ key: "ca.crt", path: "ca.crt" }] } },
+                  caOnlyVolume("ca", props.tlsSecretName),
                   { name: "vault-token", projected: [{ defaultMode: "0440", sources: [{ serviceAccountToken: { audience: props.tokenAudience, expirationSeconds: 600, path: "token" } }] }] },
                   { name: "spool", emptyDir: { sizeLimit: `${props.spoolSizeGb}Gi` } },
                   { name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "16Mi" } },

@@ -2,15 +2,11 @@ import { ConfigMapV1 } from "@cdktf/provider-kubernetes/lib/config-map-v1";
 import { StatefulSetV1 } from "@cdktf/provider-kubernetes/lib/stateful-set-v1";
 import { createHash } from "node:crypto";
 import { Construct } from "constructs";
+import { caOnlyVolume, onDedicatedPool, RESTRICTED_CONTAINER, type NodePlacement } from "./dedicated-pool-pod";
 import type { DistributionProfile } from "./vault-distribution";
 import { VAULT_CLUSTER_PORT, VAULT_POD_LABELS, VAULT_PORT, VAULT_SERVICES, VAULT_STATEFULSET } from "./vault-naming";
 
-export interface NodePlacement {
-  /** Node label the pods select. */
-  readonly label: { readonly key: string; readonly value: string };
-  /** Taint of the dedicated pool the pods tolerate (Kubernetes effect, e.g. NoSchedule). */
-  readonly taint: { readonly key: string; readonly value: string; readonly effect: string };
-}
+export type { NodePlacement } from "./dedicated-pool-pod";
 
 export interface ContainerResources {
   readonly cpuRequest: string;
@@ -74,15 +70,6 @@ export const VAULT_PATHS = {
 const HEALTH_READY = "/v1/sys/health?standbyok=true";
 // Liveness must not kill a pod that waits to be unsealed or initialized.
 const HEALTH_LIVE = "/v1/sys/health?standbyok=true&perfstandbyok=true&sealedcode=204&uninitcode=204";
-
-const RESTRICTED_CONTAINER = {
-  allowPrivilegeEscalation: false,
-  privileged: false,
-  readOnlyRootFilesystem: true,
-  runAsNonRoot: true,
-  capabilities: { drop: ["ALL"] },
-  seccompProfile: { type: "RuntimeDefault" },
-};
 
 /**
  * The Vault servers: one per node of the dedicated pool (required hostname
@@ -152,8 +139,7 @@ export class VaultStatefulSet extends Construct {
               fsGroupChangePolicy: "OnRootMismatch",
               seccompProfile: { type: "RuntimeDefault" },
             },
-            nodeSelector: { [props.placement.label.key]: props.placement.label.value },
-            toleration: [{ key: props.placement.taint.key, operator: "Equal", value: props.placement.taint.value, effect: props.placement.taint.effect }],
+            ...onDedicatedPool(props.placement),
             affinity: {
               podAntiAffinity: {
                 requiredDuringSchedulingIgnoredDuringExecution: [
@@ -255,7 +241,7 @@ export class VaultStatefulSet extends Construct {
               { name: "policies", configMap: { name: policyMap.metadata.name, defaultMode: "0440" } },
               { name: "tls", secret: { secretName: props.tlsSecretName, defaultMode: "0440" } },
               // The sidecar's view of the TLS secret: the CA only, never the server's private key.
-              { name: "ca", secret: { secretName: props.tlsSecretName, defaultMode: "0440", items: [{ key: "ca.crt", path: "ca.crt" }] } },
+              caOnlyVolume("ca", props.tlsSecretName),
               { name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "64Mi" } },
             ],
           },

@@ -71,6 +71,8 @@ export class VaultStack extends TerraformStack {
       names: vaultCertificateNames(v.namespace, v.replicas, v.hostname),
       validityDays: v.tls.validityDays,
     });
+    // The dedicated pool's label and taint, as the platform stack sets them on its nodes.
+    const placement = { label: VAULT_NODE_LABEL, taint: { key: VAULT_NODE_TAINT.key, value: VAULT_NODE_TAINT.value, effect: K8S_TAINT_EFFECT[VAULT_NODE_TAINT.effect] } };
     const storageClass = new VaultStorageClass(this, "storage-class", { name: `${env.name}-vault-retain` });
     new VaultStatefulSet(this, "vault", {
       namespace: ns.name,
@@ -82,10 +84,7 @@ export class VaultStack extends TerraformStack {
       policies: environmentPolicies(env.tenancy.clusters.map((c) => c.name)),
       declaredAccessJson: `${JSON.stringify(declaredAccess(env), null, 2)}\n`,
       tlsSecretName: tls.secretName,
-      placement: {
-        label: VAULT_NODE_LABEL,
-        taint: { key: VAULT_NODE_TAINT.key, value: VAULT_NODE_TAINT.value, effect: K8S_TAINT_EFFECT[VAULT_NODE_TAINT.effect] },
-      },
+      placement,
       storageClassName: storageClass.name,
       bootstrapImage: env.bootstrap.image,
       bootstrapEnv: bootstrapEnvironment(env),
@@ -109,10 +108,7 @@ export class VaultStack extends TerraformStack {
         vaultAddress: `https://${VAULT_SERVICES.active}.${v.namespace}.svc:${VAULT_PORT}`,
         tlsSecretName: tls.secretName,
         tokenAudience: DEFAULT_TOKEN_AUDIENCE,
-        placement: {
-          label: VAULT_NODE_LABEL,
-          taint: { key: VAULT_NODE_TAINT.key, value: VAULT_NODE_TAINT.value, effect: K8S_TAINT_EFFECT[VAULT_NODE_TAINT.effect] },
-        },
+        placement,
         spoolSizeGb: v.dataVolumeSizeGb,
       });
     }
