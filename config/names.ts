@@ -115,3 +115,12 @@ export const SNAPSHOT_ROLE = "snapshot";
 export const SNAPSHOT_KSA = "vault-snapshot";
 /** Audience of the Kubernetes service account tokens Vault accepts, unless a tenant file says otherwise. */
 export const DEFAULT_TOKEN_AUDIENCE = "vault";
+
+/** Where a stack keeps its state in the environment's state bucket: <backend.prefix>/<stack name>/default.tfstate (the GCS backend's layout). */
+export function statePrefix(env: Pick<EnvironmentConfig, "backend">, stackName: string): string {
+  return `${env.backend.prefix}/${stackName}`;
+}
+
+export function stateObject(env: Pick<EnvironmentConfig, "backend">, stackName: string): string {
+  return `${statePrefix(env, stackName)}/default.tfstate`;
+}

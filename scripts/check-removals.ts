@@ -12,7 +12,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parse } from "yaml";
 import { storageClient } from "../bootstrap/src/snapshot-bucket";
-import { tenantStackName } from "../config/names";
+import { stateObject, tenantStackName } from "../config/names";
 import type { EnvironmentConfig } from "../config/schema";
 
 export interface RemovedStack {
@@ -33,7 +33,7 @@ export function removedTenantStacks(baseFiles: readonly string[], headFiles: rea
     const env = environments.get(m[1]);
     if (!env) throw new Error(`${file} was removed, and environments/${m[1]}.yaml cannot be read at the base to find its state bucket`);
     const stack = tenantStackName(env as EnvironmentConfig, m[2]);
-    out.push({ file, stack, bucket: env.backend.bucket, object: `${env.backend.prefix}/${stack}/default.tfstate` });
+    out.push({ file, stack, bucket: env.backend.bucket, object: stateObject(env, stack) });
   }
   return out;
 }

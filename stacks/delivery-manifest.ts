@@ -6,7 +6,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EnvironmentWithTenants } from "../config/load-project";
-import { APPLY_ROLE, AUTH_PATHS, postgresPasswordSecretPrefix, secretIds, stackNames, tenantStackName, vaultAddress } from "../config/names";
+import { APPLY_ROLE, AUTH_PATHS, postgresPasswordSecretPrefix, secretIds, stackNames, stateObject, tenantStackName, vaultAddress } from "../config/names";
 
 export const DELIVERY_MANIFEST_FILE = "vault-gke-delivery.json";
 export const DELIVERY_MANIFEST_FORMAT = "vault-gke/delivery/v1";
@@ -68,7 +68,7 @@ export function deliveryManifest(project: readonly EnvironmentWithTenants[]): De
       postgresPasswordSecretPrefix: postgresPasswordSecretPrefix(env),
       runnerAuthPath: AUTH_PATHS.runner,
       applyRole: APPLY_ROLE,
-      vaultState: { bucket: env.backend.bucket, object: `${env.backend.prefix}/${names.vault}/default.tfstate` },
+      vaultState: { bucket: env.backend.bucket, object: stateObject(env, names.vault) },
       planServiceAccounts: [...env.delivery.planServiceAccounts],
       applyServiceAccounts: [...env.delivery.applyServiceAccounts],
       stacks: { ...names, tenants: tenantNames.map((t) => tenantStackName(env, t)) },

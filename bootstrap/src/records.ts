@@ -59,7 +59,7 @@ export type RecordState<T> =
   /** The store refused or failed (status 0: no answer). */
   | { readonly kind: "error"; readonly status: number; readonly message: string };
 
-export const ABSENT: RecordState<never> = { kind: "absent" };
+const ABSENT: RecordState<never> = { kind: "absent" };
 
 /** The key shares to unseal (Shamir) or to authorize generate-root (recovery keys with auto-unseal). */
 export function keySharesOf(init: StoredInit): string[] {

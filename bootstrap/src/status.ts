@@ -79,10 +79,6 @@ export class SidecarStatus {
     return was;
   }
 
-  get currentDiagnosis(): Diagnosis | undefined {
-    return this.diagnosis;
-  }
-
   converged(): void {
     this.lastConvergedAt = Date.now();
     this.convergedGauge.set(this.lastConvergedAt / 1000);

@@ -1,11 +1,10 @@
 // Runs the built sidecar (bootstrap/dist/main.js) as a real process, the way
 // the pod does, and keeps everything it prints for the leak scan.
 import { spawn, type ChildProcess } from "node:child_process";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { projectRoot } from "../../../__tests__/support/bao";
 
 export const SIDECAR_MAIN = resolve(projectRoot(), "bootstrap", "dist", "main.js");
-export const POLICY_DIR = join(projectRoot(), "policies");
 
 /** The sidecar's status endpoint, once it logged the port it listens on. */
 export async function sidecarEndpoint(sidecar: Sidecar): Promise<string> {
