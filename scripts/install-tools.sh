@@ -9,13 +9,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+# Installs a Debian package as root; elsewhere says what to run (and `hint`, another way).
+apt_install() {
+  local package=$1 hint=${2:-}
   if [ "$(id -u)" -ne 0 ]; then
-    echo "PostgreSQL is missing and this is not root: run 'sudo apt-get install postgresql' once" >&2
+    echo "$package is missing and this is not root: run 'sudo apt-get install $package' once$hint" >&2
     exit 1
   fi
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$package" >/dev/null
+}
+
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  apt_install postgresql
   echo "installed PostgreSQL $(ls /usr/lib/postgresql)"
 fi
 
@@ -26,12 +32,7 @@ fi
 if [ -n "${PUPPETEER_EXECUTABLE_PATH:-}" ]; then
   [ -x "$PUPPETEER_EXECUTABLE_PATH" ] || { echo "PUPPETEER_EXECUTABLE_PATH=$PUPPETEER_EXECUTABLE_PATH is not an executable browser" >&2; exit 1; }
 elif [ ! -x /usr/bin/chromium ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "Chromium is missing and this is not root: run 'sudo apt-get install chromium' once, or set PUPPETEER_EXECUTABLE_PATH to a Chrome or Chromium" >&2
-    exit 1
-  fi
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  apt_install chromium ", or set PUPPETEER_EXECUTABLE_PATH to a Chrome or Chromium"
   echo "installed $(/usr/bin/chromium --version 2>/dev/null || echo chromium)"
 fi
 
