@@ -10,7 +10,7 @@ export interface TenantPolicyPlan {
   readonly write: Readonly<Record<string, string>>;
   /** tenant-* policies whose tenant has no engines any more. */
   readonly remove: readonly string[];
-  /** Names the renderer will not put in a policy (they are findings for the verifier too). */
+  /** Transit keys and database roles whose names the renderer will not put in a policy (the verifier reports them). */
   readonly skipped: readonly string[];
 }
 
@@ -18,10 +18,7 @@ export function planTenantPolicies(inv: VaultInventory): TenantPolicyPlan {
   const write: Record<string, string> = {};
   const skipped: string[] = [];
   for (const [tenant, engines] of Object.entries(inv.tenants)) {
-    if (!isTenantName(tenant)) {
-      skipped.push(`tenants/${tenant}/`);
-      continue;
-    }
+    if (!isTenantName(tenant)) continue; // its engines are undeclared mounts to the verifier
     const transitKeys = engines.transitKeys.filter(isPlainSegment);
     const databaseRoles = engines.databaseRoles.filter(isPlainSegment);
     skipped.push(...engines.transitKeys.filter((k) => !isPlainSegment(k)).map((k) => `tenants/${tenant}/transit/keys/${k}`));

@@ -11,8 +11,9 @@
 // - audit logging of plain-text values, or a lease ceiling above the
 //   environment's on a tenant engine or backend.
 import type { DeclaredAccess } from "../../config/declared-access";
-import { isTenantName, renderTenantPolicy, TENANT_POLICY_PREFIX, tenantPolicyName } from "../../policies/tenant-policy";
+import { isTenantName, TENANT_POLICY_PREFIX, tenantPolicyName } from "../../policies/tenant-policy";
 import type { MountInfo, VaultInventory } from "./inventory";
+import { planTenantPolicies } from "./tenant-policies";
 
 export type FindingKind =
   | "undeclared-auth-method"
@@ -144,22 +145,17 @@ export function verify(inv: VaultInventory, declared: DeclaredAccess, systemPoli
     }
   }
 
-  for (const [name, text] of Object.entries(inv.policies)) {
-    if (!name.startsWith(TENANT_POLICY_PREFIX)) continue;
+  // Tenant policies: what the sidecar would write or remove now is a deviation.
+  const plan = planTenantPolicies(inv);
+  for (const name of plan.remove) {
     const tenant = name.slice(TENANT_POLICY_PREFIX.length);
-    const engines = inv.tenants[tenant];
-    if (!engines) {
-      findings.push({ kind: "orphan-tenant-policy", path: `sys/policies/acl/${name}`, detail: `no tenant ${tenant} has engines under tenants/${tenant}/` });
-      continue;
-    }
-    let expected: string;
-    try {
-      expected = renderTenantPolicy({ tenant, transitKeys: engines.transitKeys, databaseRoles: engines.databaseRoles });
-    } catch (error) {
-      findings.push({ kind: "tenant-policy", path: `sys/policies/acl/${name}`, detail: `cannot be rendered: ${(error as Error).message}` });
-      continue;
-    }
-    if (text.trim() !== expected.trim()) findings.push({ kind: "tenant-policy", path: `sys/policies/acl/${name}`, detail: "differs from its rendering from the tenant's engines (policies/tenant-policy.ts)" });
+    findings.push({ kind: "orphan-tenant-policy", path: `sys/policies/acl/${name}`, detail: `no tenant ${tenant} has engines under tenants/${tenant}/` });
+  }
+  for (const name of Object.keys(plan.write)) {
+    if (inv.policies[name] !== undefined) findings.push({ kind: "tenant-policy", path: `sys/policies/acl/${name}`, detail: "differs from its rendering from the tenant's engines (policies/tenant-policy.ts)" });
+  }
+  for (const path of plan.skipped) {
+    findings.push({ kind: "tenant-policy", path, detail: "is not a plain name, so the tenant's policy cannot grant it; rename it" });
   }
 
   for (const [name, text] of Object.entries(systemPolicies)) {
