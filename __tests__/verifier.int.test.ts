@@ -9,7 +9,7 @@
 // kind and path, and exits 1, and undoes them: after every test the verifier
 // reports nothing again. Tenant logins need a token minted for the role's
 // audience (a TokenReview stand-in plays the tenant cluster's API server).
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,7 +21,7 @@ import { APPLY_TOKEN_MAX_TTL_SEC } from "../config/schema";
 import { applyRoleSettings, GOOGLE_ISSUER } from "../constructs/runner-auth";
 import { environmentPolicies } from "../policies";
 import { renderTenantPolicy } from "../policies/tenant-policy";
-import { exampleData, exampleEnv, merge, ROOT } from "./helpers";
+import { bundleScript, exampleData, exampleEnv, merge, ROOT } from "./helpers";
 import { startDevServer, stopAllBao, type BaoServer } from "./support/bao";
 import { GoogleIdTokenIssuer } from "./support/google-id-token";
 import { tenantStackRequests, type ProviderRequest } from "./support/tenant-stack-requests";
@@ -112,7 +112,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "vault-gke-verifier-"));
   envDir = join(dir, "environments");
   mkdirSync(envDir);
-  execFileSync("npx", ["esbuild", "scripts/verify.ts", "--bundle", "--platform=node", "--packages=external", "--outfile=dist/verify.js", "--log-level=warning"], { cwd: ROOT });
+  bundleScript("verify");
   ({ server, rootToken: root } = await startDevServer(join(dir, "bao")));
   kube = await startTokenReviewStandIn();
   // The environment the verifier reads: its tenant cluster's API server is the stand-in.

@@ -63,9 +63,12 @@ describe("1. the Vault server killed around init, then restarted with the same d
     await w.cluster.servers[0].start();
   }
 
-  it("before the init request: initializes once and converges", async () => {
+  it.each([
+    ["before the init request: initializes once and converges", "after-intent"],
+    ["right after init answered: stores the keys, unseals the restarted server and converges", "after-init"],
+  ])("%s", async (_, pauseAt) => {
     world = await createWorld({ replicas: 1, seal: "shamir" });
-    const sidecar = new Sidecar(world.sidecarEnv(0, { VAULT_GKE_TEST_PAUSE_AT: "after-intent", VAULT_GKE_TEST_PAUSE_MS: "1500" }));
+    const sidecar = new Sidecar(world.sidecarEnv(0, { VAULT_GKE_TEST_PAUSE_AT: pauseAt, VAULT_GKE_TEST_PAUSE_MS: "1500" }));
     await sidecar.waitForLog("test hook: pausing at this step");
     await killServer(world);
     await waitForConverged(world, CONVERGE_MS);
@@ -90,17 +93,6 @@ describe("1. the Vault server killed around init, then restarted with the same d
     expect((await vaultRequest(world.cluster.servers[0].addr, world.cluster.ca, "GET", "/v1/sys/health")).status).toBe(501);
   });
 
-  it("right after init answered: stores the keys, unseals the restarted server and converges", async () => {
-    world = await createWorld({ replicas: 1, seal: "shamir" });
-    const sidecar = new Sidecar(world.sidecarEnv(0, { VAULT_GKE_TEST_PAUSE_AT: "after-init", VAULT_GKE_TEST_PAUSE_MS: "1500" }));
-    await sidecar.waitForLog("test hook: pausing at this step");
-    await killServer(world);
-    await waitForConverged(world, CONVERGE_MS);
-    expect(world.store.versions(world.ids.initResponse)).toHaveLength(1);
-    expect(await unstoredValidTokens(world)).toEqual([]);
-    await sidecar.stop();
-    expect(await storedKeysUnseal(world)).toBe(true);
-  });
 });
 
 describe("2. bytes that are not a record in each token record", () => {
