@@ -2,6 +2,7 @@
 // see stacks/vault-server-settings.ts). A pure loader: bad settings become one
 // line per problem; main.ts prints them and exits 2.
 import { z } from "zod";
+import type { SecretIds } from "../../config/names";
 
 /** The unit a variable's name ends in, for the fix in a message ("3600 seconds"). */
 const unitOf = (what: string) => (what.endsWith("_SEC") ? " of seconds" : what.endsWith("_MS") ? " of milliseconds" : "");
@@ -86,7 +87,7 @@ export interface BootstrapConfig {
   readonly keyShares: number;
   readonly keyThreshold: number;
   readonly project: string;
-  readonly secrets: { readonly initResponse: string; readonly rootToken: string; readonly planToken: string; readonly sidecarToken: string; readonly canary: string };
+  readonly secrets: SecretIds;
   readonly secretManagerEndpoint: string;
   readonly policyDir: string;
   readonly planTokenPeriodSec: number;

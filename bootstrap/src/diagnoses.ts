@@ -3,6 +3,7 @@
 // endpoint and in a metric) and keeps running: it never takes the Vault server
 // out of service. A diagnosis prescribes deleting data only with proof that the
 // vault holds none.
+import type { SecretIds } from "../../config/names";
 import type { CanaryRecord, RecordState, StoredInit } from "./records";
 import { describeRecordState } from "./records";
 
@@ -24,13 +25,8 @@ export interface Diagnosis {
   readonly recovery: readonly string[];
 }
 
-export interface SecretNames {
-  readonly initResponse: string;
-  readonly rootToken: string;
-  readonly planToken: string;
-  readonly sidecarToken: string;
-  readonly canary: string;
-}
+/** The sidecar's five secrets (config/names.ts names them from the environment). */
+export type SecretNames = SecretIds;
 
 export interface StoreProblem {
   readonly secret: string;
