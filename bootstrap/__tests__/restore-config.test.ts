@@ -40,7 +40,7 @@ describe("restore flags and environment", () => {
     expect(parseRestoreArgs([...base, "--object", "prod-20260101T000000Z.snap", "--force"], targetEnv())).toMatchObject({ object: "prod/prod-20260101T000000Z.snap", force: true });
   });
 
-  it("needs the target only for a real restore; a dry run checks it when VAULT_ADDR is set", () => {
+  it("fails on a dry run with VAULT_ADDR but no CA or token (only a real restore needs the target; a dry run checks it when VAULT_ADDR is set)", () => {
     expect(parseRestoreArgs([...base, "--latest", "--dry-run"], {}).target).toBeUndefined();
     expect(parseRestoreArgs([...base, "--latest", "--dry-run"], targetEnv()).target?.addr).toBe("https://127.0.0.1:8200");
     expect(problems([...base, "--latest", "--dry-run"], { VAULT_ADDR: "https://127.0.0.1:8200" })).toEqual([
@@ -55,12 +55,26 @@ describe("restore flags and environment", () => {
     [[...base, "--object", "staging/staging-20260101T000000Z.snap"], /is not one of environment prod's snapshots; expected prod\/prod-<YYYYMMDDTHHMMSSZ>\.snap/],
     [["--environment", "prod", "--latest"], /^restore: --bucket: is required/],
     [["--bucket", "gs://b", "--environment", "prod", "--latest"], /^restore: --bucket: must be a GCS bucket name .*\(got "gs:\/\/b"\)$/],
+    [["--bucket", "p-prod-vault-snapshots", "--environment", "Prod", "--latest"], /^restore: --environment: must be an environment name: lowercase letters, digits and -, starting with a letter \(got "Prod"\)$/],
     [[...base, "--latest", "--token", "x"], /Unknown option '--token'/],
-  ])("refuses %j", (argv, message) => {
+  ])("fails on %j", (argv, message) => {
     expect(problems(argv, targetEnv())[0]).toMatch(message);
   });
 
-  it("names VAULT_TOKEN in a problem without showing its value", () => {
+  it.each([
+    ["VAULT_ADDR", "http://127.0.0.1:8200", /must be an https:\/\/ URL of the active Vault server: the command never talks plaintext to Vault/],
+    ["SPOOL_DIR", "/nonexistent/vault-gke-spool", /no such directory; point SPOOL_DIR at a folder with room for the snapshot, or unset it/],
+    ["STORAGE_EMULATOR_HOST", "localhost:4443", /must be an http\(s\):\/\/ URL of a Cloud Storage emulator/],
+    ["LOG_LEVEL", "verbose", /must be one of trace, debug, info, warn, error/],
+  ])("fails on a bad %s, naming it, its value and the fix", (name, value, fix) => {
+    const lines = problems([...base, "--latest"], { ...targetEnv(), [name]: value });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^restore config: ${name}: `));
+    expect(lines[0]).toMatch(fix);
+    expect(lines[0]).toContain(`(got ${JSON.stringify(value)})`);
+  });
+
+  it("fails on an empty VAULT_TOKEN, naming it without showing its value", () => {
     const lines = problems([...base, "--latest"], { ...targetEnv(), VAULT_TOKEN: "" });
     expect(lines).toContainEqual("restore config: VAULT_TOKEN: is required: a root or sudo token of the target vault (got a value (not shown))");
   });

@@ -59,7 +59,7 @@ describe("snapshot config", () => {
     expect(SNAPSHOT_VARIABLES).toEqual(expect.arrayContaining(["VAULT_ADDR", "VAULT_CACERT", "VAULT_AUTH_PATH", "VAULT_ROLE", "KUBERNETES_TOKEN_FILE", "SNAPSHOT_BUCKET", "ENVIRONMENT", "SPOOL_DIR", "SNAPSHOT_MAX_AGE_SEC", "STORAGE_EMULATOR_HOST"]));
   });
 
-  it("checks the default token file and spool folder too (they are mounts the pod must have)", () => {
+  it("fails when the default token file and spool folder are missing (they are mounts the pod must have)", () => {
     const env: Record<string, string | undefined> = valid();
     delete env.KUBERNETES_TOKEN_FILE;
     delete env.SPOOL_DIR;
@@ -77,7 +77,9 @@ describe("snapshot config", () => {
     ["ENVIRONMENT", "Prod", /environment name/],
     ["SNAPSHOT_MAX_AGE_SEC", "2h", /whole number of seconds, for example 7200/],
     ["STORAGE_EMULATOR_HOST", "localhost:4443", /http\(s\):\/\/ URL of a Cloud Storage emulator/],
-  ])("names %s, its value and the fix", (name, value, fix) => {
+    ["VAULT_ROLE", "snap shot", /must be the name of the Kubernetes auth role, for example snapshot/],
+    ["LOG_LEVEL", "verbose", /must be one of trace, debug, info, warn, error/],
+  ])("fails on a bad %s, naming it, its value and the fix", (name, value, fix) => {
     const lines = problems({ ...valid(), [name]: value });
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(new RegExp(`^snapshot config: ${name}: `));
