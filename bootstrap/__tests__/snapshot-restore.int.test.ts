@@ -5,16 +5,21 @@
 // the snapshot command stores its Raft snapshot; a new 3-node cluster takes
 // it with the restore command and, unsealed with the source's keys, serves
 // every secret again. Bad inputs (a missing or corrupted object, a target
-// that is not empty) are refused, and a dry run changes nothing.
+// that is not empty, not ready or not writable with the given token) are
+// refused, and a dry run changes nothing. With --force a vault takes back its
+// own snapshot: tokens revoked since are valid again, tokens made since are
+// gone, and leases that expired since are revoked.
 import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, request as httpRequest, type Server } from "node:http";
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stopAllBao } from "../../__tests__/support/bao";
 import { startFakeGcs, stopAllFakeGcs, type FakeGcs } from "../../__tests__/support/fake-gcs";
-import { waitForActive } from "../../__tests__/support/raft-cluster";
+import { startRaftCluster, waitForActive } from "../../__tests__/support/raft-cluster";
+import { exampleEnv } from "../../__tests__/helpers";
+import { vaultServerConfigProps } from "../../stacks/vault-server-settings";
 import { startTokenReviewStandIn, type TokenReviewStandIn } from "../../__tests__/support/token-review-stand-in";
 import { vaultRequest, waitFor } from "../../__tests__/support/vault-http";
 import { findLeaks } from "./support/leak-scan";
@@ -77,6 +82,38 @@ async function restoreEnv(into: ShamirVault, token: string): Promise<Record<stri
 }
 
 const restore = async (args: string[], env: Record<string, string>) => runCommand(RESTORE_BUNDLE, ["--bucket", BUCKET, "--environment", ENVIRONMENT, ...args], env);
+
+/**
+ * A Cloud Storage front: `intercept` answers (or holds) the requests it
+ * claims; everything else passes through to fake-gcs-server.
+ */
+async function startGcsFront(intercept: (req: IncomingMessage, res: ServerResponse) => boolean): Promise<{ url: string; close(): Promise<void> }> {
+  const front = createServer((req, res) => {
+    if (intercept(req, res)) return;
+    const upstream = httpRequest(`${gcs.url}${req.url}`, { method: req.method, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => front.listen(0, "127.0.0.1", () => resolve()));
+  return {
+    url: `http://127.0.0.1:${(front.address() as AddressInfo).port}`,
+    close: async () => {
+      front.closeAllConnections();
+      await new Promise<void>((resolve) => front.close(() => resolve()));
+    },
+  };
+}
+
+/** Creates a token on `vault` (root) and returns it with its accessor. */
+async function createToken(vault: ShamirVault, body: Record<string, unknown>): Promise<{ token: string; accessor: string }> {
+  const res = await vault.call(vault.rootToken, "POST", "auth/token/create", body);
+  if (res.status !== 200) throw new Error(`token create: ${res.status} ${JSON.stringify(res.body)}`);
+  const auth = res.body.auth as { client_token: string; accessor: string };
+  secrets.push(auth.client_token);
+  return { token: auth.client_token, accessor: auth.accessor };
+}
 
 function secretsOf(vault: ShamirVault): string[] {
   const hex = vault.keys.map((k) => Buffer.from(k, "base64").toString("hex"));
@@ -201,25 +238,42 @@ describe("snapshot command", () => {
   });
 });
 
-describe("snapshot command stopped by a signal", () => {
-  /** A Cloud Storage front that passes everything to fake-gcs-server but never answers an upload. */
-  let front: Server;
-  let frontUrl: string;
+describe("snapshot command without storage.objects.list", () => {
+  /** A Cloud Storage front that refuses every listing as GCS does without storage.objects.list. */
+  let front: Awaited<ReturnType<typeof startGcsFront>>;
   beforeAll(async () => {
-    front = createServer((req, res) => {
-      if (req.url?.startsWith("/upload/")) return; // hangs, as a stalled upload would
-      const upstream = httpRequest(`${gcs.url}${req.url}`, { method: req.method, headers: req.headers }, (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      });
-      req.pipe(upstream);
+    front = await startGcsFront((req, res) => {
+      if (req.method !== "GET" || !/^\/storage\/v1\/b\/[^/]+\/o(\?|$)/.test(req.url ?? "")) return false;
+      res.writeHead(403, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ error: { code: 403, message: "vault-snapshot@example.iam.gserviceaccount.com does not have storage.objects.list access to the Google Cloud Storage bucket.", errors: [{ reason: "forbidden" }] } }));
+      return true;
     });
-    await new Promise<void>((resolve) => front.listen(0, "127.0.0.1", () => resolve()));
-    frontUrl = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
   });
   afterAll(async () => {
-    front.closeAllConnections();
-    await new Promise<void>((resolve) => front.close(() => resolve()));
+    await front.close();
+  });
+
+  it("logs `could not list earlier snapshots` as an error and still stores a snapshot", async () => {
+    const run = await runCommand(SNAPSHOT_BUNDLE, [], snapshotEnv({ ENVIRONMENT: "unlisted", STORAGE_EMULATOR_HOST: front.url }));
+    expectExit(run, 0);
+    const line = run.lines.find((l) => String(l.msg).startsWith("could not list earlier snapshots"));
+    expect(line).toMatchObject({ level: "error", step: "check-last-snapshot", environment: "unlisted", msg: "could not list earlier snapshots (the job needs storage.objects.list on the bucket); taking one anyway" });
+    expect(JSON.stringify(line?.err)).toContain("HTTP 403");
+    expect(run.lines.filter((l) => l.msg === "snapshot stored")).toHaveLength(1);
+    expect(await gcs.listObjects(BUCKET, "unlisted/")).toHaveLength(1);
+  });
+});
+
+describe("snapshot command stopped by a signal", () => {
+  /** A Cloud Storage front that passes everything to fake-gcs-server but never answers an upload. */
+  let front: Awaited<ReturnType<typeof startGcsFront>>;
+  let frontUrl: string;
+  beforeAll(async () => {
+    front = await startGcsFront((req) => Boolean(req.url?.startsWith("/upload/"))); // hangs, as a stalled upload would
+    frontUrl = front.url;
+  });
+  afterAll(async () => {
+    await front.close();
   });
 
   it("on SIGTERM during the upload removes the spool file, revokes its token and exits 1 naming the step", async () => {
@@ -289,6 +343,40 @@ describe("the snapshot role", () => {
   });
 });
 
+describe("restore command into a vault that is not ready", () => {
+  /** One server from the shipped configuration, not initialized. */
+  let fresh: Awaited<ReturnType<typeof startRaftCluster>>;
+  const env = (token: string) => ({ VAULT_ADDR: fresh.servers[0].addr, VAULT_CACERT: fresh.pki.caCertFile, VAULT_TOKEN: token, SPOOL_DIR: join(dir, "restore-spool"), STORAGE_EMULATOR_HOST: gcs.url });
+  beforeAll(async () => {
+    const example = exampleEnv({ vault: { distribution: "openbao", replicas: 1, seal: "shamir" } });
+    fresh = await startRaftCluster(join(dir, "fresh"), vaultServerConfigProps(example), example.vault.namespace, example.vault.hostname, { type: "shamir" });
+  });
+  afterAll(async () => {
+    await Promise.all(fresh.servers.map((s) => s.kill()));
+  });
+
+  it("refuses an uninitialized vault (exit 3)", async () => {
+    const run = await restore(["--latest"], env("not-a-token-of-anything"));
+    expectExit(run, 3);
+    expect(run.lines.find((l) => l.level === "error")?.msg).toBe(`${fresh.servers[0].addr} is not initialized; initialize it (the bootstrap sidecar does) before restoring into it`);
+    expect(run.lines.some((l) => l.msg === "snapshot chosen")).toBe(false);
+    expect(readdirSync(join(dir, "restore-spool"))).toEqual([]);
+  });
+
+  it("refuses a sealed vault (exit 3)", async () => {
+    const [server] = fresh.servers;
+    const init = await vaultRequest(server.addr, server.ca, "PUT", "/v1/sys/init", { body: { secret_shares: 1, secret_threshold: 1 }, timeoutMs: 60_000 });
+    expect(init.status).toBe(200);
+    const rootToken = String(init.body.root_token);
+    secrets.push(rootToken, ...(init.body.keys_base64 as string[]));
+    const run = await restore(["--latest"], env(rootToken));
+    expectExit(run, 3);
+    expect(run.lines.find((l) => l.level === "error")?.msg).toBe(`${server.addr} is sealed; unseal it with its own keys before restoring into it`);
+    expect(run.lines.some((l) => l.msg === "snapshot chosen")).toBe(false);
+    expect((await vaultRequest(server.addr, server.ca, "GET", "/v1/sys/health")).status).toBe(503);
+  });
+});
+
 describe("restore command", () => {
   beforeAll(async () => {
     target = await startShamirVault(join(dir, "target"), 3, 1, 1);
@@ -344,6 +432,40 @@ describe("restore command", () => {
       expect.arrayContaining([expect.stringContaining("secrets engines: tenants/alpha/kv/ (kv)"), expect.stringContaining("auth methods: in-cluster/ (kubernetes)")]),
     );
     expect(await vaultState(source, source.rootToken)).toEqual(before);
+  });
+
+  it("refuses a standby (exit 3) and says to use the active server", async () => {
+    const active = await target.active();
+    const standby = target.cluster.servers.find((s) => s !== active) as (typeof target.cluster.servers)[number];
+    const before = await vaultState(target, target.rootToken);
+    const run = await restore(["--latest"], { ...(await restoreEnv(target, target.rootToken)), VAULT_ADDR: standby.addr });
+    expectExit(run, 3);
+    expect(run.lines.find((l) => l.level === "error")?.msg).toBe(`${standby.addr} is a standby; point VAULT_ADDR at the active server (the vault-active service)`);
+    expect(run.lines.some((l) => l.msg === "snapshot chosen")).toBe(false);
+    expect(await vaultState(target, target.rootToken)).toEqual(before);
+  });
+
+  it("refuses a token without update on sys/storage/raft/snapshot-force (exit 3), one without the default policy, and one that is not valid", async () => {
+    const tokenRefusal = async (token: string) => {
+      const before = await vaultState(target, target.rootToken);
+      const run = await restore(["--latest"], await restoreEnv(target, token));
+      expectExit(run, 3);
+      expect(run.lines.some((l) => l.msg === "snapshot chosen")).toBe(false);
+      expect(await vaultState(target, target.rootToken)).toEqual(before);
+      return run.lines.find((l) => l.level === "error")?.msg;
+    };
+    const refusedBy403 = "VAULT_TOKEN was refused by the target vault (HTTP 403 on sys/capabilities-self): it is not valid there, or lacks the default policy; use a root token of the target vault";
+    await target.call(target.rootToken, "PUT", "sys/policies/acl/restore-read-only", { policy: 'path "sys/storage/raft/snapshot-force" { capabilities = ["read"] }' });
+    const readOnly = await createToken(target, { policies: ["restore-read-only"], ttl: "10m" });
+    const noDefault = await createToken(target, { policies: ["restore-read-only"], no_default_policy: true, ttl: "10m" });
+    try {
+      expect(await tokenRefusal(readOnly.token)).toBe("VAULT_TOKEN may not restore (capabilities on sys/storage/raft/snapshot-force: read); use a root token of the target vault");
+      expect(await tokenRefusal(noDefault.token)).toBe(refusedBy403);
+    } finally {
+      for (const { accessor } of [readOnly, noDefault]) await target.call(target.rootToken, "POST", "auth/token/revoke-accessor", { accessor });
+      await target.call(target.rootToken, "DELETE", "sys/policies/acl/restore-read-only");
+    }
+    expect(await tokenRefusal(readOnly.token)).toBe(refusedBy403);
   });
 
   it("--dry-run downloads and verifies, and changes nothing on the target", async () => {
@@ -405,6 +527,60 @@ describe("restore command", () => {
     expect(login.status).toBe(200);
     secrets.push(String((login.body.auth as { client_token: string }).client_token));
     expect(readdirSync(join(dir, "restore-spool"))).toEqual([]);
+  });
+
+  it("with --force a vault takes back its own snapshot and stays unsealed: revoked tokens are valid again, newer ones gone, expired leases revoked", async () => {
+    const lookup = async (token: string) => (await source.call(token, "GET", "auth/token/lookup-self")).status;
+    // A token's lease is auth/token/create/<id>: the list before and after making one tells which is its.
+    const tokenLeases = async () => {
+      const res = await source.call(source.rootToken, "LIST", "sys/leases/lookup/auth/token/create/");
+      return ((res.body.data as { keys?: string[] } | undefined)?.keys ?? []).map((k) => `auth/token/create/${k}`);
+    };
+    const leasesBefore = await tokenLeases();
+    const expiring = await createToken(source, { policies: ["default"], ttl: "15s" });
+    const expiringLeases = (await tokenLeases()).filter((id) => !leasesBefore.includes(id));
+    const revokedLater = await createToken(source, { policies: ["default"], ttl: "1h" });
+    const second = Math.floor(Date.now() / 1000);
+    await waitFor("the next second", async () => (Math.floor(Date.now() / 1000) > second ? true : undefined), 2000, 20);
+    const snap = await runCommand(SNAPSHOT_BUNDLE, [], snapshotEnv());
+    expectExit(snap, 0);
+    const object = String(snap.lines.find((l) => l.msg === "snapshot stored")?.object);
+    // Both tokens (and the short one's lease) are in the snapshot.
+    expect([await lookup(revokedLater.token), await lookup(expiring.token)]).toEqual([200, 200]);
+    const expireTime = async (token: string) => ((await source.call(token, "GET", "auth/token/lookup-self")).body.data as { expire_time?: string } | undefined)?.expire_time;
+    const revokedLaterExpires = await expireTime(revokedLater.token);
+    expect(revokedLaterExpires).toEqual(expect.any(String));
+    expect(expiringLeases).toHaveLength(1);
+
+    // After the snapshot: one token revoked, one made, the short one expires.
+    await source.call(source.rootToken, "POST", "auth/token/revoke-accessor", { accessor: revokedLater.accessor });
+    const madeLater = await createToken(source, { policies: ["default"], ttl: "1h" });
+    await waitFor("the short token to expire", async () => ((await lookup(expiring.token)) === 403 ? true : undefined), 30_000, 500);
+    expect([await lookup(revokedLater.token), await lookup(madeLater.token)]).toEqual([403, 200]);
+
+    const refused = await restore(["--object", object], await restoreEnv(source, source.rootToken));
+    expectExit(refused, 3);
+    expect(String(refused.lines.find((l) => l.level === "error")?.msg)).toContain("is not empty");
+    expect(refused.lines.some((l) => l.msg === "snapshot chosen")).toBe(false);
+    const run = await restore(["--object", object, "--force"], await restoreEnv(source, source.rootToken));
+    expectExit(run, 0);
+    expect(run.lines.some((l) => l.msg === "target vault is not empty; going on because of --force")).toBe(true);
+    expect(run.lines.at(-1)).toMatchObject({ msg: "restored; the target is unsealed (its seal also unwraps the snapshot's keyring)", restored: true, sealedAfter: false, object });
+
+    expect(await lookup(revokedLater.token)).toBe(200);
+    expect(await expireTime(revokedLater.token)).toBe(revokedLaterExpires); // with its original expiry time
+    expect(await lookup(madeLater.token)).toBe(403);
+    // The expired token's lease came back with the snapshot and is revoked again.
+    await waitFor(
+      "the expired lease revoked",
+      async () => {
+        const found = await Promise.all(expiringLeases.map(async (lease_id) => (await source.call(source.rootToken, "PUT", "sys/leases/lookup", { lease_id })).status));
+        return found.every((status) => status === 400) ? true : undefined;
+      },
+      30_000,
+      500,
+    );
+    expect(await lookup(expiring.token)).toBe(403);
   });
 });
 

@@ -3,7 +3,8 @@
 // Exit codes: 0 restored (or, with --dry-run, verified); 1 failed (unreachable
 // vault, missing object, download or restore error); 2 bad flags or
 // environment; 3 refused (SHA-256 mismatch, missing snapshot metadata, a target
-// that is not empty without --force). The token is never printed.
+// that is sealed, uninitialized or a standby, a token that may not restore, a
+// target that is not empty without --force). The token is never printed.
 import { readFileSync } from "node:fs";
 import { createLogger } from "./log";
 import { HelpRequested, parseRestoreArgs, RESTORE_USAGE, type RestoreOptions } from "./restore-config";

@@ -3,9 +3,10 @@
 // taken, and (unless a dry run) stream it to sys/storage/raft/snapshot-force.
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { Backoff, sleep } from "./backoff";
 import type { Logger } from "./log";
 import type { RestoreOptions } from "./restore-config";
-import { checkToken, inspectTarget, notReadyReason, RESTORE_PATH, whyNotEmpty } from "./restore-target";
+import { inspectTarget, notReadyReason, RESTORE_PATH, tokenRefusal, whyNotEmpty } from "./restore-target";
 import type { SnapshotBucket, StoredSnapshot } from "./snapshot-bucket";
 import { METADATA, SNAPSHOT_FORMAT, snapshotPrefix } from "./snapshot-object";
 import type { SnapshotVault } from "./snapshot-vault";
@@ -66,11 +67,12 @@ export function checkMetadata(snapshot: StoredSnapshot, environment: string, buc
 async function waitUntilSettled(vault: SnapshotVault, token: string, timeoutMs: number): Promise<boolean | undefined> {
   const deadline = Date.now() + timeoutMs;
   const status = (path: string, options: { token?: string } = {}) => vault.json("GET", path, { ...options, timeoutMs: 15_000 }).then((r) => r.status, () => 0);
-  for (let wait = 100; Date.now() < deadline; wait = Math.min(wait * 2, 1000)) {
+  const backoff = new Backoff(100, 1000);
+  while (Date.now() < deadline) {
     const health = await status("sys/health");
     if (health === 503) return true;
     if (health === 200 && [200, 403].includes(await status("auth/token/lookup-self", { token }))) return false;
-    await new Promise((r) => setTimeout(r, wait));
+    await sleep(backoff.next());
   }
   return undefined;
 }
@@ -79,9 +81,9 @@ export async function runRestore(deps: RestoreDeps, signal: AbortSignal): Promis
   const { options, bucket, vault, log } = deps;
   const target = options.target;
   if (vault && target) {
-    const notReady = await notReadyReason(vault);
-    if (notReady) throw new Error(notReady);
-    await checkToken(vault, target.token);
+    // A target that is not ready, or a token that may not restore, is refused (exit 3) before anything is downloaded.
+    const refusal = (await notReadyReason(vault)) ?? (await tokenRefusal(vault, target.token));
+    if (refusal) throw new RestoreRefused(refusal, [refusal]);
     const reasons = whyNotEmpty(await inspectTarget(vault, target.token));
     if (reasons.length > 0 && !options.force) {
       throw new RestoreRefused(`refusing to overwrite ${target.addr}: it is not empty (${reasons.join("; ")}); a restore replaces everything in it. Pass --force if that is what you want`, reasons);
@@ -108,7 +110,7 @@ export async function runRestore(deps: RestoreDeps, signal: AbortSignal): Promis
     if (options.dryRun || !vault || !target) return { ...base, restored: false };
 
     log.info({ vault: target.addr, object: snapshot.name }, "restoring (snapshot-force)");
-    await vault.upload(`vault POST ${RESTORE_PATH}`, RESTORE_PATH, target.token, file, digests.bytes, [200, 204], signal);
+    await vault.upload(`POST ${RESTORE_PATH}`, RESTORE_PATH, target.token, file, digests.bytes, [200, 204], signal);
     const sealedAfter = await waitUntilSettled(vault, target.token, deps.settleTimeoutMs ?? 120_000);
     return { ...base, restored: true, sealedAfter };
   } finally {

@@ -12,7 +12,7 @@
 // root token, the sidecar's), and the restore replaces the whole token store.
 import { POLICY } from "../../config/names";
 import type { SnapshotVault } from "./snapshot-vault";
-import { VaultCallError } from "./snapshot-vault";
+import { healthKind, VaultError } from "./vault-client";
 
 export const BUILT_IN_MOUNTS: readonly string[] = ["cubbyhole/", "identity/", "sys/"];
 export const BUILT_IN_AUTH_METHODS: readonly string[] = ["token/"];
@@ -53,34 +53,35 @@ export function whyNotEmpty(contents: TargetContents): string[] {
 /** Why the target cannot take a restore now, or undefined when it is an initialized, unsealed, active server. */
 export async function notReadyReason(vault: SnapshotVault): Promise<string | undefined> {
   const res = await vault.json("GET", "sys/health");
-  switch (res.status) {
-    case 200:
+  switch (healthKind(res.status)) {
+    case "active":
       return undefined;
-    case 429:
+    case "standby":
       return `${vault.address} is a standby; point VAULT_ADDR at the active server (the vault-active service)`;
-    case 501:
+    case "uninitialized":
       return `${vault.address} is not initialized; initialize it (the bootstrap sidecar does) before restoring into it`;
-    case 503:
+    case "sealed":
       return `${vault.address} is sealed; unseal it with its own keys before restoring into it`;
     default:
       return `${vault.address} answered sys/health with HTTP ${res.status}; it must be an active, unsealed server`;
   }
 }
 
-/** Throws unless the token may force a snapshot restore (root, or update on the restore path). */
-export async function checkToken(vault: SnapshotVault, token: string): Promise<void> {
+/** Why the token may not force a snapshot restore, or undefined when it may (root, or update on the restore path). */
+export async function tokenRefusal(vault: SnapshotVault, token: string): Promise<string | undefined> {
   const res = await vault.json("POST", "sys/capabilities-self", { token, body: { paths: [RESTORE_PATH] } });
-  if (res.status === 403) throw new Error("VAULT_TOKEN is not valid on the target vault (HTTP 403); use a root or sudo token of the target vault");
-  if (res.status !== 200) throw new VaultCallError("vault sys/capabilities-self", res.status, []);
+  // Vault answers 403 alike for a token it does not know and for one without the default policy (which grants this path).
+  if (res.status === 403) return "VAULT_TOKEN was refused by the target vault (HTTP 403 on sys/capabilities-self): it is not valid there, or lacks the default policy; use a root token of the target vault";
+  if (res.status !== 200) throw new VaultError("sys/capabilities-self", res.status, []);
   const caps = (res.body[RESTORE_PATH] ?? (res.body.data as Record<string, unknown> | undefined)?.[RESTORE_PATH]) as string[] | undefined;
   const may = caps?.includes("root") || caps?.includes("update");
-  if (!may) throw new Error(`VAULT_TOKEN may not restore (capabilities on ${RESTORE_PATH}: ${(caps ?? []).join(", ") || "none"}); use a root token of the target vault`);
+  return may ? undefined : `VAULT_TOKEN may not restore (capabilities on ${RESTORE_PATH}: ${(caps ?? []).join(", ") || "none"}); use a root token of the target vault`;
 }
 
 async function listCount(vault: SnapshotVault, token: string, path: string): Promise<number> {
   const res = await vault.json("LIST", path, { token });
   if (res.status === 404) return 0;
-  if (res.status !== 200) throw new VaultCallError(`vault LIST ${path}`, res.status, []);
+  if (res.status !== 200) throw new VaultError(`LIST ${path}`, res.status, []);
   return ((res.body.data as { keys?: unknown[] } | undefined)?.keys ?? []).length;
 }
 
@@ -94,9 +95,9 @@ function typesByPath(body: Record<string, unknown>): Record<string, string> {
 }
 
 export async function inspectTarget(vault: SnapshotVault, token: string): Promise<TargetContents> {
-  const mounts = await vault.expect("vault GET sys/mounts", "GET", "sys/mounts", [200], { token });
-  const auth = await vault.expect("vault GET sys/auth", "GET", "sys/auth", [200], { token });
-  const policies = await vault.expect("vault LIST sys/policies/acl", "LIST", "sys/policies/acl", [200], { token });
+  const mounts = await vault.expect("GET sys/mounts", "GET", "sys/mounts", [200], { token });
+  const auth = await vault.expect("GET sys/auth", "GET", "sys/auth", [200], { token });
+  const policies = await vault.expect("LIST sys/policies/acl", "LIST", "sys/policies/acl", [200], { token });
   return {
     mounts: typesByPath(mounts.body),
     authMethods: typesByPath(auth.body),

@@ -105,7 +105,7 @@ export async function runSnapshot(deps: SnapshotRunDeps, signal: AbortSignal): P
 
   const token = await step("login", async () => {
     const jwt = readFileSync(config.tokenFile, "utf8").trim();
-    const res = await vault.expect(`vault login at auth/${config.authPath}`, "POST", `auth/${config.authPath}/login`, [200], { body: { role: config.role, jwt }, signal });
+    const res = await vault.expect(`login at auth/${config.authPath}`, "POST", `auth/${config.authPath}/login`, [200], { body: { role: config.role, jwt }, signal });
     const clientToken = (res.body.auth as { client_token?: unknown } | undefined)?.client_token;
     if (typeof clientToken !== "string" || !clientToken) throw new Error(`vault login at auth/${config.authPath}: no token in the answer`);
     return clientToken;
@@ -117,7 +117,7 @@ export async function runSnapshot(deps: SnapshotRunDeps, signal: AbortSignal): P
   const spoolFile = join(config.spoolDir, `${object.slice(object.lastIndexOf("/") + 1)}.partial`);
   try {
     const digests = await step("snapshot", async () => {
-      const body = await vault.download("vault GET sys/storage/raft/snapshot", SNAPSHOT_PATH, token, signal);
+      const body = await vault.download(`GET ${SNAPSHOT_PATH}`, SNAPSHOT_PATH, token, signal);
       const d = await spool(body, spoolFile, signal);
       if (d.bytes === 0 || !isGzip(spoolFile)) throw new Error(`vault sent ${d.bytes} bytes that are not a gzip snapshot archive`);
       return d;
@@ -128,7 +128,7 @@ export async function runSnapshot(deps: SnapshotRunDeps, signal: AbortSignal): P
   } finally {
     removeSpool(spoolFile);
     try {
-      await vault.expect("vault revoke-self", "POST", "auth/token/revoke-self", [204, 200], { token });
+      await vault.expect("revoke-self", "POST", "auth/token/revoke-self", [204, 200], { token });
     } catch (error) {
       log.warn({ err: { message: (error as Error).message } }, "could not revoke the vault token; it expires with its TTL");
     }

@@ -1,25 +1,16 @@
 // The Vault HTTP calls of the snapshot and restore commands: HTTPS only, the
 // server verified against the given CA, and streaming in both directions for
 // the snapshot itself (the sidecar's client buffers every body, which a
-// snapshot of hundreds of MB must not be). Errors carry the status and Vault's
-// own error strings, never a request or response body that could hold a token.
+// snapshot of hundreds of MB must not be). Errors are the sidecar client's
+// VaultError: the status and Vault's own error strings, never a request or
+// response body that could hold a token.
 import { createReadStream } from "node:fs";
 import { Agent, request, type RequestOptions } from "node:https";
 import type { IncomingMessage } from "node:http";
+import { VaultError, vaultErrors } from "./vault-client";
 
 /** Nothing received or sent for this long fails the request (a snapshot streams continuously). */
 const IDLE_TIMEOUT_MS = 60_000;
-
-export class VaultCallError extends Error {
-  constructor(
-    readonly operation: string,
-    readonly status: number,
-    readonly vaultErrors: readonly string[],
-  ) {
-    super(`${operation}: HTTP ${status}${vaultErrors.length ? `: ${vaultErrors.join("; ")}` : ""}`);
-    this.name = "VaultCallError";
-  }
-}
 
 /** The server could not be reached at all (connection, TLS, timeout). */
 export class VaultUnreachableError extends Error {
@@ -33,10 +24,6 @@ export class VaultUnreachableError extends Error {
 export interface JsonResponse {
   readonly status: number;
   readonly body: Record<string, unknown>;
-}
-
-function vaultErrors(body: Record<string, unknown>): string[] {
-  return Array.isArray(body.errors) ? body.errors.map((e) => String(e).trim()).filter(Boolean) : [];
 }
 
 async function readJson(res: IncomingMessage): Promise<Record<string, unknown>> {
@@ -103,10 +90,10 @@ export class SnapshotVault {
     return { status: res.statusCode ?? 0, body: await readJson(res) };
   }
 
-  /** A JSON call that must answer with one of `ok`; anything else throws VaultCallError. */
+  /** A JSON call that must answer with one of `ok`; anything else throws VaultError ("vault <operation>: HTTP <status>: <errors>"). */
   async expect(operation: string, method: string, path: string, ok: readonly number[], options: { token?: string; body?: unknown; signal?: AbortSignal } = {}): Promise<JsonResponse> {
     const res = await this.json(method, path, options);
-    if (!ok.includes(res.status)) throw new VaultCallError(operation, res.status, vaultErrors(res.body));
+    if (!ok.includes(res.status)) throw new VaultError(operation, res.status, vaultErrors(res.body));
     return res;
   }
 
@@ -115,9 +102,9 @@ export class SnapshotVault {
     const res = await this.send("GET", path, token, {}, undefined, signal);
     if (res.statusCode === 307) {
       res.resume();
-      throw new VaultCallError(operation, 307, [`a standby redirected to the active server; point VAULT_ADDR at the active server (the vault-active service)`]);
+      throw new VaultError(operation, 307, [`a standby redirected to the active server; point VAULT_ADDR at the active server (the vault-active service)`]);
     }
-    if (res.statusCode !== 200) throw new VaultCallError(operation, res.statusCode ?? 0, vaultErrors(await readJson(res)));
+    if (res.statusCode !== 200) throw new VaultError(operation, res.statusCode ?? 0, vaultErrors(await readJson(res)));
     res.on("error", () => undefined); // the consumer's pipeline reports it
     return res;
   }
@@ -130,7 +117,7 @@ export class SnapshotVault {
       source.pipe(req);
     }, signal);
     const body = await readJson(res);
-    if (!ok.includes(res.statusCode ?? 0)) throw new VaultCallError(operation, res.statusCode ?? 0, vaultErrors(body));
+    if (!ok.includes(res.statusCode ?? 0)) throw new VaultError(operation, res.statusCode ?? 0, vaultErrors(body));
     return { status: res.statusCode ?? 0, body };
   }
 }

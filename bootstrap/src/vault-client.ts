@@ -37,6 +37,11 @@ export function healthKind(status: number): HealthKind {
   }
 }
 
+/** Vault's own error strings from a response body (`errors`), trimmed, empty ones dropped. */
+export function vaultErrors(body: Record<string, unknown>): string[] {
+  return Array.isArray(body.errors) ? body.errors.map((e) => String(e).trim()).filter(Boolean) : [];
+}
+
 export class VaultError extends Error {
   constructor(
     readonly operation: string,
