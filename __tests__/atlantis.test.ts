@@ -312,20 +312,37 @@ describe("the Atlantis server (deploy/atlantis)", () => {
     const gated = (hooks[0].commands ?? "").split(",");
     expect(gated).toEqual(expect.arrayContaining(["plan", "apply", "import", "state"]));
     expect(gated).not.toContain("unlock");
-    const script = readFileSync(join(bin, "pre-workflow-hook.sh"), "utf8");
+    expect(readFileSync(join(bin, "pre-workflow-hook.sh"), "utf8")).toMatch(/\$\(dirname "\$0"\)\/synth\.sh" "\$mode"/);
+    const script = readFileSync(join(bin, "synth.sh"), "utf8");
     expect(script).toContain(`SYNTH_DIR=${SYNTH_DIR}\n`);
-    expect(script).toMatch(/CDKTF_OUTDIR=\$DIR\/\$SYNTH_DIR/);
+    expect(script).toMatch(/CDKTF_OUTDIR=\$repo\/\$SYNTH_DIR/);
     expect(script).toMatch(/npm ci --ignore-scripts/);
     expect(script).toMatch(/npm run --ignore-scripts --silent synth/);
   });
 
-  it("uses Atlantis' built-in init, plan and apply steps and only scripts the image ships", () => {
+  // Atlantis merges a moved main again right before each project's plan; it never does before an apply.
+  it("plans only the synth of the commit the clone is at, and applies only such plans", () => {
+    const wf = server.workflows?.["vault-gke"];
+    expect(wf?.plan.steps[0]).toEqual({ run: "/opt/vault-gke/bin/synth.sh ensure" });
+    expect(wf?.apply.steps[0]).toEqual({ run: "/opt/vault-gke/bin/synth.sh check" });
+  });
+
+  // Autoplan could only fail: no push is approved at its new head. --disable-autoplan also skips the hooks on push.
+  it("runs no autoplan, so a push before approval posts no failed hook or plan status", () => {
+    const dockerfile = readFileSync(join(ROOT, "deploy", "atlantis", "Dockerfile"), "utf8");
+    expect(/\bATLANTIS_DISABLE_AUTOPLAN=(\S+)/.exec(dockerfile)?.[1]).toBe("true");
+  });
+
+  // The apply is apply.sh: Atlantis' built-in apply would apply the shared stack's plan too (admin only).
+  it("uses Atlantis' built-in init and plan steps, apply.sh to apply, and only scripts the image ships", () => {
     const wf = server.workflows?.["vault-gke"];
     const builtIns = (stage?: { steps: unknown[] }) => (stage?.steps ?? []).filter((s) => typeof s === "string");
     expect(builtIns(wf?.plan)).toEqual(["init", "plan"]);
-    expect(builtIns(wf?.apply)).toEqual(["apply"]);
+    expect(builtIns(wf?.apply)).toEqual([]);
+    expect(wf?.apply.steps).toContainEqual({ run: "/opt/vault-gke/bin/apply.sh" });
+    expect(wf?.plan.steps.at(-1)).toEqual({ run: "/opt/vault-gke/bin/admin-changes.sh" });
     for (const command of commands()) {
-      const m = /^\/opt\/vault-gke\/bin\/([a-z-]+\.sh)( (plan|apply))?$/.exec(command);
+      const m = /^\/opt\/vault-gke\/bin\/([a-z-]+\.sh)( (plan|apply|ensure|check))?$/.exec(command);
       expect(m).not.toBeNull();
       const file = join(bin, (m as RegExpExecArray)[1]);
       accessSync(file, constants.X_OK);

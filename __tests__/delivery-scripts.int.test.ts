@@ -29,6 +29,8 @@ const env = exampleEnv();
 const PROJECT = env.project;
 const PLAN_TOKEN = "s.PlanTokenForTestsOnly0123456789";
 const PASSWORD = "tenant-db-password-for-tests";
+const RUNNER_POD_IDENTITY = "atlantis@acme-vault-example.iam.gserviceaccount.com";
+const APPLY_SA = env.delivery.applyServiceAccounts[0];
 
 type Stage = "plan" | "apply" | "import";
 interface Step {
@@ -59,7 +61,7 @@ interface Result {
 function run(command: string, stack: string, extra: Record<string, string> = {}): Result {
   const res = spawnSync("sh", ["-c", command], {
     cwd: join(outdir, "stacks", stack),
-    env: { PATH: gcloud.path(), HOME: outdir, DIR: join(outdir, "stacks", stack), PROJECT_NAME: stack, ...extra },
+    env: { PATH: gcloud.path(), HOME: outdir, DIR: join(outdir, "stacks", stack), PROJECT_NAME: stack, VAULT_GKE_APPLY_SERVICE_ACCOUNT: APPLY_SA, ...extra },
     encoding: "utf8",
     timeout: 30_000,
   });
@@ -106,7 +108,8 @@ beforeAll(async () => {
   gcloud.secret(PROJECT, "example-tenant-postgres-payments", PASSWORD);
   const state = { version: 4, outputs: { vault_ca_certificate: { value: bao.ca.toString(), type: "string" } } };
   gcloud.object(env.backend.bucket, `${env.backend.prefix}/example-vault/default.tfstate`, JSON.stringify(state));
-  gcloud.idToken(bao.addr, issuer.issue({ email: env.delivery.applyServiceAccounts[0], audience: bao.addr }));
+  // ID tokens minted per call as gcloud mints them; the runner's own credential is a GKE pod's (Workload Identity).
+  gcloud.signIdTokens(issuer.privateKey, RUNNER_POD_IDENTITY);
 });
 
 afterAll(async () => {
@@ -187,10 +190,10 @@ describe("apply stage", () => {
     const stack = "example-tenant-payments";
     gcloud.clearCalls();
     const ca = value(run(envCommand("apply", "VAULT_CACERT"), stack));
-    const token = value(run(envCommand("apply", "VAULT_TOKEN"), stack, { VAULT_CACERT: ca }));
+    const token = value(run(envCommand("apply", "VAULT_TOKEN"), stack, { VAULT_CACERT: ca, VAULT_GKE_APPLY_SERVICE_ACCOUNT: APPLY_SA }));
     expect(token).toMatch(/^s\.|^hvs\./);
     expect(value(run(envCommand("apply", "TF_VAR_postgres_password"), stack))).toBe(PASSWORD);
-    expect(gcloud.calls()).toEqual(expect.arrayContaining([`auth print-identity-token --audiences=${bao.addr} --include-email`]));
+    expect(gcloud.calls()).toEqual(expect.arrayContaining([`auth print-identity-token --audiences=${bao.addr} --include-email --impersonate-service-account=${APPLY_SA}`]));
 
     const self = await lookupSelf(token);
     expect(self.status).toBe(200);
@@ -200,47 +203,48 @@ describe("apply stage", () => {
     expect(data.ttl).toBeLessThanOrEqual(env.delivery.applyTokenTtl);
     expect(data.explicit_max_ttl).toBeLessThanOrEqual(APPLY_TOKEN_MAX_TTL_SEC);
 
-    const revoke = steps("apply").find((s) => s.run)?.run?.replace("/opt/vault-gke/bin/", `${BIN}/`) as string;
+    const revoke = steps("apply").find((s) => s.run?.includes("revoke-token.sh"))?.run?.replace("/opt/vault-gke/bin/", `${BIN}/`) as string;
     const res = run(revoke, stack, { VAULT_TOKEN: token, VAULT_CACERT: ca });
     expect(res).toEqual({ status: 0, stdout: "vault-gke: revoked this run's apply token\n", stderr: "" });
     expect((await lookupSelf(token)).status).toBe(403);
   });
 
-  it("impersonates the apply service account when one is set", () => {
-    gcloud.clearCalls();
+  // gcloud puts the email claim (which auth/runner binds on) only into an impersonated account's token:
+  // a GKE pod's own Workload Identity token has none, so the login always impersonates.
+  it("always impersonates an apply service account, so the ID token carries the email auth/runner binds on", async () => {
     const ca = value(run(envCommand("apply", "VAULT_CACERT"), "example-tenant-search"));
     const sa = env.delivery.applyServiceAccounts[1];
-    value(run(envCommand("apply", "VAULT_TOKEN"), "example-tenant-search", { VAULT_CACERT: ca, VAULT_GKE_APPLY_SERVICE_ACCOUNT: sa }));
-    expect(gcloud.calls()).toContain(`auth print-identity-token --audiences=${bao.addr} --include-email --impersonate-service-account=${sa}`);
+    const before = gcloud.minted().length;
+    const token = value(run(envCommand("apply", "VAULT_TOKEN"), "example-tenant-search", { VAULT_CACERT: ca, VAULT_GKE_APPLY_SERVICE_ACCOUNT: sa }));
+    expect((await lookupSelf(token)).status).toBe(200);
+    expect(gcloud.minted().slice(before)).toEqual([expect.objectContaining({ email: sa, email_verified: true, aud: bao.addr })]);
+
+    // What the runner's own credential prints (no impersonation) is refused by auth/runner: no email claim.
+    const own = spawnSync("gcloud", ["auth", "print-identity-token", `--audiences=${bao.addr}`, "--include-email"], { env: { PATH: gcloud.path() }, encoding: "utf8" });
+    expect(gcloud.minted().at(-1)).not.toHaveProperty("email");
+    const login = await vaultRequest(bao.addr, bao.ca, "POST", "/v1/auth/runner/login", { body: { role: "provisioner", jwt: own.stdout.trim() } });
+    expect(login.status).toBe(400);
   });
 
-  it("uses an ID token the CI job already holds (VAULT_GKE_ID_TOKEN) without calling gcloud", async () => {
+  it("impersonates the environment's only apply service account without being told, and refuses to guess among several", () => {
     const ca = value(run(envCommand("apply", "VAULT_CACERT"), "example-tenant-search"));
-    gcloud.mode("fail");
-    const idToken = issuer.issue({ email: env.delivery.applyServiceAccounts[1], audience: bao.addr });
-    const token = value(run(envCommand("apply", "VAULT_TOKEN"), "example-tenant-search", { VAULT_CACERT: ca, VAULT_GKE_ID_TOKEN: idToken }));
-    expect((await lookupSelf(token)).status).toBe(200);
+    expect(refused(run(envCommand("apply", "VAULT_TOKEN"), "example-tenant-search", { VAULT_CACERT: ca, VAULT_GKE_APPLY_SERVICE_ACCOUNT: "" }))).toBe(
+      "vault-gke: VAULT_GKE_APPLY_SERVICE_ACCOUNT is not set and environment example declares 2 apply service accounts: set it to the one of delivery.applyServiceAccounts this runner impersonates (it needs roles/iam.serviceAccountOpenIdTokenCreator on it)\n",
+    );
   });
 
   it("fails when Vault refuses the ID token (a service account that is not an apply runner)", () => {
-    gcloud.idToken(bao.addr, issuer.issue({ email: "someone-else@acme-vault-example.iam.gserviceaccount.com", audience: bao.addr }));
-    try {
-      const ca = value(run(envCommand("apply", "VAULT_CACERT"), "example-tenant-payments"));
-      expect(refused(run(envCommand("apply", "VAULT_TOKEN"), "example-tenant-payments", { VAULT_CACERT: ca }))).toMatch(/refused with HTTP (400|403)/);
-    } finally {
-      gcloud.idToken(bao.addr, issuer.issue({ email: env.delivery.applyServiceAccounts[0], audience: bao.addr }));
-    }
+    const ca = value(run(envCommand("apply", "VAULT_CACERT"), "example-tenant-payments"));
+    const other = { VAULT_CACERT: ca, VAULT_GKE_APPLY_SERVICE_ACCOUNT: "someone-else@acme-vault-example.iam.gserviceaccount.com" };
+    expect(refused(run(envCommand("apply", "VAULT_TOKEN"), "example-tenant-payments", other))).toMatch(/refused with HTTP (400|403)/);
   });
 
   it("fails when Vault's certificate is not the one the vault stack's state names", () => {
-    expect(refused(run(envCommand("apply", "VAULT_TOKEN"), "example-tenant-payments", { VAULT_CACERT: "/etc/ssl/certs/ca-certificates.crt" }))).toMatch(/cannot reach Vault/);
+    expect(refused(run(envCommand("apply", "VAULT_TOKEN"), "example-tenant-payments", { VAULT_CACERT: "/etc/ssl/certs/ca-certificates.crt", VAULT_GKE_APPLY_SERVICE_ACCOUNT: APPLY_SA }))).toMatch(/cannot reach Vault/);
   });
 
-  it("refuses the shared stack and says how an admin applies it", () => {
-    const reason = refused(run(envCommand("apply", "VAULT_TOKEN"), "example-shared"));
-    expect(reason).toContain("applied by an admin only");
-    expect(reason).toContain("vault login -method=gcp role=admin");
-    expect(reason).toContain("npx cdktf deploy example-shared");
+  it("gives the shared stack no credential at apply (apply.sh applies nothing there; an admin applies it)", () => {
+    expect(value(run(envCommand("apply", "VAULT_TOKEN"), "example-shared"))).toBe("");
   });
 
   it("gives the platform and vault stacks no Vault credential at apply either", () => {
@@ -268,6 +272,41 @@ describe("after the apply", () => {
       expect(run(command, "example-platform", { VAULT_GKE_REPO: ROOT })).toMatchObject({ status: 0, stdout: "" });
     } finally {
       gcloud.secret(PROJECT, "example-vault-plan-token", JSON.stringify({ format: "vault-gke/plan-token/v1", token: PLAN_TOKEN, accessor: "acc", storedAt: "2026-11-29T00:00:00Z" }));
+    }
+  });
+});
+
+// deploy.yml's tenant step: Google's ID tokens live an hour and the job may run 90 minutes, so
+// each tenant's login mints its own right before it (none is minted at the start of the job).
+describe("deploy-tenants.sh", () => {
+  it("mints a fresh ID token right before each tenant's login, deploys each tenant with its own login and revokes it", () => {
+    const fakes = mkdtempSync(join(tmpdir(), "vault-gke-deploy-fakes-"));
+    try {
+      // npx (cdktf deploy) and npm (the verifier) record themselves in gcloud's call log, so the log shows the order.
+      const record = (name: string) => `#!/usr/bin/env bash\necho "${name} $*" >>"${join(gcloud.dir, "calls.log")}"\n`;
+      writeFileSync(join(fakes, "npx"), record("npx"), { mode: 0o755 });
+      writeFileSync(join(fakes, "npm"), record("npm"), { mode: 0o755 });
+      gcloud.clearCalls();
+      const before = gcloud.minted().length;
+      const res = spawnSync("bash", [join(ROOT, ".github", "scripts", "deploy-tenants.sh"), "example"], {
+        cwd: ROOT,
+        env: { PATH: `${fakes}:${gcloud.path()}`, HOME: outdir, VAULT_GKE_DELIVERY: join(outdir, DELIVERY_MANIFEST_FILE), VAULT_GKE_APPLY_SERVICE_ACCOUNT: APPLY_SA },
+        encoding: "utf8",
+        timeout: 60_000,
+      });
+      expect(res.stderr).toBe("");
+      expect(res.status).toBe(0);
+      const events = gcloud.calls().filter((c) => c.startsWith("auth print-identity-token") || c.startsWith("npx "));
+      expect(events).toEqual([
+        `auth print-identity-token --audiences=${bao.addr} --include-email --impersonate-service-account=${APPLY_SA}`,
+        "npx cdktf deploy --skip-synth --auto-approve example-tenant-payments",
+        `auth print-identity-token --audiences=${bao.addr} --include-email --impersonate-service-account=${APPLY_SA}`,
+        "npx cdktf deploy --skip-synth --auto-approve example-tenant-search",
+      ]);
+      expect(gcloud.minted().slice(before)).toHaveLength(2);
+      expect(res.stdout.match(/revoked this run's apply token/g)).toHaveLength(2);
+    } finally {
+      rmSync(fakes, { recursive: true, force: true });
     }
   });
 });

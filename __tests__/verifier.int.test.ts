@@ -163,6 +163,17 @@ describe("the verifier", () => {
     expect(status).toBe(0);
   });
 
+  // The real vault provider (5.6.0) tunes every auth backend it creates with empty key lists, and
+  // OpenBao then reports them as [""]: no key at all, not a key named "" logged in plain text.
+  it("reads the empty key list the vault provider leaves on its auth backends as no plain-text key", async () => {
+    for (const path of ["in-cluster", "runner", `kubernetes-${CLUSTER}`]) {
+      await ok(root, "POST", `sys/auth/${path}/tune`, { audit_non_hmac_request_keys: [""], audit_non_hmac_response_keys: [""] });
+      const tuned = await ok(root, "GET", `sys/auth/${path}/tune`);
+      expect(tuned.audit_non_hmac_request_keys ?? [""]).toEqual([""]);
+    }
+    expect(runVerify()).toEqual({ status: 0, lines: clean() });
+  });
+
   it("reports a role bound to admin, a tenant policy with path \"*\" and an undeclared auth method, and exits 1", async () => {
     const role = (await ok(root, "GET", `auth/kubernetes-${CLUSTER}/role/payments`)).data as Record<string, unknown>;
     try {

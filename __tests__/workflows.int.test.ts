@@ -97,6 +97,12 @@ describe("GitHub Actions workflows", () => {
     expect(runs(wf.jobs.test)).toMatch(/sudo apt-get install [^\n]*postgresql/);
   });
 
+  it("test.yml builds both images with a real docker build (no engine runs where the test command runs)", () => {
+    const images = runs(workflows["test.yml"].jobs.images);
+    expect(images).toContain("docker build --file bootstrap/Dockerfile --tag vault-gke-bootstrap:ci .");
+    expect(images).toContain("docker build --tag vault-gke-atlantis:ci deploy/atlantis");
+  });
+
   it("plan.yml plans read-only: plan identity, plan token, -lock=false, no child token, a placeholder password, and checks removals", () => {
     const wf = workflows["plan.yml"];
     expect(Object.keys(wf.on)).toEqual(["pull_request"]);
@@ -121,7 +127,11 @@ describe("GitHub Actions workflows", () => {
     expect(deploy.environment).toBe("${{ matrix.environment }}");
     expect(deploy.concurrency).toEqual({ group: "deploy-${{ matrix.environment }}", "cancel-in-progress": false });
     const auth = deploy.steps.find((s) => s.uses?.startsWith("google-github-actions/auth@"));
-    expect(auth?.with).toMatchObject({ service_account: "${{ vars.VAULT_GKE_APPLY_SERVICE_ACCOUNT }}", token_format: "id_token", id_token_include_email: true });
+    expect(auth?.with).toMatchObject({ service_account: "${{ vars.VAULT_GKE_APPLY_SERVICE_ACCOUNT }}" });
+    // No ID token minted at the start of a job that may outlast it (an hour): each tenant's login mints its own.
+    expect(auth?.with).not.toHaveProperty("token_format");
+    const tenantStep = deploy.steps.find((s) => s.run?.includes("deploy-tenants.sh"));
+    expect(tenantStep?.env).toEqual({ VAULT_GKE_APPLY_SERVICE_ACCOUNT: "${{ vars.VAULT_GKE_APPLY_SERVICE_ACCOUNT }}" });
     expect(runs(deploy)).toMatch(/npx cdktf deploy --skip-synth --auto-approve "\$platform" "\$vault"/);
     expect(runs(deploy)).toContain(".github/scripts/deploy-tenants.sh");
     const tenants = readFileSync(join(ROOT, ".github", "scripts", "deploy-tenants.sh"), "utf8");

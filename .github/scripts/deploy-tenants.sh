@@ -2,11 +2,12 @@
 # deploy-tenants.sh ENVIRONMENT: `cdktf deploy` of the environment's tenant
 # stacks, one at a time from the existing synth (cdktf.out), each with:
 #   VAULT_CACERT              the vault stack's CA (vault-ca.sh),
-#   VAULT_TOKEN               a fresh login at auth/runner (vault-token.sh apply),
+#   VAULT_TOKEN               a fresh login at auth/runner (vault-token.sh apply) with an
+#                             ID token minted right before it (the job may outlast an hour),
 #   TF_VAR_postgres_password  the tenant's password, when its stack declares it,
 # and revokes the login after the deploy, whether it succeeded or not. Never
 # the shared stack. Stops at the first failing tenant.
-# Inputs: VAULT_GKE_DELIVERY; VAULT_GKE_ID_TOKEN or gcloud credentials (see vault-token.sh).
+# Inputs: VAULT_GKE_DELIVERY; gcloud credentials and VAULT_GKE_APPLY_SERVICE_ACCOUNT (see vault-token.sh).
 set -euo pipefail
 [ $# -eq 1 ] || { echo "usage: deploy-tenants.sh ENVIRONMENT" >&2; exit 2; }
 bin="$(cd "$(dirname "$0")/../../deploy/atlantis/bin" && pwd)"
@@ -15,12 +16,14 @@ jq -e --arg e "$1" '.environments[$e]' "$VAULT_GKE_DELIVERY" >/dev/null ||
 mapfile -t stacks < <(jq -er --arg e "$1" '.environments[$e].stacks.tenants[]' "$VAULT_GKE_DELIVERY")
 for stack in "${stacks[@]}"; do
   export PROJECT_NAME=$stack
+  # Exported at once: the login below must already trust the vault stack's CA.
   VAULT_CACERT=$("$bin/vault-ca.sh")
+  export VAULT_CACERT
   VAULT_TOKEN=$("$bin/vault-token.sh" apply)
   echo "::add-mask::$VAULT_TOKEN"
   TF_VAR_postgres_password=$("$bin/postgres-password.sh" apply)
   if [ -n "$TF_VAR_postgres_password" ]; then echo "::add-mask::$TF_VAR_postgres_password"; fi
-  export VAULT_CACERT VAULT_TOKEN TF_VAR_postgres_password
+  export VAULT_TOKEN TF_VAR_postgres_password
   status=0
   npx cdktf deploy --skip-synth --auto-approve "$stack" || status=$?
   "$bin/revoke-token.sh"

@@ -4,7 +4,14 @@
 //   gcloud secrets versions access latest --project=P --secret=S   -> secrets/P/S
 //   gcloud storage cat gs://B/O                                     -> gcs/B/O
 //   gcloud auth print-identity-token --audiences=A --include-email
-//          [--impersonate-service-account=SA]                      -> id-tokens/<A, / and : as _>
+//          [--impersonate-service-account=SA]                      -> id-tokens/<A, / and : as _>,
+//          or, after signIdTokens(), a token minted at each call as gcloud documents it
+//          (gcloud reference, `auth print-identity-token`): one hour of validity; the
+//          email and email_verified claims only with --include-email AND
+//          --impersonate-service-account (the flag "should only be used for impersonate
+//          service account"): the ambient credential of a GKE pod (Workload Identity's
+//          metadata server) gives a token without them. Each minted token's claims are
+//          appended to minted.log.
 // Modes (file "mode"): ok; noisy (succeeds but writes a warning on stderr, as
 // gcloud does about updates); fail (prints partial output on stdout and an
 // error on stderr, exit 1, as a denied call does). Every call's arguments are
@@ -33,11 +40,30 @@ case "$1 $2" in
   "storage cat")
     serve "$here/gcs/\${3#gs://}" "object $3" ;;
   "auth print-identity-token")
-    printf '%s\\n' "$@" | grep -qx -- --include-email || { echo "ERROR: stand-in wants --include-email" >&2; exit 2; }
     audience=$(arg audiences "$@") || { echo "ERROR: stand-in wants --audiences" >&2; exit 2; }
+    if [ -f "$here/signer.js" ]; then
+      email=no; printf '%s\\n' "$@" | grep -qx -- --include-email && email=yes
+      exec node "$here/signer.js" "$audience" "$(arg impersonate-service-account "$@" || true)" "$email"
+    fi
+    printf '%s\\n' "$@" | grep -qx -- --include-email || { echo "ERROR: stand-in wants --include-email" >&2; exit 2; }
     serve "$here/id-tokens/$(echo "$audience" | tr '/:' '__')" "ID token for audience $audience" ;;
   *) echo "ERROR: the stand-in does not know: gcloud $*" >&2; exit 2 ;;
 esac
+`;
+
+const SIGNER = `const { createSign, randomBytes } = require("node:crypto");
+const { appendFileSync, readFileSync } = require("node:fs");
+const { join } = require("node:path");
+const [audience, impersonated, includeEmail] = process.argv.slice(2);
+const config = JSON.parse(readFileSync(join(__dirname, "signer.json"), "utf8"));
+const now = Math.floor(Date.now() / 1000);
+const b64url = (v) => Buffer.from(v).toString("base64url");
+const who = impersonated || config.ambient;
+const claims = { iss: "https://accounts.google.com", aud: audience, azp: who, sub: config.subjects[who] || "100000000000000000000", iat: now, exp: now + config.ttlSec };
+if (impersonated && includeEmail === "yes") Object.assign(claims, { email: impersonated, email_verified: true });
+appendFileSync(join(__dirname, "minted.log"), JSON.stringify(claims) + "\\n");
+const input = b64url(JSON.stringify({ alg: "RS256", typ: "JWT", kid: randomBytes(8).toString("hex") })) + "." + b64url(JSON.stringify(claims));
+process.stdout.write(input + "." + b64url(createSign("RSA-SHA256").update(input).sign(config.privateKey)) + "\\n");
 `;
 
 export type GcloudMode = "ok" | "noisy" | "fail";
@@ -75,6 +101,24 @@ export class GcloudStandIn {
 
   idToken(audience: string, token: string): void {
     this.put(join(this.dir, "id-tokens", audience.replace(/[/:]/g, "_")), `${token}\n`);
+  }
+
+  /**
+   * From now on, mint each ID token at the call, signed with `privateKey`, as gcloud does;
+   * `ambient` is the identity of the runner's own credential (a GKE pod's service account).
+   */
+  signIdTokens(privateKey: string, ambient: string, ttlSec = 3600): void {
+    writeFileSync(join(this.dir, "signer.json"), JSON.stringify({ privateKey, ambient, ttlSec, subjects: {} }));
+    writeFileSync(join(this.dir, "signer.js"), SIGNER);
+  }
+
+  /** The claims of every token minted since signIdTokens(), oldest first. */
+  minted(): Record<string, unknown>[] {
+    try {
+      return readFileSync(join(this.dir, "minted.log"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    } catch {
+      return [];
+    }
   }
 
   calls(): string[] {

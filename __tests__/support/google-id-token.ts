@@ -18,7 +18,8 @@ export interface IdTokenClaims {
 const b64url = (value: Buffer | string) => Buffer.from(value).toString("base64url");
 
 export class GoogleIdTokenIssuer {
-  private readonly privateKey: string;
+  /** PKCS#8 PEM; the gcloud stand-in signs with it too (support/gcloud-stand-in.ts). */
+  readonly privateKey: string;
   readonly publicKeyPem: string;
 
   constructor() {

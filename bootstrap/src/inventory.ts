@@ -63,10 +63,10 @@ function seconds(value: unknown): number {
 /** Auth method types vault-gke declares, whose roles (at auth/<path>/role) bind policies; any other type is a finding on its own. */
 const ROLE_BEARING = new Set(["kubernetes", "jwt", "oidc", "gcp"]);
 
+/** A list Vault reports as an array or a comma-separated string; empty entries are no entries (the vault provider leaves [""]). */
 function strings(value: unknown): string[] {
-  if (Array.isArray(value)) return value.map(String);
-  if (typeof value === "string" && value) return value.split(",").map((s) => s.trim());
-  return [];
+  const items = Array.isArray(value) ? value.map(String) : typeof value === "string" ? value.split(",") : [];
+  return items.map((s) => s.trim()).filter(Boolean);
 }
 
 /** The fields of a role that say who may log in with it. */

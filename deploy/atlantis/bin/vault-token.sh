@@ -6,21 +6,21 @@
 #          Manager <env>-vault-plan-token (JSON, format vault-gke/plan-token/v1,
 #          field .token). It can write nothing in Vault.
 #   apply, tenant stack: a fresh login at auth/runner, role provisioner, with a
-#          Google-signed ID token of this runner's service account whose
-#          audience is the Vault address (gcloud auth print-identity-token
-#          --audiences=<address> --include-email, impersonating
-#          $VAULT_GKE_APPLY_SERVICE_ACCOUNT when set). The token lives minutes;
-#          revoke-token.sh revokes it after the apply. A CI job that already
-#          holds such an ID token passes it in VAULT_GKE_ID_TOKEN instead.
-#   apply, shared stack: refuses. It enables auth methods and decides which API
-#          servers Vault trusts: an admin applies it with their own login.
+#          Google-signed ID token minted now, whose audience is the Vault address
+#          and which carries the email of the apply service account
+#          (gcloud auth print-identity-token --audiences=<address> --include-email
+#          --impersonate-service-account=<$VAULT_GKE_APPLY_SERVICE_ACCOUNT, or the
+#          environment's only apply service account>). The token lives minutes;
+#          revoke-token.sh revokes it after the apply.
+#   apply, shared stack: an empty line. It enables auth methods and decides which
+#          API servers Vault trusts: an admin applies it with their own login, and
+#          the runners' apply.sh applies nothing there.
 #   platform and vault stacks: an empty line (no Vault provider).
 #
 # Prints exactly the token on stdout and nothing on stderr when it succeeds;
 # on any failure exits non-zero with one line on stderr and nothing on stdout.
 # Inputs: PROJECT_NAME, VAULT_GKE_DELIVERY or DIR (see lib.sh), VAULT_CACERT
-# (from vault-ca.sh; empty: the system's CAs), VAULT_GKE_APPLY_SERVICE_ACCOUNT,
-# VAULT_GKE_ID_TOKEN.
+# (from vault-ca.sh; empty: the system's CAs), VAULT_GKE_APPLY_SERVICE_ACCOUNT.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -39,8 +39,10 @@ esac
 env_name=$(stack_field environment)
 address=$(env_field .vaultAddress)
 
+# apply, shared stack: no credential. apply.sh applies nothing there (an admin applies it).
 if [ "$phase" = apply ] && [ "$kind" = shared ]; then
-  die "$PROJECT_NAME is applied by an admin only (it enables auth methods and chooses the API servers Vault trusts; the runners' apply credential is refused that): run 'VAULT_ADDR=$address vault login -method=gcp role=admin service_account=<your admin service account>', then 'npx cdktf deploy $PROJECT_NAME', then comment 'atlantis plan -p $PROJECT_NAME' so the pull request sees no changes left"
+  echo
+  exit 0
 fi
 
 if [ "$phase" = plan ]; then
@@ -54,21 +56,21 @@ if [ "$phase" = plan ]; then
   exit 0
 fi
 
-# apply, tenant stack: a per-run login.
+# apply, tenant stack: a per-run login, with an ID token minted right now (Google's ID tokens
+# live an hour: one minted before a long deploy would be expired by the last tenant).
 auth_path=$(env_field .runnerAuthPath)
 role=$(env_field .applyRole)
-if [ -n "${VAULT_GKE_ID_TOKEN:-}" ]; then
-  # A CI job that already holds a Google-signed ID token for this audience
-  # (google-github-actions/auth with token_format: id_token).
-  jwt=$VAULT_GKE_ID_TOKEN
-else
-  id_token_args=(auth print-identity-token "--audiences=$address" --include-email)
-  if [ -n "${VAULT_GKE_APPLY_SERVICE_ACCOUNT:-}" ]; then
-    id_token_args+=("--impersonate-service-account=$VAULT_GKE_APPLY_SERVICE_ACCOUNT")
-  fi
-  jwt=$(gcloud "${id_token_args[@]}" 2>"$ERRFILE") ||
-    die "cannot get a Google ID token for audience $address ($(last_line "$ERRFILE")): run as one of delivery.applyServiceAccounts, or set VAULT_GKE_APPLY_SERVICE_ACCOUNT to one this identity may impersonate (roles/iam.serviceAccountOpenIdTokenCreator)"
+# Always impersonated: gcloud puts the email claim that auth/runner binds on into the token only
+# for an impersonated service account; a GKE pod's own (Workload Identity) token may lack it.
+sa=${VAULT_GKE_APPLY_SERVICE_ACCOUNT:-}
+if [ -z "$sa" ]; then
+  declared=$(env_field '.applyServiceAccounts | length')
+  [ "$declared" = 1 ] ||
+    die "VAULT_GKE_APPLY_SERVICE_ACCOUNT is not set and environment $env_name declares $declared apply service accounts: set it to the one of delivery.applyServiceAccounts this runner impersonates (it needs roles/iam.serviceAccountOpenIdTokenCreator on it)"
+  sa=$(env_field '.applyServiceAccounts[0]')
 fi
+jwt=$(gcloud auth print-identity-token "--audiences=$address" --include-email "--impersonate-service-account=$sa" 2>"$ERRFILE") ||
+  die "cannot get a Google ID token of $sa for audience $address ($(last_line "$ERRFILE")): this runner's identity needs roles/iam.serviceAccountOpenIdTokenCreator on $sa, one of delivery.applyServiceAccounts"
 [[ $jwt =~ ^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$ ]] ||
   die "gcloud printed something that is not an ID token for audience $address; check the gcloud installation and account"
 
