@@ -323,8 +323,8 @@ describe("the Atlantis server (deploy/atlantis)", () => {
   // Atlantis merges a moved main again right before each project's plan; it never does before an apply.
   it("plans only the synth of the commit the clone is at, and applies only such plans", () => {
     const wf = server.workflows?.["vault-gke"];
-    expect(wf?.plan.steps[0]).toEqual({ run: "/opt/vault-gke/bin/synth.sh ensure" });
-    expect(wf?.apply.steps[0]).toEqual({ run: "/opt/vault-gke/bin/synth.sh check" });
+    expect(wf?.plan?.steps[0]).toEqual({ run: "/opt/vault-gke/bin/synth.sh ensure" });
+    expect(wf?.apply?.steps[0]).toEqual({ run: "/opt/vault-gke/bin/synth.sh check" });
   });
 
   // Autoplan could only fail: no push is approved at its new head. --disable-autoplan also skips the hooks on push.
@@ -339,8 +339,8 @@ describe("the Atlantis server (deploy/atlantis)", () => {
     const builtIns = (stage?: { steps: unknown[] }) => (stage?.steps ?? []).filter((s) => typeof s === "string");
     expect(builtIns(wf?.plan)).toEqual(["init", "plan"]);
     expect(builtIns(wf?.apply)).toEqual([]);
-    expect(wf?.apply.steps).toContainEqual({ run: "/opt/vault-gke/bin/apply.sh" });
-    expect(wf?.plan.steps.at(-1)).toEqual({ run: "/opt/vault-gke/bin/admin-changes.sh" });
+    expect(wf?.apply?.steps).toContainEqual({ run: "/opt/vault-gke/bin/apply.sh" });
+    expect(wf?.plan?.steps.at(-1)).toEqual({ run: "/opt/vault-gke/bin/admin-changes.sh" });
     for (const command of commands()) {
       const m = /^\/opt\/vault-gke\/bin\/([a-z-]+\.sh)( (plan|apply|ensure|check))?$/.exec(command);
       expect(m).not.toBeNull();
