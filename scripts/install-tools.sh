@@ -4,7 +4,10 @@
 # package (the database credentials test runs a real server), and two Go
 # programs built from the Go module proxy into .tools/bin: fake-gcs-server
 # (the Cloud Storage stand-in of the snapshot tests) and actionlint, and
-# Debian's chromium for the diagram test.
+# Debian's chromium for the diagram test; and the real tools no registry here
+# serves as binaries, built from their vendored sources (../shared/vendor, see
+# its README): a Terraform provider mirror of the providers our bindings were
+# generated from (.tools/tf-mirror) and Atlantis v0.47.1 (.tools/bin/atlantis).
 # Idempotent: does nothing when everything is already installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -74,3 +77,20 @@ install_go_tool() {
 install_python_tools
 install_go_tool github.com/fsouza/fake-gcs-server v1.56.1
 install_go_tool github.com/rhysd/actionlint/cmd/actionlint v1.7.12
+
+# The provider mirror and Atlantis: built from the vendored sources by the builder beside them
+# (VAULT_GKE_VENDORED_BUILD, default ../shared/tools/build-vendored.sh), kept in .tools and
+# rebuilt only when a source tarball changes. Elsewhere: put a provider mirror in .tools/tf-mirror
+# and an Atlantis v0.47.1 binary in .tools/bin/atlantis (README: "Air-gapped tools").
+install_vendored() {
+  local builder=${VAULT_GKE_VENDORED_BUILD:-../shared/tools/build-vendored.sh}
+  if [ -f "$builder" ]; then
+    GO_P=2 NICE=5 bash "$builder" .tools tls vault kubernetes google atlantis
+  elif [ -x .tools/bin/atlantis ] && [ -d .tools/tf-mirror/registry.terraform.io/hashicorp ]; then
+    echo "vendored builder $builder not found; using the provider mirror and Atlantis already in .tools"
+  else
+    echo "cannot build the Terraform provider mirror and Atlantis: $builder is missing; set VAULT_GKE_VENDORED_BUILD to build-vendored.sh, or put a mirror in .tools/tf-mirror and Atlantis in .tools/bin/atlantis (README: Air-gapped tools)" >&2
+    exit 1
+  fi
+}
+install_vendored
