@@ -1,3 +1,4 @@
+import { atlantisHookBench } from "./atlantis-hook";
 import { bootstrapBench } from "./bootstrap";
 import { failoverBench } from "./failover";
 import { snapshotBench } from "./snapshot";
@@ -17,4 +18,5 @@ export const benchmarks: Benchmark[] = [
   { name: "bootstrap", run: bootstrapBench },
   { name: "tenants", run: tenantsBench },
   { name: "snapshot", run: snapshotBench },
+  { name: "atlantis-hook", run: atlantisHookBench },
 ];
