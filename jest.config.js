@@ -1,5 +1,6 @@
-// Two projects: `unit` starts no server and must stay fast; `integration`
-// starts real OpenBao (and PostgreSQL) servers on loopback.
+// Three projects: `unit` starts no server and must stay fast; `integration`
+// starts real OpenBao (and PostgreSQL) servers on loopback; `e2e` walks pull
+// requests through a real Atlantis server.
 // @swc/jest strips types without type checking: `npm run typecheck` does that once.
 const transform = { "^.+\\.ts$": ["@swc/jest", { jsc: { target: "es2022" } }] };
 const common = { testEnvironment: "node", transform, moduleFileExtensions: ["ts", "js", "json"] };
@@ -11,12 +12,18 @@ module.exports = {
       ...common,
       displayName: "unit",
       testMatch: ["<rootDir>/__tests__/**/*.test.ts", "<rootDir>/bootstrap/__tests__/**/*.test.ts"],
-      testPathIgnorePatterns: ["\\.int\\.test\\.ts$"],
+      testPathIgnorePatterns: ["\\.int\\.test\\.ts$", "\\.e2e\\.test\\.ts$"],
     },
     {
       ...common,
       displayName: "integration",
       testMatch: ["<rootDir>/__tests__/**/*.int.test.ts", "<rootDir>/bootstrap/__tests__/**/*.int.test.ts"],
+    },
+    {
+      ...common,
+      // A pull request through a real Atlantis to a configured Vault (__tests__/e2e/world.ts says what runs).
+      displayName: "e2e",
+      testMatch: ["<rootDir>/__tests__/e2e/**/*.e2e.test.ts"],
     },
   ],
 };

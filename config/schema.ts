@@ -234,6 +234,11 @@ const delivery = z.strictObject({
   applyServiceAccounts: z.array(serviceAccountEmail).default([]),
   /** Lifetime of the apply credential (at most 20m, never renewable past 20m). */
   applyTokenTtl: duration.prefault("15m"),
+  /**
+   * The OIDC issuer whose ID tokens the runners' login (auth/runner) accepts; Vault reads its
+   * discovery document and keys. Google's, unless the runners' identities come from another issuer.
+   */
+  runnerIssuer: z.url({ protocol: /^https$/, error: "must be an https:// URL of an OIDC issuer" }).default("https://accounts.google.com"),
 });
 
 export const environmentSchema = z

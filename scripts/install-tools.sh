@@ -7,7 +7,8 @@
 # Debian's chromium for the diagram test; and the real tools no registry here
 # serves as binaries, built from their vendored sources (../shared/vendor, see
 # its README): a Terraform provider mirror of the providers our bindings were
-# generated from (.tools/tf-mirror) and Atlantis v0.47.1 (.tools/bin/atlantis).
+# generated from (.tools/tf-mirror), Atlantis v0.47.1 (.tools/bin/atlantis) and a
+# Kubernetes control plane (.tools/kube-bin, from the Go module proxy).
 # Idempotent: does nothing when everything is already installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -84,9 +85,15 @@ install_go_tool github.com/rhysd/actionlint/cmd/actionlint v1.7.12
 # and an Atlantis v0.47.1 binary in .tools/bin/atlantis (README: "Air-gapped tools").
 install_vendored() {
   local builder=${VAULT_GKE_VENDORED_BUILD:-../shared/tools/build-vendored.sh}
+  local kube_builder
+  kube_builder=$(dirname "$builder")/build-kube.sh
   if [ -f "$builder" ]; then
     GO_P=2 NICE=5 bash "$builder" .tools tls vault kubernetes google atlantis
-  elif [ -x .tools/bin/atlantis ] && [ -d .tools/tf-mirror/registry.terraform.io/hashicorp ]; then
+    # A real control plane (etcd, kube-apiserver, kube-controller-manager) for the end-to-end
+    # test's tenant cluster; kept when the binaries already report the wanted versions.
+    mkdir -p .tools/tmp
+    KUBE_BIN="$PWD/.tools/kube-bin" TMPDIR="$PWD/.tools/tmp" NICE=5 bash "$kube_builder"
+  elif [ -x .tools/bin/atlantis ] && [ -d .tools/tf-mirror/registry.terraform.io/hashicorp ] && [ -x .tools/kube-bin/kube-apiserver ]; then
     echo "vendored builder $builder not found; using the provider mirror and Atlantis already in .tools"
   else
     echo "cannot build the Terraform provider mirror and Atlantis: $builder is missing; set VAULT_GKE_VENDORED_BUILD to build-vendored.sh, or put a mirror in .tools/tf-mirror and Atlantis in .tools/bin/atlantis (README: Air-gapped tools)" >&2

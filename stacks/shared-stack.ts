@@ -55,6 +55,7 @@ export class SharedStack extends TerraformStack {
         path: AUTH_PATHS.runner,
         roleName: APPLY_ROLE,
         applyServiceAccounts: env.delivery.applyServiceAccounts,
+        issuer: env.delivery.runnerIssuer,
         audience: vaultAddress(env),
         policy: POLICY.provisioner,
         ttlSec: env.delivery.applyTokenTtl,

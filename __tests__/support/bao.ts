@@ -23,6 +23,9 @@ export function requireBao(): string {
 
 const running = new Set<BaoServer>();
 
+/** Server environment key: a folder holding a pod's service account files (ca.crt, token, namespace); see start(). */
+export const POD_SERVICE_ACCOUNT_DIR = "VAULT_GKE_TEST_POD_SERVICE_ACCOUNT_DIR";
+
 export class BaoServer {
   private child?: ChildProcess;
   output = "";
@@ -53,9 +56,19 @@ export class BaoServer {
   async start(timeoutMs = 30_000): Promise<void> {
     mkdirSync(this.dir, { recursive: true });
     this.output = "";
-    const child = spawn(requireBao(), this.args, {
+    const { [POD_SERVICE_ACCOUNT_DIR]: podFiles, ...env } = this.env;
+    // In a pod, Vault's in-cluster Kubernetes auth reads the pod's service account files from
+    // /var/run/secrets/kubernetes.io/serviceaccount: given such a folder, the server runs in a mount
+    // namespace of its own (unshare, as root) where that path leads to it; nothing changes outside.
+    const [command, args] = podFiles
+      ? [
+          "unshare",
+          ["--mount", "--propagation", "private", "sh", "-c", 'mount -t tmpfs tmpfs /run && mkdir -p /run/secrets/kubernetes.io && ln -s "$0" /run/secrets/kubernetes.io/serviceaccount && shift && exec "$@"', podFiles, "_", requireBao(), ...this.args],
+        ]
+      : [requireBao(), this.args];
+    const child = spawn(command, args, {
       cwd: this.dir,
-      env: { PATH: process.env.PATH ?? "", HOME: this.dir, ...this.env },
+      env: { PATH: process.env.PATH ?? "", HOME: this.dir, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.child = child;

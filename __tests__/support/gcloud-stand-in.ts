@@ -38,7 +38,12 @@ case "$1 $2" in
     [ "$3 $4" = "access latest" ] || { echo "ERROR: unexpected: $*" >&2; exit 2; }
     serve "$here/secrets/$(arg project "$@")/$(arg secret "$@")" "secret $(arg secret "$@")" ;;
   "storage cat")
-    serve "$here/gcs/\${3#gs://}" "object $3" ;;
+    if [ -f "$here/gcs-endpoint" ]; then
+      path=\${3#gs://}; bucket=\${path%%/*}; object=\$(jq -rn --arg o "\${path#*/}" '$o|@uri')
+      curl -sf "\$(cat "$here/gcs-endpoint")/storage/v1/b/$bucket/o/$object?alt=media" || { echo "ERROR: object $3 NOT_FOUND (stand-in)" >&2; exit 1; }
+    else
+      serve "$here/gcs/\${3#gs://}" "object $3"
+    fi ;;
   "auth print-identity-token")
     audience=$(arg audiences "$@") || { echo "ERROR: stand-in wants --audiences" >&2; exit 2; }
     if [ -f "$here/signer.js" ]; then
@@ -51,7 +56,7 @@ case "$1 $2" in
 esac
 `;
 
-const SIGNER = `const { createSign, randomBytes } = require("node:crypto");
+const SIGNER = `const { createSign } = require("node:crypto");
 const { appendFileSync, readFileSync } = require("node:fs");
 const { join } = require("node:path");
 const [audience, impersonated, includeEmail] = process.argv.slice(2);
@@ -59,10 +64,10 @@ const config = JSON.parse(readFileSync(join(__dirname, "signer.json"), "utf8"));
 const now = Math.floor(Date.now() / 1000);
 const b64url = (v) => Buffer.from(v).toString("base64url");
 const who = impersonated || config.ambient;
-const claims = { iss: "https://accounts.google.com", aud: audience, azp: who, sub: config.subjects[who] || "100000000000000000000", iat: now, exp: now + config.ttlSec };
+const claims = { iss: config.issuer, aud: audience, azp: who, sub: config.subjects[who] || "100000000000000000000", iat: now, exp: now + config.ttlSec };
 if (impersonated && includeEmail === "yes") Object.assign(claims, { email: impersonated, email_verified: true });
 appendFileSync(join(__dirname, "minted.log"), JSON.stringify(claims) + "\\n");
-const input = b64url(JSON.stringify({ alg: "RS256", typ: "JWT", kid: randomBytes(8).toString("hex") })) + "." + b64url(JSON.stringify(claims));
+const input = b64url(JSON.stringify({ alg: "RS256", typ: "JWT", kid: "stand-in" })) + "." + b64url(JSON.stringify(claims));
 process.stdout.write(input + "." + b64url(createSign("RSA-SHA256").update(input).sign(config.privateKey)) + "\\n");
 `;
 
@@ -107,8 +112,8 @@ export class GcloudStandIn {
    * From now on, mint each ID token at the call, signed with `privateKey`, as gcloud does;
    * `ambient` is the identity of the runner's own credential (a GKE pod's service account).
    */
-  signIdTokens(privateKey: string, ambient: string, ttlSec = 3600): void {
-    writeFileSync(join(this.dir, "signer.json"), JSON.stringify({ privateKey, ambient, ttlSec, subjects: {} }));
+  signIdTokens(privateKey: string, ambient: string, ttlSec = 3600, issuer = "https://accounts.google.com"): void {
+    writeFileSync(join(this.dir, "signer.json"), JSON.stringify({ privateKey, ambient, ttlSec, issuer, subjects: {} }));
     writeFileSync(join(this.dir, "signer.js"), SIGNER);
   }
 
@@ -119,6 +124,11 @@ export class GcloudStandIn {
     } catch {
       return [];
     }
+  }
+
+  /** From now on, `gcloud storage cat` reads the objects from this Cloud Storage endpoint (fake-gcs-server). */
+  storageEndpoint(url: string): void {
+    writeFileSync(join(this.dir, "gcs-endpoint"), url);
   }
 
   calls(): string[] {

@@ -74,6 +74,8 @@ export async function startRaftCluster(
   seal: SealConfig,
   extraEnv: Record<string, string> = {},
   extraHcl = "",
+  /** API ports chosen beforehand (for an environment that names the address); free ones otherwise. */
+  apiPorts: readonly number[] = [],
 ): Promise<RaftCluster> {
   if (shipped.storage.type !== "raft") throw new Error("raft only");
   const count = shipped.storage.peers.length;
@@ -82,8 +84,8 @@ export async function startRaftCluster(
   const pki = makeTestPki(dir, names.dnsNames, names.ipAddresses);
   const ca = readFileSync(pki.caCertFile);
   const nodes: LoopbackNode[] = [];
-  for (const name of vaultPodNames(count)) {
-    const apiPort = await freePort();
+  for (const [i, name] of vaultPodNames(count).entries()) {
+    const apiPort = apiPorts[i] ?? (await freePort());
     const clusterPort = await freePort();
     nodes.push({ name, apiPort, clusterPort, addr: `https://127.0.0.1:${apiPort}` });
   }

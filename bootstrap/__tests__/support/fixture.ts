@@ -14,6 +14,7 @@ import { startRaftCluster, type RaftCluster } from "../../../__tests__/support/r
 import { vaultRequest } from "../../../__tests__/support/vault-http";
 import { exampleEnv } from "../../../__tests__/helpers";
 import type { SealConfig } from "../../../constructs/vault-server-config";
+import type { EnvironmentConfig } from "../../../config/schema";
 import { bootstrapEnvironment, vaultServerConfigProps } from "../../../stacks/vault-server-settings";
 import { SecretManagerStandIn } from "./secret-manager-stand-in";
 
@@ -41,6 +42,12 @@ export interface WorldOptions {
    * @default "openbao"
    */
   readonly distribution?: "openbao" | "vault";
+  /** The environment to ship (the options above then only choose the seal's stand-in). @default the example, with the options above */
+  readonly env?: EnvironmentConfig;
+  /** More environment variables for the servers (for example SSL_CERT_FILE). */
+  readonly serverEnv?: Record<string, string>;
+  /** The servers' API ports, chosen beforehand (when `env` names the address). */
+  readonly apiPorts?: readonly number[];
 }
 
 /** A transit secrets engine on a dev OpenBao server: the stand-in for Cloud KMS in auto-unseal tests. */
@@ -60,10 +67,12 @@ export async function startTransitKms(dir: string): Promise<{ server: BaoServer;
 
 export async function createWorld(options: WorldOptions): Promise<World> {
   const dir = mkdtempSync(join(tmpdir(), "vault-gke-sidecar-"));
-  const env = exampleEnv({
-    vault: { distribution: options.distribution ?? "openbao", replicas: options.replicas, seal: options.seal === "shamir" ? "shamir" : "gcpckms" },
-    bootstrap: { planTokenPeriod: `${options.periodSec ?? 3600}s` },
-  });
+  const env =
+    options.env ??
+    exampleEnv({
+      vault: { distribution: options.distribution ?? "openbao", replicas: options.replicas, seal: options.seal === "shamir" ? "shamir" : "gcpckms" },
+      bootstrap: { planTokenPeriod: `${options.periodSec ?? 3600}s` },
+    });
   const ids = secretIds(env);
   const store = new SecretManagerStandIn(env.project);
   store.createSecrets(...Object.values(ids));
@@ -74,14 +83,14 @@ export async function createWorld(options: WorldOptions): Promise<World> {
   await store.start();
   let kms: Awaited<ReturnType<typeof startTransitKms>> | undefined;
   let seal: SealConfig = { type: "shamir" };
-  let serverEnv: Record<string, string> = {};
+  let serverEnv: Record<string, string> = { ...options.serverEnv };
   if (options.seal === "auto") {
     kms = await startTransitKms(join(dir, "kms"));
     seal = kms.seal;
-    serverEnv = { BAO_TOKEN: kms.token };
+    serverEnv = { ...serverEnv, BAO_TOKEN: kms.token };
   }
   const extraHcl = options.distribution === "vault" ? "unsafe_allow_api_audit_creation = true\n" : "";
-  const cluster = await startRaftCluster(join(dir, "cluster"), vaultServerConfigProps(env), env.vault.namespace, env.vault.hostname, seal, serverEnv, extraHcl);
+  const cluster = await startRaftCluster(join(dir, "cluster"), vaultServerConfigProps(env), env.vault.namespace, env.vault.hostname, seal, serverEnv, extraHcl, options.apiPorts);
   const shipped = bootstrapEnvironment(env);
   return {
     dir,
