@@ -189,7 +189,8 @@ describe("pre-workflow hook", () => {
     const second = makeClone();
     const cache = mkdtempSync(join(tmpdir(), "vault-gke-hook-cache-"));
     clones.push(cache);
-    github.reviews = [review("alice", "APPROVED", first.head), review("alice", "APPROVED", second.head)];
+    // Two approvers: the fixtures may differ in their commit time, and each reviewer's latest review counts.
+    github.reviews = [review("alice", "APPROVED", first.head), review("carol", "APPROVED", second.head)];
     for (const c of [first, second]) expect((await runHook(c.dir, c.head, { VAULT_GKE_CACHE_DIR: cache })).status).toBe(0);
     for (const c of [first, second]) {
       expect(lstatSync(join(c.dir, "node_modules")).isSymbolicLink()).toBe(true);
@@ -261,7 +262,7 @@ describe("synth.sh, the first step of every plan and apply", () => {
     const merged = mainMoves(dir);
     const refused = step(dir, "check");
     expect(refused.status).toBe(1);
-    expect(refused.stderr).toBe(`vault-gke: ci-cdktf.out does not hold the synth of ${merged.slice(0, 12)}, the commit this clone is at now (main moved after the plan?): comment 'atlantis plan' again, then 'atlantis apply'\n`);
+    expect(refused.stderr).toBe(`vault-gke: ci-cdktf.out does not hold the synth of ${merged.slice(0, 12)}, the commit this clone is at now (it moved after the plan): comment 'atlantis plan' again, then 'atlantis apply'\n`);
 
     expect(step(dir, "ensure")).toMatchObject({ status: 0, stdout: `synthesized 1 stacks of ${merged.slice(0, 12)} into ci-cdktf.out\n` });
     expect(marker(dir)).toBe(merged);

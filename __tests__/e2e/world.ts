@@ -70,8 +70,12 @@ export interface E2eWorld {
   git(...args: string[]): string;
   /** Regenerates atlantis.yaml in the work tree (as a contributor runs `npm run atlantis`). */
   regenerateAtlantisYaml(): void;
-  /** An admin's `cdktf deploy` of a stack of the work tree's current commit (Terraform, root token from generate-root). */
-  adminApply(stack: string): Promise<void>;
+  /** An admin's `cdktf deploy` (or destroy) of a stack of the work tree's current checkout (Terraform, root token from generate-root). */
+  adminApply(stack: string, action?: "apply" | "destroy"): Promise<void>;
+  /** CI's plan job's removal guard, on the work tree's current checkout against `base`. */
+  checkRemovals(base: string): Promise<{ status: number; output: string }>;
+  /** The clone Atlantis keeps for a pull request. */
+  atlantisClone(pull: number): string;
   teardown(): Promise<void>;
 }
 
@@ -213,7 +217,7 @@ export async function startE2eWorld(): Promise<E2eWorld> {
       CHECKPOINT_DISABLE: "1",
     };
 
-    const adminApply = async (stack: string) => {
+    const adminApply = async (stack: string, action: "apply" | "destroy" = "apply") => {
       const client = new VaultClient({ address: vault.cluster.servers[0].addr, ca: vault.cluster.servers[0].ca });
       const init = JSON.parse(String(vault.store.latest(ids.initResponse))) as { response: { keys_base64: string[] } };
       const record = JSON.parse(String(vault.store.latest(ids.rootToken))) as { generateRootToken: string };
@@ -225,7 +229,7 @@ export async function startE2eWorld(): Promise<E2eWorld> {
         const dir = join(out, "stacks", stack);
         const env2 = { ...process.env, ...terraformEnv, VAULT_TOKEN: root, VAULT_CACERT: vault.cluster.pki.caCertFile };
         await runAsync("terraform", ["init", "-input=false", "-no-color"], { cwd: dir, env: env2 });
-        await runAsync("terraform", ["apply", "-input=false", "-no-color", "-auto-approve"], { cwd: dir, env: env2 });
+        await runAsync("terraform", [action, "-input=false", "-no-color", "-auto-approve"], { cwd: dir, env: env2 });
       } finally {
         await client.revokeSelf(root).catch(() => undefined);
         client.close();
@@ -300,7 +304,14 @@ export async function startE2eWorld(): Promise<E2eWorld> {
     await waitHttp(`${atlantisUrl}/healthz`, 60_000, atlantis, () => atlantisLog.join(""));
 
     const read = (path: string) => vaultRequest(vault.cluster.servers[0].addr, vault.cluster.servers[0].ca, "GET", `/v1/${path}`, { token: planToken() });
-    return { work, env, github, gcloud, vault, kube, atlantisUrl, repo, planToken, read, git, regenerateAtlantisYaml, adminApply, teardown };
+    const checkRemovals = (base: string) =>
+      new Promise<{ status: number; output: string }>((resolve) => {
+        execFile("npm", ["run", "--silent", "check-removals", "--", "--base", base], { cwd: repo, env: { ...process.env, STORAGE_EMULATOR_HOST: gcs.url }, encoding: "utf8" }, (error, stdout, stderr) =>
+          resolve({ status: error ? Number((error as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` }),
+        );
+      });
+    const atlantisClone = (pull: number) => join(work, "atlantis-data", "repos", OWNER, REPO, String(pull), "default");
+    return { work, env, github, gcloud, vault, kube, atlantisUrl, repo, planToken, read, git, regenerateAtlantisYaml, adminApply, checkRemovals, atlantisClone, teardown };
   } catch (error) {
     await teardown();
     throw error;

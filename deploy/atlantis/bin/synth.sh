@@ -7,7 +7,8 @@
 # plans), and a plan must never run on the synth of another commit.
 #
 #   synth.sh ensure  synthesize unless ci-cdktf.out/ already holds this commit's synth
-#   synth.sh check   only check: exit 1 with one line when it does not (apply, import)
+#   synth.sh check   only check: exit 1 with one line when it does not, or when the base
+#                    branch moved since the merge the plans were made of (apply)
 #
 # Only run after an approval of the pull request's head commit was checked:
 # this runs the repository's code. It runs it with a minimal environment (no
@@ -37,12 +38,27 @@ repo=$(git -C "${DIR:-.}" rev-parse --show-toplevel 2>/dev/null) || die "${DIR:-
 cd "$repo"
 commit=$(git rev-parse HEAD)
 marker="$SYNTH_DIR/.vault-gke-synthesized-commit"
-if [ -f "$marker" ] && [ "$(cat "$marker")" = "$commit" ]; then
+if [ "$mode" = check ]; then
+  [ -f "$marker" ] && [ "$(cat "$marker")" = "$commit" ] ||
+    die "$SYNTH_DIR does not hold the synth of ${commit:0:12}, the commit this clone is at now (it moved after the plan): comment 'atlantis plan' again, then 'atlantis apply'"
+  # Atlantis merges the pull request into the base branch (checkout strategy merge) and does not
+  # merge again before an apply: a plan made before the base branch moved is a plan of another
+  # merge than the one the pull request now makes. Refuse it.
+  if [ -n "${BASE_BRANCH_NAME:-}" ] && git rev-parse -q --verify HEAD^2 >/dev/null; then
+    git fetch -q origin "refs/heads/$BASE_BRANCH_NAME" 2>/dev/null ||
+      die "cannot fetch $BASE_BRANCH_NAME to check that the plan is of the current merge; not applying"
+    base=$(git rev-parse FETCH_HEAD)
+    [ "$base" = "$(git rev-parse HEAD^1)" ] ||
+      die "$BASE_BRANCH_NAME moved to ${base:0:12} after the plan (planned on the merge with ${commit:0:12}'s first parent $(git rev-parse --short=12 HEAD^1)): comment 'atlantis plan' again, then 'atlantis apply'; nothing was applied"
+    echo "$SYNTH_DIR already synthesized for ${commit:0:12}, the merge with $BASE_BRANCH_NAME's tip"
+    exit 0
+  fi
   echo "$SYNTH_DIR already synthesized for ${commit:0:12}"
   exit 0
 fi
-if [ "$mode" = check ]; then
-  die "$SYNTH_DIR does not hold the synth of ${commit:0:12}, the commit this clone is at now (main moved after the plan?): comment 'atlantis plan' again, then 'atlantis apply'"
+if [ -f "$marker" ] && [ "$(cat "$marker")" = "$commit" ]; then
+  echo "$SYNTH_DIR already synthesized for ${commit:0:12}"
+  exit 0
 fi
 
 log="$repo/.vault-gke-hook.log"
