@@ -131,7 +131,12 @@ function waitHttp(url: string, deadlineMs: number, child: ChildProcess, log: () 
   });
 }
 
-export async function startE2eWorld(): Promise<E2eWorld> {
+export interface E2eOptions {
+  /** Writes tenant files into the repository's tenants/ folder before the first commit of main. */
+  readonly seedTenants?: (tenantsDir: string) => void;
+}
+
+export async function startE2eWorld(options: E2eOptions = {}): Promise<E2eWorld> {
   for (const tool of [ATLANTIS, join(MIRROR, "registry.terraform.io", "hashicorp", "vault")]) {
     if (!existsSync(tool)) throw new Error(`${tool} is missing: run \`npm run tools\` first`);
   }
@@ -198,6 +203,7 @@ export async function startE2eWorld(): Promise<E2eWorld> {
       cpSync(join(ROOT, file), join(repo, file));
     }
     writeFileSync(join(repo, "environments", "example.yaml"), stringify(envData));
+    options.seedTenants?.(join(repo, "tenants"));
     symlinkSync(join(ROOT, "node_modules"), join(repo, "node_modules"));
     const git = (...args: string[]) => run("git", ["-c", "user.email=dev@acme.test", "-c", "user.name=dev", ...args], { cwd: repo }).trim();
     const regenerateAtlantisYaml = () => void run("npm", ["run", "--silent", "atlantis"], { cwd: repo });

@@ -1,6 +1,7 @@
 import { atlantisHookBench } from "./atlantis-hook";
 import { bootstrapBench } from "./bootstrap";
 import { failoverBench } from "./failover";
+import { pullRequestBench } from "./pull-request";
 import { snapshotBench } from "./snapshot";
 import { synthBench, unitTestBench } from "./synth";
 import { tenantsBench } from "./tenants";
@@ -19,4 +20,5 @@ export const benchmarks: Benchmark[] = [
   { name: "tenants", run: tenantsBench },
   { name: "snapshot", run: snapshotBench },
   { name: "atlantis-hook", run: atlantisHookBench },
+  { name: "pull-request", run: pullRequestBench },
 ];
