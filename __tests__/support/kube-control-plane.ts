@@ -11,11 +11,12 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { projectRoot } from "./bao";
 import { makeTestPki } from "./pki";
 import { freePort } from "./ports";
 
-export const KUBE_BIN = resolve(__dirname, "..", "..", ".tools", "kube-bin");
+export const KUBE_BIN = join(projectRoot(), ".tools", "kube-bin");
 /** The audience and issuer of the service account tokens this API server signs. */
 export const KUBE_SA_ISSUER = "https://kubernetes.default.svc.cluster.local";
 

@@ -6,22 +6,26 @@
 // with the example tenants on main and again with 10,000 generated ones.
 // The hook's share comes from the commit statuses Atlantis sets around it.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startE2eWorld, type E2eWorld } from "../../__tests__/e2e/world";
 import { fmt, median, runMeasured } from "./measure";
+import { writeTenants } from "./tenants";
 
 const RUNS = 5;
 const HOOK = "atlantis/pre_workflow_hook: vault-gke approval gate and synth";
 
-function seed(n: number) {
+/** The example's own tenant files (tenants/example/*.yaml). */
+function seedExample(root: string) {
   return (tenants: string) => {
     mkdirSync(join(tenants, "example"), { recursive: true });
-    for (let i = 0; i < n; i++) {
-      const name = `team-${String(i).padStart(5, "0")}`;
-      writeFileSync(join(tenants, "example", `${name}.yaml`), `name: ${name}\ncluster: apps-prod\nnamespaces: [${name}]\nserviceAccounts: [api]\n`);
-    }
+    for (const file of readdirSync(join(root, "tenants", "example")).filter((f) => f.endsWith(".yaml"))) copyFileSync(join(root, "tenants", "example", file), join(tenants, "example", file));
   };
+}
+
+/** N generated tenants, as the tenants section generates them (every third with a transit key, every tenth with PostgreSQL). */
+function seed(n: number) {
+  return (tenants: string) => writeTenants(tenants, n);
 }
 
 async function timedCommand(w: E2eWorld, pull: number, body: string, reply: RegExp): Promise<number> {
@@ -33,8 +37,8 @@ async function timedCommand(w: E2eWorld, pull: number, body: string, reply: RegE
   return comment.at - start;
 }
 
-async function scale(label: string, tenants: number, root: string): Promise<string[]> {
-  const w = await startE2eWorld({ seedTenants: tenants > 0 ? seed(tenants) : undefined });
+async function scale(label: string, seedTenants: (dir: string) => void, root: string): Promise<string[]> {
+  const w = await startE2eWorld({ seedTenants });
   try {
     await w.adminApply("example-shared");
     const plans: number[] = [];
@@ -63,6 +67,7 @@ async function scale(label: string, tenants: number, root: string): Promise<stri
     // The synth alone at this scale, as the hook runs it (peak RSS of the node process).
     const synth = runMeasured("node", ["dist/main.js"], { cwd: root, env: { CDKTF_OUTDIR: join(w.work, "bench-synth"), VAULT_GKE_ENVIRONMENTS: join(w.repo, "environments"), VAULT_GKE_TENANTS: join(w.repo, "tenants") }, nodeRss: true });
     const s = (ms: number) => fmt(ms / 1000, 1);
+    console.log(`${label}: plan ${plans.map(s).join(", ")} s; hook ${hooks.map(s).join(", ")} s; apply ${applies.map(s).join(", ")} s; synth ${s(synth.wallMs)} s / ${fmt(synth.peakRssMb ?? NaN)} MB`);
     return [
       `| ${label} | ${s(median(plans))} (${plans.map(s).join(", ")}) | ${s(median(hooks))} | ${s(median(plans) - median(hooks))} | ${s(median(applies))} (${applies.map(s).join(", ")}) | ${s(synth.wallMs)} / ${fmt(synth.peakRssMb ?? NaN)} |`,
     ];
@@ -73,7 +78,7 @@ async function scale(label: string, tenants: number, root: string): Promise<stri
 
 export async function pullRequestBench(root: string): Promise<string> {
   execFileSync("node", ["scripts/build.mjs"], { cwd: root });
-  const rows = [...(await scale("example tenants (none on main but the new one)", 0, root)), ...(await scale("10,000 tenants on main", 10_000, root))];
+  const rows = [...(await scale("the example tenants (2)", seedExample(root), root)), ...(await scale("10,000 tenants", seed(10_000), root))];
   return `## A tenant's pull request through Atlantis
 
 The end-to-end test's world (real Atlantis v0.47.1 with the project's hook and steps, Terraform 1.11 with the vendored providers,

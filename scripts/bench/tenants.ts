@@ -8,7 +8,7 @@ const SIZES = [1, 100, 1000];
 const RUNS = 3;
 
 /** N tenant files of the example environment: every third with a transit key, every tenth with PostgreSQL. */
-function writeTenants(dir: string, n: number): void {
+export function writeTenants(dir: string, n: number): void {
   mkdirSync(join(dir, "example"), { recursive: true });
   for (let i = 0; i < n; i++) {
     const name = `team-${String(i).padStart(4, "0")}`;

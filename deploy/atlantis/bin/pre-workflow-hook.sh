@@ -122,13 +122,13 @@ synth=$("$(dirname "$0")/synth.sh" "$mode")
 if [ "$mode" = check ]; then
   cd "$DIR"
   pending=()
-  for stack_dir in ci-cdktf.out/stacks/*/; do
-    stack=$(basename "$stack_dir")
-    [ "$(jq -r --arg s "$stack" '.stacks[$s].kind // empty' ci-cdktf.out/vault-gke-delivery.json)" = shared ] || continue
+  # One jq for all stacks: a synth may hold 10,000 tenant stacks.
+  while IFS= read -r stack; do
+    stack_dir="ci-cdktf.out/stacks/$stack/"
     compgen -G "$stack_dir*.tfplan" >/dev/null || continue
     count=$(cat "$stack_dir.vault-gke-admin-changes" 2>/dev/null || echo "an unknown number of")
     [ "$count" = 0 ] || pending+=("$stack ($count change(s))")
-  done
+  done < <(jq -r '.stacks | to_entries[] | select(.value.kind == "shared") | .key' ci-cdktf.out/vault-gke-delivery.json)
   if [ "${#pending[@]}" -gt 0 ]; then
     die "nothing was applied: ${pending[*]} must first be applied by an admin ('npx cdktf deploy <stack>' with an admin login, see the operator guide); then comment 'atlantis plan' and 'atlantis apply'"
   fi
