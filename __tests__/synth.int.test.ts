@@ -78,3 +78,16 @@ it("stops with one line per problem, exit 2, no stack trace and no output on a b
   expect(run.stderr).not.toMatch(/\n\s+at /);
   expect(existsSync(badOut)).toBe(false);
 });
+
+it("reports a combination the node pool refuses (1 replica in 1 zone) as a config error, not a stack trace", () => {
+  const envDir = join(work, "one-zone");
+  mkdirSync(envDir);
+  const example = readFileSync(join(ROOT, "environments", "example.yaml"), "utf8");
+  writeFileSync(join(envDir, "example.yaml"), example.replace("replicas: 3 ", "replicas: 1 ").replace(/  - europe-west1-c\n  - europe-west1-d\n/, ""));
+  const out = join(work, "one-zone-out");
+  const run = spawnSync("node", ["dist/main.js"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, CDKTF_OUTDIR: out, VAULT_GKE_ENVIRONMENTS: envDir } });
+  expect(run.status).toBe(2);
+  expect(run.stderr).toMatch(/example\.yaml:\d+:\d+: zones: got \["europe-west1-b"\]; list at least 3 zones of europe-west1: /);
+  expect(run.stderr).not.toMatch(/\n\s+at /);
+  expect(existsSync(out)).toBe(false);
+});

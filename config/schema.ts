@@ -314,8 +314,9 @@ function checkCombinations(env: EnvironmentShape, ctx: z.RefinementCtx): void {
   if (v.storage === "raft" && v.replicas % 2 === 0) {
     issue(["vault", "replicas"], `raft needs an odd replica count to keep a quorum; use ${v.replicas - 1} or ${v.replicas + 1}`, v.replicas);
   }
-  if (v.replicas >= 3 && env.zones.length < 3) {
-    issue(["zones"], `a ${v.replicas}-replica Vault needs at least 3 zones to survive a zone outage; list 3 zones of ${env.region}`, env.zones);
+  // The node pool spreads over at least 3 zones whatever the replica count (VaultNodePool's own invariant).
+  if (env.zones.length < 3) {
+    issue(["zones"], `list at least 3 zones of ${env.region}: the dedicated node pool spreads Vault over them to survive a zone outage`, env.zones);
   }
   const capacity = env.zones.length * env.nodePool.nodesPerZone;
   if (v.replicas > capacity) {

@@ -76,6 +76,12 @@ describe("loadEnvironmentFile", () => {
     expect(line).toContain("use 3 or 5");
   });
 
+  // The node pool refuses fewer than 3 zones whatever the replicas: the schema says so first (it was a stack trace at synth).
+  it("fails on a single zone for a 1-replica Vault", () => {
+    const line = failure(writeEnv("onezone", { zones: ["europe-west1-b"], vault: { replicas: 1 } }), "zones");
+    expect(line).toContain(`got ["europe-west1-b"]; list at least 3 zones of europe-west1`);
+  });
+
   it("fails on fewer than 3 zones for a 3-replica Vault", () => {
     const line = failure(writeEnv("twozones", { zones: ["europe-west1-b", "europe-west1-c"], nodePool: { nodesPerZone: 2 } }), "zones");
     expect(line).toContain("at least 3 zones");
