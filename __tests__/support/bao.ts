@@ -59,11 +59,13 @@ export class BaoServer {
     const { [POD_SERVICE_ACCOUNT_DIR]: podFiles, ...env } = this.env;
     // In a pod, Vault's in-cluster Kubernetes auth reads the pod's service account files from
     // /var/run/secrets/kubernetes.io/serviceaccount: given such a folder, the server runs in a mount
-    // namespace of its own (unshare, as root) where that path leads to it; nothing changes outside.
+    // namespace of its own (unshare; a user namespace too when not root) where that path leads to it;
+    // nothing changes outside.
+    const userNamespace = process.getuid?.() === 0 ? [] : ["--user", "--map-root-user"];
     const [command, args] = podFiles
       ? [
           "unshare",
-          ["--mount", "--propagation", "private", "sh", "-c", 'mount -t tmpfs tmpfs /run && mkdir -p /run/secrets/kubernetes.io && ln -s "$0" /run/secrets/kubernetes.io/serviceaccount && shift && exec "$@"', podFiles, "_", requireBao(), ...this.args],
+          [...userNamespace, "--mount", "--propagation", "private", "sh", "-c", 'mount -t tmpfs tmpfs /run && mkdir -p /run/secrets/kubernetes.io && ln -s "$0" /run/secrets/kubernetes.io/serviceaccount && shift && exec "$@"', podFiles, "_", requireBao(), ...this.args],
         ]
       : [requireBao(), this.args];
     const child = spawn(command, args, {
