@@ -5,27 +5,23 @@
 // `terraform validate` (Terraform 1.11 on the machine). No backend: validate
 // reads no state.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { synthesizeTo } from "../scripts/atlantis-config";
 import { ROOT } from "./helpers";
+import { writeMirrorCliConfig } from "./support/terraform-mirror";
 
 jest.setTimeout(300_000);
 
-const MIRROR = join(ROOT, ".tools", "tf-mirror");
 let outdir: string;
 let cli: string;
 
 beforeAll(async () => {
-  if (!existsSync(join(MIRROR, "registry.terraform.io", "hashicorp"))) throw new Error(`${MIRROR} is missing: run \`npm run tools\` first`);
   outdir = await synthesizeTo(ROOT);
   cli = mkdtempSync(join(tmpdir(), "vault-gke-tf-cli-"));
   mkdirSync(join(cli, "plugin-cache"));
-  writeFileSync(
-    join(cli, "terraform.rc"),
-    `plugin_cache_dir = "${join(cli, "plugin-cache")}"\nprovider_installation {\n  filesystem_mirror {\n    path = "${MIRROR}"\n    include = ["registry.terraform.io/hashicorp/*"]\n  }\n  direct {\n    exclude = ["registry.terraform.io/hashicorp/*"]\n  }\n}\n`,
-  );
+  writeMirrorCliConfig(join(cli, "terraform.rc"), join(cli, "plugin-cache"));
 });
 afterAll(() => {
   if (outdir) rmSync(outdir, { recursive: true, force: true });

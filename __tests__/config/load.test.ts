@@ -87,6 +87,11 @@ describe("loadEnvironmentFile", () => {
     expect(line).toContain("at least 3 zones");
   });
 
+  it("fails on a runner issuer that is not an https:// URL", () => {
+    const line = failure(writeEnv("issuer", { delivery: { runnerIssuer: "http://issuer.acme.test" } }), "delivery.runnerIssuer");
+    expect(line).toContain("must be an https:// URL of an OIDC issuer");
+  });
+
   it("fails on a CIDR that does not parse", () => {
     const line = failure(writeEnv("badcidr", { vault: { exposure: { sourceRanges: ["10.0.0.0/33"] } } }), "vault.exposure.sourceRanges[0]");
     expect(line).toContain('got "10.0.0.0/33"');

@@ -42,12 +42,12 @@ import { startKubeControlPlane, type KubeControlPlane } from "../support/kube-co
 import { startOidcIssuer, type OidcIssuer } from "../support/oidc-issuer";
 import { POD_SERVICE_ACCOUNT_DIR } from "../support/bao";
 import { freePort } from "../support/ports";
+import { writeMirrorCliConfig } from "../support/terraform-mirror";
 import { vaultRequest } from "../support/vault-http";
 
 export const OWNER = "acme";
 export const REPO = "vault-gke";
 const ATLANTIS = join(ROOT, ".tools", "bin", "atlantis");
-const MIRROR = join(ROOT, ".tools", "tf-mirror");
 const ATLANTIS_USER = "atlantis-bot";
 const ATLANTIS_TOKEN = "ghp_AtlantisStandInToken";
 const HOOK_TOKEN = "ghs_HookReadOnlyStandInToken";
@@ -137,9 +137,7 @@ export interface E2eOptions {
 }
 
 export async function startE2eWorld(options: E2eOptions = {}): Promise<E2eWorld> {
-  for (const tool of [ATLANTIS, join(MIRROR, "registry.terraform.io", "hashicorp", "vault")]) {
-    if (!existsSync(tool)) throw new Error(`${tool} is missing: run \`npm run tools\` first`);
-  }
+  if (!existsSync(ATLANTIS)) throw new Error(`${ATLANTIS} is missing: run \`npm run tools\` first`);
   const work = mkdtempSync(join(tmpdir(), "vault-gke-e2e-"));
   const stops: (() => Promise<void> | void)[] = [];
   const teardown = async () => {
@@ -214,8 +212,7 @@ export async function startE2eWorld(options: E2eOptions = {}): Promise<E2eWorld>
     github.initFrom(repo, "main");
 
     // Terraform as the runners and the admin run it.
-    const tfrc = join(work, "terraform.rc");
-    writeFileSync(tfrc, `provider_installation {\n  filesystem_mirror {\n    path = "${MIRROR}"\n    include = ["registry.terraform.io/hashicorp/*"]\n  }\n  direct {\n    exclude = ["registry.terraform.io/hashicorp/*"]\n  }\n}\n`);
+    const tfrc = writeMirrorCliConfig(join(work, "terraform.rc"));
     const terraformEnv = {
       TF_CLI_CONFIG_FILE: tfrc,
       TF_CLI_ARGS_init: `-backend-config=storage_custom_endpoint=${gcs.url}/storage/v1/`,
