@@ -195,7 +195,7 @@ it("restore (runbook steps 3-4), the target's sidecars still running: the target
   const versions = () => Object.values(target.ids).map((id) => target.store.versions(id).length);
   const stored = versions();
   const lines = sidecars.map((s) => s.lines.length);
-  await waitFor("every sidecar to try again", async () => (sidecars.every((s, i) => s.lines.length > lines[i]) ? true : undefined), 30_000, 200);
+  await waitFor("every sidecar to try again", async () => (sidecars.every((s, i) => s.lines.length > lines[i]) ? true : undefined), 120_000, 200);
   await new Promise((r) => setTimeout(r, 2000));
   expect((await Promise.all(target.cluster.servers.map(health))).map((h) => h.status)).toEqual([503, 503, 503]);
   expect(versions()).toEqual(stored);
@@ -206,7 +206,7 @@ it("with only the source's init response copied, the sidecars unseal every serve
   // A running sidecar keeps the init response it read first: it goes on failing with the new environment's keys until restarted.
   const lines = sidecars.map((s) => s.lines.length);
   const failedUnseal = (l: Record<string, unknown>) => l.msg === "step failed; retrying" && JSON.stringify(l.err).includes("vault unseal: HTTP 400");
-  await waitFor("every sidecar to fail to unseal again", async () => (sidecars.every((s, i) => s.lines.slice(lines[i]).some(failedUnseal)) ? true : undefined), 30_000, 200);
+  await waitFor("every sidecar to fail to unseal again", async () => (sidecars.every((s, i) => s.lines.slice(lines[i]).some(failedUnseal)) ? true : undefined), 120_000, 200);
   expect((await Promise.all(target.cluster.servers.map(health))).map((h) => h.status)).toEqual([503, 503, 503]);
   await Promise.all(sidecars.map((s) => s.stop()));
   await restartServers(target);
