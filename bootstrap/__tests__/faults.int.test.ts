@@ -272,7 +272,8 @@ describe("9. the generate-root token revoked (OpenBao has no unauthenticated way
     await revokeByAccessor(world, root.generateRootAccessor);
     expect((await vaultRequest(server.addr, server.ca, "GET", "/v1/auth/token/lookup-self", { token: root.generateRootToken })).status).toBe(403);
     const line = await expectDiagnosis(sidecar, "no-way-back-to-root");
-    expect(String(line.msg)).toContain("a new generate-root token");
+    // Which root-needing task reports first is a race between two valid outcomes: any of them names the way back.
+    expect(String(line.msg)).toMatch(/^root is needed \((a new (generate-root|plan|sidecar) token(, )?)+\) and cannot be generated/);
   });
 });
 
