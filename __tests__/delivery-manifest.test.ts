@@ -4,7 +4,9 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { APPLY_ROLE, AUTH_PATHS, postgresPasswordSecretPrefix, secretIds, stackNames, tenantStackName } from "../config/names";
+import { APPLY_ROLE, AUTH_PATHS } from "../contract/vault-names";
+import { postgresPasswordSecretPrefix, stackNames, tenantStackName } from "../config/names";
+import { secretIds } from "../contract/secret-ids";
 import { DELIVERY_MANIFEST_FILE, DELIVERY_MANIFEST_FORMAT, deliveryManifest, writeDeliveryManifest } from "../stacks/delivery-manifest";
 import { exampleEnv, exampleTenants, synthEnvironment } from "./helpers";
 
@@ -30,7 +32,7 @@ describe("deliveryManifest", () => {
       project: env.project,
       region: env.region,
       vaultAddress: `https://${env.vault.hostname}:8200`,
-      planTokenSecret: secretIds(env).planToken,
+      planTokenSecret: secretIds(env.name).planToken,
       postgresPasswordSecretPrefix: postgresPasswordSecretPrefix(env),
       runnerAuthPath: AUTH_PATHS.runner,
       applyRole: APPLY_ROLE,

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { APPLY_TOKEN_MAX_TTL_SEC } from "../config/schema";
 import { applyRoleSettings, GOOGLE_ISSUER } from "../constructs/runner-auth";
 import { environmentPolicies } from "../policies";
-import { renderTenantPolicy } from "../policies/tenant-policy";
+import { renderTenantPolicy } from "../contract/tenant-policy";
 import { exampleEnv } from "./helpers";
 import { startDevServer, stopAllBao, type BaoServer } from "./support/bao";
 import { GoogleIdTokenIssuer } from "./support/google-id-token";

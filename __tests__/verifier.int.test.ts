@@ -20,7 +20,7 @@ import { VaultClient } from "../bootstrap/src/vault-client";
 import { APPLY_TOKEN_MAX_TTL_SEC } from "../config/schema";
 import { applyRoleSettings, GOOGLE_ISSUER } from "../constructs/runner-auth";
 import { environmentPolicies } from "../policies";
-import { renderTenantPolicy } from "../policies/tenant-policy";
+import { renderTenantPolicy } from "../contract/tenant-policy";
 import { bundleScript, exampleData, exampleEnv, merge, ROOT } from "./helpers";
 import { startDevServer, stopAllBao, type BaoServer } from "./support/bao";
 import { GoogleIdTokenIssuer } from "./support/google-id-token";
@@ -185,7 +185,7 @@ describe("the verifier", () => {
       expect(lines).toEqual([
         "finding undeclared-auth-method auth/kubernetes-backdoor: a userpass auth method no stack declares",
         `finding role-policies auth/kubernetes-${CLUSTER}/role/payments: binds admin, tenant-payments; a tenant's login role binds only tenant-payments`,
-        "finding tenant-policy sys/policies/acl/tenant-search: differs from its rendering from the tenant's engines (policies/tenant-policy.ts)",
+        "finding tenant-policy sys/policies/acl/tenant-search: differs from its rendering from the tenant's engines (contract/tenant-policy.ts)",
         `3 finding(s) in ${server.addr} for environment example`,
       ]);
     } finally {

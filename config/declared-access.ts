@@ -1,36 +1,14 @@
 // What the stacks declare about access to Vault, as plain data: the auth
 // methods that may exist, the roles of the platform-owned ones, the policies
-// they bind and whom they let in, and which cluster each tenant backend trusts. The verifier (in the bootstrap sidecar and the
+// they bind and whom they let in, and which cluster each tenant backend trusts. The verifier (in the sidecar and the
 // `npm run verify` command) compares Vault with it; the vault stack ships it to
 // the sidecar beside the policies. Tenant engines and roles follow conventions
-// the verifier checks on its own (policies/tenant-policy.ts), so adding a
+// the verifier checks on its own (contract/tenant-policy.ts), so adding a
 // tenant changes nothing here.
-import { APPLY_ROLE, AUTH_PATHS, DEFAULT_TOKEN_AUDIENCE, kubernetesAuthPath, POLICY, SNAPSHOT_KSA, SNAPSHOT_ROLE, vaultAddress } from "./names";
+import { APPLY_ROLE, AUTH_PATHS, DEFAULT_TOKEN_AUDIENCE, kubernetesAuthPath, POLICY, SNAPSHOT_KSA, SNAPSHOT_ROLE } from "../contract/vault-names";
+import { vaultAddress } from "./names";
+import type { DeclaredAccess, DeclaredAuthMount } from "../contract/declared-access";
 import type { EnvironmentConfig } from "./schema";
-
-export interface DeclaredAuthMount {
-  /** Mount path without the trailing slash, as in auth/<path>. */
-  readonly path: string;
-  readonly type: string;
-  /** Roles and the exact policies each binds; undefined for tenant backends (role <t> binds tenant-<t>). */
-  readonly roles?: Readonly<Record<string, readonly string[]>>;
-  /** Whom each role lets in: role -> Vault field (bound_claims.<claim> for a bound claim) -> its values, in any order. */
-  readonly bindings?: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>;
-  /** Backend settings that decide which tokens it trusts: Vault field -> value. */
-  readonly config?: Readonly<Record<string, string>>;
-  /** True for registered tenant clusters' backends. */
-  readonly tenantCluster?: boolean;
-}
-
-export interface DeclaredAccess {
-  readonly format: "vault-gke/declared-access/v1";
-  readonly environment: string;
-  readonly authMounts: readonly DeclaredAuthMount[];
-  /** Longest lease a tenant engine or tenant auth backend may grant. */
-  readonly maxTenantTtlSec: number;
-  /** Policies vault-gke writes from policies/ (their text must match what ships). */
-  readonly systemPolicies: readonly string[];
-}
 
 export function declaredAccess(env: EnvironmentConfig): DeclaredAccess {
   const mounts: DeclaredAuthMount[] = [{ path: "token", type: "token" }];

@@ -8,30 +8,6 @@ export const DEFAULT_IMAGES = {
   openbao: "ghcr.io/openbao/openbao:2.7.2",
 } as const;
 
-export interface SecretIds {
-  /** Recovery keys (auto-unseal) or unseal keys (Shamir), with the root token: the whole init response. */
-  readonly initResponse: string;
-  /** The initial root token until it is revoked, then the generate-root token (the way back to root). */
-  readonly rootToken: string;
-  /** The read-only plan token runners read for their plans (worth no write anywhere). */
-  readonly planToken: string;
-  /** The sidecar's own token: renders tenant policies and runs the verifier; only the Vault pods read it. */
-  readonly sidecarToken: string;
-  /** Written and read before init to prove the store works; never holds a key. */
-  readonly canary: string;
-}
-
-export function secretIds(env: EnvironmentConfig): SecretIds {
-  const prefix = `${env.name}-vault`;
-  return {
-    initResponse: `${prefix}-init-response`,
-    rootToken: `${prefix}-root-token`,
-    planToken: `${prefix}-plan-token`,
-    sidecarToken: `${prefix}-sidecar-token`,
-    canary: `${prefix}-canary`,
-  };
-}
-
 /** Secret Manager secrets holding tenants' database admin passwords: <env>-tenant-postgres-<tenant>; only apply runners read them. */
 export function postgresPasswordSecretPrefix(env: EnvironmentConfig): string {
   return `${env.name}-tenant-postgres-`;
@@ -81,40 +57,6 @@ export function artifactRegistryRepository(image: string): ArtifactRegistryRepos
   const m = /^([a-z0-9-]+)-docker\.pkg\.dev\/([a-z][a-z0-9-]{4,28}[a-z0-9])\/([a-z0-9._-]+)\//.exec(image);
   return m ? { location: m[1], project: m[2], repository: m[3] } : undefined;
 }
-
-/** Auth mounts the stacks declare (besides kubernetes-<cluster>); the verifier flags any other. */
-export const AUTH_PATHS = {
-  /** Runners (Atlantis after approval, the protected deploy job) log in here with a Google-signed ID token. */
-  runner: "runner",
-  /** Vault's own cluster: the snapshot job logs in here. */
-  inCluster: "in-cluster",
-  /** Admins and break-glass, with their Google service accounts (HashiCorp Vault; OpenBao ships no GCP plugin). */
-  gcp: "gcp",
-} as const;
-
-/** The Kubernetes auth backend of a registered tenant cluster. */
-export function kubernetesAuthPath(cluster: string): string {
-  return `kubernetes-${cluster}`;
-}
-
-/** Policies the sidecar writes from policies/ (tenant-* policies are rendered by the sidecar from each tenant's engines). */
-export const POLICY = {
-  admin: "admin",
-  breakGlass: "break-glass",
-  provisioner: "provisioner",
-  plan: "vault-gke-plan",
-  sidecar: "vault-gke-sidecar",
-  generateRoot: "generate-root",
-  snapshot: "snapshot",
-} as const;
-
-/** The login role of the apply credential on the runner backend. */
-export const APPLY_ROLE = "provisioner";
-/** The role and Kubernetes service account of the snapshot job (issue: disaster recovery). */
-export const SNAPSHOT_ROLE = "snapshot";
-export const SNAPSHOT_KSA = "vault-snapshot";
-/** Audience of the Kubernetes service account tokens Vault accepts, unless a tenant file says otherwise. */
-export const DEFAULT_TOKEN_AUDIENCE = "vault";
 
 /** Where a stack keeps its state in the environment's state bucket: <backend.prefix>/<stack name>/default.tfstate (the GCS backend's layout). */
 export function statePrefix(env: Pick<EnvironmentConfig, "backend">, stackName: string): string {

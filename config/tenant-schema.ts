@@ -2,7 +2,7 @@
 // cluster, the service accounts that may log in, and the secrets engines it
 // wants. Pure data; load-tenants.ts adds the rules that span files.
 import { z } from "zod";
-import { DEFAULT_TOKEN_AUDIENCE } from "./names";
+import { DEFAULT_TOKEN_AUDIENCE } from "../contract/vault-names";
 import { dnsLabel, duration } from "./schema";
 
 const WILDCARD = "*";

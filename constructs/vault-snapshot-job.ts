@@ -1,7 +1,7 @@
 import { CronJobV1 } from "@cdktf/provider-kubernetes/lib/cron-job-v1";
 import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account-v1";
 import { Construct } from "constructs";
-import { AUTH_PATHS, SNAPSHOT_ROLE } from "../config/names";
+import { AUTH_PATHS, SNAPSHOT_ROLE } from "../contract/vault-names";
 import { caOnlyVolume, onDedicatedPool, RESTRICTED_CONTAINER, type NodePlacement } from "./dedicated-pool-pod";
 
 export interface VaultSnapshotJobProps {

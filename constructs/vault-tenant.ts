@@ -7,7 +7,7 @@ import { TransitSecretBackendKey } from "@cdktf/provider-vault/lib/transit-secre
 import { createHash } from "node:crypto";
 import { Construct } from "constructs";
 import { postgresEngineSettings, type PostgresEngineProps } from "./postgres-engine-settings";
-import { tenantMountPaths, tenantPolicyName } from "../policies/tenant-policy";
+import { tenantMountPaths, tenantPolicyName } from "../contract/tenant-policy";
 
 export interface VaultTenantProps {
   readonly tenant: string;
@@ -42,7 +42,7 @@ export interface VaultTenantProps {
  * One tenant: a KV v2 area, optional transit keys and PostgreSQL credentials,
  * all under tenants/<tenant>/, and the Kubernetes auth role that grants the
  * tenant-<tenant> policy to the tenant's pods. The policy itself is rendered by
- * the bootstrap sidecar from these engines (policies/tenant-policy.ts): the
+ * the bootstrap sidecar from these engines (contract/tenant-policy.ts): the
  * apply credential writes no policy.
  */
 export class VaultTenant extends Construct {

@@ -2,7 +2,7 @@
 // owns: the vault stack ships them to the bootstrap sidecar in a ConfigMap
 // (the sidecar writes them into Vault), and the policy tests load them into a
 // real OpenBao server. The provisioner policy gets one rule per registered
-// tenant cluster; tenant policies are rendered by tenant-policy.ts.
+// tenant cluster; tenant policies are rendered by contract/tenant-policy.ts.
 import { readFileSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 

@@ -6,7 +6,9 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EnvironmentWithTenants } from "../config/load-project";
-import { APPLY_ROLE, AUTH_PATHS, postgresPasswordSecretPrefix, secretIds, stackNames, stateObject, tenantStackName, vaultAddress } from "../config/names";
+import { APPLY_ROLE, AUTH_PATHS } from "../contract/vault-names";
+import { postgresPasswordSecretPrefix, stackNames, stateObject, tenantStackName, vaultAddress } from "../config/names";
+import { secretIds } from "../contract/secret-ids";
 
 export const DELIVERY_MANIFEST_FILE = "vault-gke-delivery.json";
 export const DELIVERY_MANIFEST_FORMAT = "vault-gke/delivery/v1";
@@ -64,7 +66,7 @@ export function deliveryManifest(project: readonly EnvironmentWithTenants[]): De
       project: env.project,
       region: env.region,
       vaultAddress: vaultAddress(env),
-      planTokenSecret: secretIds(env).planToken,
+      planTokenSecret: secretIds(env.name).planToken,
       postgresPasswordSecretPrefix: postgresPasswordSecretPrefix(env),
       runnerAuthPath: AUTH_PATHS.runner,
       applyRole: APPLY_ROLE,

@@ -2,7 +2,9 @@ import { ComputeAddress } from "@cdktf/provider-google/lib/compute-address";
 import { GoogleProvider } from "@cdktf/provider-google/lib/provider";
 import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
-import { artifactRegistryRepository, commonLabels, postgresPasswordSecretPrefix, secretIds, SNAPSHOT_KSA, unsealKeyNames, VAULT_KSA, vaultImage } from "../config/names";
+import { artifactRegistryRepository, commonLabels, postgresPasswordSecretPrefix, unsealKeyNames, VAULT_KSA, vaultImage } from "../config/names";
+import { secretIds } from "../contract/secret-ids";
+import { SNAPSHOT_KSA } from "../contract/vault-names";
 import type { EnvironmentConfig } from "../config/schema";
 import { DataAccessAudit } from "../constructs/data-access-audit";
 import { ExistingGkeCluster } from "../constructs/existing-gke-cluster";
@@ -123,7 +125,7 @@ export class PlatformStack extends TerraformStack {
       labels,
     });
 
-    const ids = secretIds(env);
+    const ids = secretIds(env.name);
     this.secrets = new VaultSecretStore(this, "secrets", {
       project,
       initResponseSecretId: ids.initResponse,

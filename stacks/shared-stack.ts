@@ -1,6 +1,7 @@
 import { TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
-import { APPLY_ROLE, AUTH_PATHS, DEFAULT_TOKEN_AUDIENCE, kubernetesAuthPath, POLICY, SNAPSHOT_KSA, SNAPSHOT_ROLE, vaultAddress } from "../config/names";
+import { APPLY_ROLE, AUTH_PATHS, DEFAULT_TOKEN_AUDIENCE, kubernetesAuthPath, POLICY, SNAPSHOT_KSA, SNAPSHOT_ROLE } from "../contract/vault-names";
+import { vaultAddress } from "../config/names";
 import { APPLY_TOKEN_MAX_TTL_SEC, type EnvironmentConfig } from "../config/schema";
 import { AdminGcpAuth } from "../constructs/admin-gcp-auth";
 import { InClusterAuth } from "../constructs/in-cluster-auth";

@@ -1,6 +1,6 @@
 import { TerraformStack, TerraformVariable } from "cdktf";
 import type { Construct } from "constructs";
-import { kubernetesAuthPath } from "../config/names";
+import { kubernetesAuthPath } from "../contract/vault-names";
 import type { EnvironmentConfig } from "../config/schema";
 import type { TenantConfig } from "../config/tenant-schema";
 import { VaultTenant } from "../constructs/vault-tenant";

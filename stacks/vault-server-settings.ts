@@ -1,6 +1,7 @@
 // The server configuration and sidecar settings the vault stack ships, as
 // functions of the environment, so tests can load exactly what ships.
-import { secretIds, unsealKeyNames } from "../config/names";
+import { secretIds } from "../contract/secret-ids";
+import { unsealKeyNames } from "../config/names";
 import type { EnvironmentConfig } from "../config/schema";
 import { distributionProfile } from "../constructs/vault-distribution";
 import { VAULT_PORT, vaultPodHost, vaultPodNames } from "../constructs/vault-naming";
@@ -47,7 +48,7 @@ export function vaultServerConfigProps(env: EnvironmentConfig, storageBucket?: s
  * Secret Manager, never from here.
  */
 export function bootstrapEnvironment(env: EnvironmentConfig): Record<string, string> {
-  const ids = secretIds(env);
+  const ids = secretIds(env.name);
   const v = env.vault;
   return {
     VAULT_ADDR: `https://127.0.0.1:${VAULT_PORT}`,

@@ -27,7 +27,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parse, stringify } from "yaml";
 import { parseEnvironment } from "../../config/load";
-import { secretIds } from "../../config/names";
+import { secretIds } from "../../contract/secret-ids";
 import type { EnvironmentConfig } from "../../config/schema";
 import { generateRoot } from "../../bootstrap/src/generate-root";
 import { VaultClient } from "../../bootstrap/src/vault-client";
@@ -178,7 +178,7 @@ export async function startE2eWorld(options: E2eOptions = {}): Promise<E2eWorld>
     stops.push(() => stopAllSidecars());
     const sidecar = new Sidecar(vault.sidecarEnv(0));
     await sidecar.waitForLog("plan token created and stored", 180_000);
-    const ids = secretIds(env);
+    const ids = secretIds(env.name);
     const planToken = () => String((JSON.parse(String(vault.store.latest(ids.planToken))) as { token: string }).token);
 
     // gcloud: the plan token the sidecar stored, the vault stack's state in the state bucket, ID tokens.

@@ -60,7 +60,7 @@ describe("bootstrap config", () => {
   it.each([
     ["SECRET_PLAN_TOKEN", "plan/token", "must be a Secret Manager secret id (letters, digits, - and _)"],
     ["SECRET_SIDECAR_TOKEN", "sidecar token", "must be a Secret Manager secret id (letters, digits, - and _)"],
-    ["SECRET_SIDECAR_TOKEN", undefined, "is required: the vault stack sets it to a Secret Manager secret id, <environment>-vault-<record> (config/names.ts)"],
+    ["SECRET_SIDECAR_TOKEN", undefined, "is required: the vault stack sets it to a Secret Manager secret id, <environment>-vault-<record> (contract/secret-ids.ts)"],
     ["PLAN_TOKEN_PERIOD_SEC", "0", "must be at least 1"],
     ["DECLARED_ACCESS_FILE", undefined, "is required (the vault stack mounts it beside the policies)"],
     ["DECLARED_ACCESS_FILE", "", "is required (the vault stack mounts it beside the policies)"],

@@ -4,7 +4,7 @@
 // schedule, showing its findings on its endpoint and in its metrics.
 import { generateRoot } from "../src/generate-root";
 import { VaultClient } from "../src/vault-client";
-import { renderTenantPolicy } from "../../policies/tenant-policy";
+import { renderTenantPolicy } from "../../contract/tenant-policy";
 import { vaultRequest, waitFor } from "../../__tests__/support/vault-http";
 import { createWorld, type World } from "./support/fixture";
 import { waitForConverged } from "./support/converged";

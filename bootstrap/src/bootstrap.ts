@@ -6,8 +6,8 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { DeclaredAccess } from "../../config/declared-access";
-import { POLICY } from "../../config/names";
+import type { DeclaredAccess } from "../../contract/declared-access";
+import { POLICY } from "../../contract/vault-names";
 import { Backoff, sleep } from "./backoff";
 import type { BootstrapConfig } from "./config";
 import { decide, needsRoot, planMaintenance, unstorableDiagnosis, type Facts, type MaintenanceFacts, type Task, type TokenStatus } from "./decide";

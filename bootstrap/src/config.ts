@@ -2,7 +2,7 @@
 // see stacks/vault-server-settings.ts). A pure loader: bad settings become one
 // line per problem; main.ts prints them and exits 2.
 import { z } from "zod";
-import type { SecretIds } from "../../config/names";
+import type { SecretIds } from "../../contract/secret-ids";
 
 /** The unit a variable's name ends in, for the fix in a message ("3600 seconds"). */
 const unitOf = (what: string) => (what.endsWith("_SEC") ? " of seconds" : what.endsWith("_MS") ? " of milliseconds" : "");
@@ -18,7 +18,7 @@ const bool = (what: string) =>
   z.enum(["true", "false"], { error: `${what} must be true or false` }).transform((v) => v === "true");
 
 const secretId = (what: string) =>
-  z.string({ error: `${what} is required: the vault stack sets it to a Secret Manager secret id, <environment>-vault-<record> (config/names.ts)` }).regex(/^[A-Za-z0-9_-]{1,255}$/, { error: `${what} must be a Secret Manager secret id (letters, digits, - and _)` });
+  z.string({ error: `${what} is required: the vault stack sets it to a Secret Manager secret id, <environment>-vault-<record> (contract/secret-ids.ts)` }).regex(/^[A-Za-z0-9_-]{1,255}$/, { error: `${what} must be a Secret Manager secret id (letters, digits, - and _)` });
 
 const fields = z.object({
     VAULT_ADDR: z.url({ protocol: /^https$/, error: "VAULT_ADDR must be an https:// URL: the sidecar never talks plaintext to Vault" }),

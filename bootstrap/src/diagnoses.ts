@@ -3,7 +3,7 @@
 // endpoint and in a metric) and keeps running: it never takes the Vault server
 // out of service. A diagnosis prescribes deleting data only with proof that the
 // vault holds none.
-import type { SecretIds } from "../../config/names";
+import type { SecretIds } from "../../contract/secret-ids";
 import type { CanaryRecord, RecordState, StoredInit } from "./records";
 import { describeRecordState } from "./records";
 
@@ -25,7 +25,7 @@ export interface Diagnosis {
   readonly recovery: readonly string[];
 }
 
-/** The sidecar's five secrets (config/names.ts names them from the environment). */
+/** The sidecar's five secrets (contract/secret-ids.ts names them from the environment). */
 export type SecretNames = SecretIds;
 
 export interface StoreProblem {

@@ -1,6 +1,6 @@
 // The three tokens the sidecar makes and keeps, and where each one lives: the
 // record that holds it (in memory and in the store) and that record's secret.
-import type { SecretIds } from "../../config/names";
+import type { SecretIds } from "../../contract/secret-ids";
 import type { PlanTokenRecord, RootTokenRecord, SidecarTokenRecord } from "./records";
 
 export type ManagedToken = "plan" | "sidecar" | "generate-root";

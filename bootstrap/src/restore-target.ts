@@ -10,7 +10,7 @@
 //   - no identity entities and no identity groups.
 // Tokens are not counted: a freshly initialized vault always holds some (the
 // root token, the sidecar's), and the restore replaces the whole token store.
-import { POLICY } from "../../config/names";
+import { POLICY } from "../../contract/vault-names";
 import type { SnapshotVault } from "./snapshot-vault";
 import { healthKind, VaultError } from "./vault-client";
 

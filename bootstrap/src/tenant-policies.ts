@@ -2,7 +2,7 @@
 // tenant that has engines under tenants/<t>/, rendered from what those engines
 // hold, and none for a tenant without engines. Pure; the loop applies it with
 // the sidecar's own token, so no runner credential ever writes a policy.
-import { isPlainSegment, isTenantName, renderTenantPolicy, TENANT_POLICY_PREFIX, tenantPolicyName } from "../../policies/tenant-policy";
+import { isPlainSegment, isTenantName, renderTenantPolicy, TENANT_POLICY_PREFIX, tenantPolicyName } from "../../contract/tenant-policy";
 import type { VaultInventory } from "./inventory";
 
 export interface TenantPolicyPlan {

@@ -10,8 +10,8 @@
 //   engines, or a policy vault-gke owns that differs from policies/;
 // - audit logging of plain-text values, or a lease ceiling above the
 //   environment's on a tenant engine or backend.
-import type { DeclaredAccess } from "../../config/declared-access";
-import { isTenantName, TENANT_POLICY_PREFIX, tenantPolicyName } from "../../policies/tenant-policy";
+import type { DeclaredAccess } from "../../contract/declared-access";
+import { isTenantName, TENANT_POLICY_PREFIX, tenantPolicyName } from "../../contract/tenant-policy";
 import type { MountInfo, VaultInventory } from "./inventory";
 import { planTenantPolicies } from "./tenant-policies";
 
@@ -152,7 +152,7 @@ export function verify(inv: VaultInventory, declared: DeclaredAccess, systemPoli
     findings.push({ kind: "orphan-tenant-policy", path: `sys/policies/acl/${name}`, detail: `no tenant ${tenant} has engines under tenants/${tenant}/` });
   }
   for (const name of Object.keys(plan.write)) {
-    if (inv.policies[name] !== undefined) findings.push({ kind: "tenant-policy", path: `sys/policies/acl/${name}`, detail: "differs from its rendering from the tenant's engines (policies/tenant-policy.ts)" });
+    if (inv.policies[name] !== undefined) findings.push({ kind: "tenant-policy", path: `sys/policies/acl/${name}`, detail: "differs from its rendering from the tenant's engines (contract/tenant-policy.ts)" });
   }
   for (const path of plan.skipped) {
     findings.push({ kind: "tenant-policy", path, detail: "is not a plain name, so the tenant's policy cannot grant it; rename it" });

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { declaredAccess } from "../../../config/declared-access";
-import { secretIds } from "../../../config/names";
+import { secretIds } from "../../../contract/secret-ids";
 import { environmentPolicies } from "../../../policies";
 import { DECLARED_ACCESS_FILE } from "../../../constructs/vault-stateful-set";
 import { startDevServer, type BaoServer } from "../../../__tests__/support/bao";
@@ -73,7 +73,7 @@ export async function createWorld(options: WorldOptions): Promise<World> {
       vault: { distribution: options.distribution ?? "openbao", replicas: options.replicas, seal: options.seal === "shamir" ? "shamir" : "gcpckms" },
       bootstrap: { planTokenPeriod: `${options.periodSec ?? 3600}s` },
     });
-  const ids = secretIds(env);
+  const ids = secretIds(env.name);
   const store = new SecretManagerStandIn(env.project);
   store.createSecrets(...Object.values(ids));
   const policyDir = join(dir, "policies");
