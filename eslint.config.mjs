@@ -8,7 +8,7 @@ const providerRoot = {
 };
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "dist/**", "cdktf.out/**", "bootstrap/dist/**", ".tools/**", "coverage/**"] },
+  { ignores: ["node_modules/**", "dist/**", "cdktf.out/**", "agent/dist/**", ".tools/**", "coverage/**"] },
   {
     files: ["**/*.ts"],
     languageOptions: { parser: tseslint.parser },
@@ -20,7 +20,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["scripts/**/*.ts", "__tests__/**/*.ts", "bootstrap/__tests__/**/*.ts"],
+    files: ["scripts/**/*.ts", "commands/**/*.ts", "__tests__/**/*.ts", "agent/__tests__/**/*.ts"],
     rules: { "no-console": "off" },
   },
 );

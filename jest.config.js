@@ -11,13 +11,13 @@ module.exports = {
     {
       ...common,
       displayName: "unit",
-      testMatch: ["<rootDir>/__tests__/**/*.test.ts", "<rootDir>/bootstrap/__tests__/**/*.test.ts"],
+      testMatch: ["<rootDir>/__tests__/**/*.test.ts", "<rootDir>/agent/__tests__/**/*.test.ts"],
       testPathIgnorePatterns: ["\\.int\\.test\\.ts$", "\\.e2e\\.test\\.ts$"],
     },
     {
       ...common,
       displayName: "integration",
-      testMatch: ["<rootDir>/__tests__/**/*.int.test.ts", "<rootDir>/bootstrap/__tests__/**/*.int.test.ts"],
+      testMatch: ["<rootDir>/__tests__/**/*.int.test.ts", "<rootDir>/agent/__tests__/**/*.int.test.ts"],
     },
     {
       ...common,

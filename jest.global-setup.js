@@ -1,2 +1,2 @@
 // Builds the bootstrap sidecar before the tests, which run the shipped bundle.
-module.exports = () => require("./bootstrap/build.js").build();
+module.exports = () => require("./agent/build.js").build();

@@ -275,7 +275,7 @@ describe("atlantis.yaml", () => {
     expect([...a].filter((p) => b.has(p))).toEqual([]);
     expect(planned("README.md")).toEqual([]);
     expect(planned("tenants/README.md")).toEqual([]);
-    expect(planned("bootstrap/src/main.ts")).toEqual([]);
+    expect(planned("agent/src/sidecar/main.ts")).toEqual([]);
   });
 });
 

@@ -6,14 +6,13 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { managedResources, removedTenantStacks } from "../scripts/check-removals";
-import { bundleScript, ROOT } from "./helpers";
+import { managedResources, removedTenantStacks } from "../commands/check-removals";
+import { commandArgs, ROOT } from "./helpers";
 import { startFakeGcs, stopAllFakeGcs, type FakeGcs } from "./support/fake-gcs";
 import { freePort } from "./support/ports";
 
 jest.setTimeout(60_000);
 
-let bundle: string;
 let repo: string;
 let gcs: FakeGcs;
 const BUCKET = "acme-tfstate-vault";
@@ -22,14 +21,13 @@ const state = (resources: unknown[]) => Buffer.from(JSON.stringify({ version: 4,
 const mount = { mode: "managed", type: "vault_mount", name: "kv", instances: [{ attributes: { path: "tenants/search/kv" } }] };
 
 function run(env: Record<string, string> = {}, args = ["--base", "base"]) {
-  return spawnSync(process.execPath, [bundle, ...args], {
+  return spawnSync(process.execPath, [...commandArgs("check-removals"), ...args], {
     encoding: "utf8",
     env: { PATH: process.env.PATH ?? "", VAULT_GKE_REPO: repo, STORAGE_EMULATOR_HOST: gcs.url, ...env },
   });
 }
 
 beforeAll(async () => {
-  bundle = bundleScript("check-removals");
   repo = mkdtempSync(join(tmpdir(), "vault-gke-removals-"));
   mkdirSync(join(repo, "environments"));
   mkdirSync(join(repo, "tenants", "example"), { recursive: true });

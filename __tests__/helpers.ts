@@ -2,8 +2,7 @@
 // of one environment's stacks into plain JSON objects, and the scripts/ CLIs
 // bundled the way `npm run <script>` bundles them.
 import { Testing } from "cdktf";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parse } from "yaml";
@@ -111,15 +110,7 @@ export function withoutMetadata(value: unknown): unknown {
   );
 }
 
-/**
- * Bundles scripts/<name>.ts into dist/<name>.js as `npm run <name>` does and
- * returns the bundle's path. It is written under a name of its own and then
- * renamed, so a test running the bundle never sees half a file.
- */
-export function bundleScript(name: string): string {
-  const outfile = join(ROOT, "dist", `${name}.js`);
-  const partial = join(ROOT, "dist", `.${name}.${process.pid}.js`);
-  execFileSync(join(ROOT, "node_modules", ".bin", "esbuild"), [`scripts/${name}.ts`, "--bundle", "--platform=node", "--packages=external", `--outfile=${partial}`, "--log-level=warning"], { cwd: ROOT });
-  renameSync(partial, outfile);
-  return outfile;
+/** The node arguments that run commands/<name>.ts as `npm run <name>` does (with tsx). */
+export function commandArgs(name: string): string[] {
+  return [join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"), join(ROOT, "commands", `${name}.ts`)];
 }

@@ -14,14 +14,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { readInventory } from "../bootstrap/src/inventory";
-import { planTenantPolicies } from "../bootstrap/src/tenant-policies";
-import { VaultClient } from "../bootstrap/src/vault-client";
+import { planTenantPolicies, readInventory } from "@vault-gke/agent/verify";
+import { VaultClient } from "@vault-gke/agent/vault";
 import { APPLY_TOKEN_MAX_TTL_SEC } from "../config/schema";
 import { applyRoleSettings, GOOGLE_ISSUER } from "../constructs/runner-auth";
 import { environmentPolicies } from "../policies";
 import { renderTenantPolicy } from "../contract/tenant-policy";
-import { bundleScript, exampleData, exampleEnv, merge, ROOT } from "./helpers";
+import { commandArgs, exampleData, exampleEnv, merge } from "./helpers";
 import { startDevServer, stopAllBao, type BaoServer } from "./support/bao";
 import { GoogleIdTokenIssuer } from "./support/google-id-token";
 import { tenantStackRequests, type ProviderRequest } from "./support/tenant-stack-requests";
@@ -100,7 +99,7 @@ function kindsAndPaths(lines: readonly string[]): string[] {
 }
 
 function runVerify(): { status: number | null; lines: string[] } {
-  const run = spawnSync(process.execPath, [join(ROOT, "dist", "verify.js"), "example"], {
+  const run = spawnSync(process.execPath, [...commandArgs("verify"), "example"], {
     encoding: "utf8",
     env: { PATH: process.env.PATH ?? "", VAULT_ADDR: server.addr, VAULT_TOKEN: String(tokens.plan), VAULT_CACERT: join(dir, "bao", "vault-ca.pem"), VAULT_GKE_ENVIRONMENTS: envDir },
   });
@@ -112,7 +111,6 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "vault-gke-verifier-"));
   envDir = join(dir, "environments");
   mkdirSync(envDir);
-  bundleScript("verify");
   ({ server, rootToken: root } = await startDevServer(join(dir, "bao")));
   kube = await startTokenReviewStandIn();
   // The environment the verifier reads: its tenant cluster's API server is the stand-in.
@@ -338,10 +336,10 @@ describe("the verifier", () => {
   });
 
   it("says when Vault cannot be read, with exit 3, and when the token is missing, with exit 2", () => {
-    const bad = spawnSync(process.execPath, [join(ROOT, "dist", "verify.js"), "example"], { encoding: "utf8", env: { PATH: process.env.PATH ?? "", VAULT_ADDR: server.addr, VAULT_TOKEN: "not-a-token", VAULT_CACERT: join(dir, "bao", "vault-ca.pem"), VAULT_GKE_ENVIRONMENTS: envDir } });
+    const bad = spawnSync(process.execPath, [...commandArgs("verify"), "example"], { encoding: "utf8", env: { PATH: process.env.PATH ?? "", VAULT_ADDR: server.addr, VAULT_TOKEN: "not-a-token", VAULT_CACERT: join(dir, "bao", "vault-ca.pem"), VAULT_GKE_ENVIRONMENTS: envDir } });
     expect(bad.status).toBe(3);
     expect(bad.stderr).toMatch(/^verify: reading https:\/\/127\.0\.0\.1:\d+ failed: vault read sys\/auth: HTTP 403/);
-    const none = spawnSync(process.execPath, [join(ROOT, "dist", "verify.js"), "example"], { encoding: "utf8", env: { PATH: process.env.PATH ?? "", VAULT_GKE_ENVIRONMENTS: envDir } });
+    const none = spawnSync(process.execPath, [...commandArgs("verify"), "example"], { encoding: "utf8", env: { PATH: process.env.PATH ?? "", VAULT_GKE_ENVIRONMENTS: envDir } });
     expect(none.status).toBe(2);
     expect(none.stderr).toContain("VAULT_TOKEN is not set");
   });

@@ -5,20 +5,18 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bundleScript, EXAMPLE_FILE } from "./helpers";
+import { commandArgs, EXAMPLE_FILE } from "./helpers";
 
-let bundle: string;
 let envDir: string;
 beforeAll(() => {
-  bundle = bundleScript("verify");
   envDir = mkdtempSync(join(tmpdir(), "vault-gke-verify-cli-"));
   copyFileSync(EXAMPLE_FILE, join(envDir, "example.yaml"));
 });
 afterAll(() => rmSync(envDir, { recursive: true, force: true }));
 
-/** Runs the bundle, expects exit 2 with nothing on stdout and no stack trace, and returns stderr. */
+/** Runs the command, expects exit 2 with nothing on stdout and no stack trace, and returns stderr. */
 function failure(args: string[], env: Record<string, string> = {}): string {
-  const run = spawnSync(process.execPath, [bundle, ...args], { encoding: "utf8", env: { PATH: process.env.PATH ?? "", VAULT_TOKEN: "not-used", VAULT_GKE_ENVIRONMENTS: envDir, ...env } });
+  const run = spawnSync(process.execPath, [...commandArgs("verify"), ...args], { encoding: "utf8", env: { PATH: process.env.PATH ?? "", VAULT_TOKEN: "not-used", VAULT_GKE_ENVIRONMENTS: envDir, ...env } });
   expect([run.status, run.stdout]).toEqual([2, ""]);
   expect(run.stderr).not.toMatch(/\n\s+at /);
   return run.stderr;

@@ -99,7 +99,7 @@ describe("GitHub Actions workflows", () => {
 
   it("test.yml builds both images with a real docker build (no engine runs where the test command runs)", () => {
     const images = runs(workflows["test.yml"].jobs.images);
-    expect(images).toContain("docker build --file bootstrap/Dockerfile --tag vault-gke-bootstrap:ci .");
+    expect(images).toContain("docker build --file agent/Dockerfile --tag vault-gke-bootstrap:ci .");
     expect(images).toContain("docker build --tag vault-gke-atlantis:ci deploy/atlantis");
   });
 

@@ -4,8 +4,8 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createWorld, type World } from "../../bootstrap/__tests__/support/fixture";
-import { Sidecar, stopAllSidecars } from "../../bootstrap/__tests__/support/sidecar";
+import { createWorld, type World } from "../../agent/__tests__/support/fixture";
+import { Sidecar, stopAllSidecars } from "../../agent/__tests__/support/sidecar";
 import { stopAllBao } from "../../__tests__/support/bao";
 import { fmt, median } from "./measure";
 

@@ -11,8 +11,8 @@ import { stopAllBao } from "../../__tests__/support/bao";
 import { startFakeGcs, stopAllFakeGcs, type FakeGcs } from "../../__tests__/support/fake-gcs";
 import { startTokenReviewStandIn, type TokenReviewStandIn } from "../../__tests__/support/token-review-stand-in";
 import { waitFor } from "../../__tests__/support/vault-http";
-import { RESTORE_BUNDLE, runCommand, SNAPSHOT_BUNDLE, startShamirVault, unsealWith, type CommandRun, type ShamirVault } from "../../bootstrap/__tests__/snapshot-harness";
-import { SnapshotVault } from "../../bootstrap/src/snapshot-vault";
+import { RESTORE_BUNDLE, runCommand, SNAPSHOT_BUNDLE, startShamirVault, unsealWith, type CommandRun, type ShamirVault } from "../../agent/__tests__/snapshot-harness";
+import { SnapshotVault } from "@vault-gke/agent/vault";
 import { fmt, median } from "./measure";
 
 const RUNS = 3;
@@ -155,7 +155,7 @@ export async function snapshotBench(): Promise<string> {
     return [
       "## Snapshot and restore commands",
       "",
-      "The built commands (bootstrap/dist/snapshot.js and restore.js) as processes, against one OpenBao 2.7.2 Raft node each for the source",
+      "The built commands (agent/dist/snapshot.js and restore.js) as processes, against one OpenBao 2.7.2 Raft node each for the source",
       "and the target (shipped configuration, TLS), fake-gcs-server 1.56.1 on loopback and the TokenReview stand-in for the snapshot job's login.",
       `Snapshot: login, Raft snapshot streamed to a spool file with SHA-256/CRC32C/MD5, create-only upload, checks, token revoked. Restore: target checks,`,
       `download and SHA-256 check, snapshot-force, until the target settles, without the unseal (repeats restore into the target unsealed with the source's key, with --force). Peak RSS: the command's own (getrusage).`,

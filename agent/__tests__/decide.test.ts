@@ -1,0 +1,185 @@
+// The sidecar's decisions, one fault per case: facts in, the next step out.
+import { decide, needsRoot, planMaintenance, unstorableDiagnosis, type Facts, type MaintenanceFacts } from "../src/sidecar/decide";
+import type { StoredInit } from "../src/sidecar/records";
+import type { Health } from "../src/vault/client";
+
+const secrets = { initResponse: "e-init", rootToken: "e-root", planToken: "e-plan", sidecarToken: "e-sidecar", canary: "e-canary" };
+const stored: StoredInit = { format: "vault-gke/init-response/v1", storedAt: "2026-11-29T10:00:00Z", seal: "shamir", response: { keys_base64: ["k"], root_token: "r" } };
+const health = (kind: Health["kind"]): Health => ({ kind, status: 0 });
+
+function facts(over: Partial<Facts>): Facts {
+  return { health: health("uninitialized"), pod: "vault-0", initializer: true, seal: "shamir", storage: "raft", secrets, holdsUnstoredKeys: false, init: { kind: "absent" }, ...over };
+}
+
+describe("decide", () => {
+  it("stores keys held in memory before anything else, whatever the server says", () => {
+    for (const kind of ["unreachable", "sealed", "active", "uninitialized"] as const) expect(decide(facts({ health: health(kind), holdsUnstoredKeys: true })).kind).toBe("store-keys");
+  });
+
+  describe("an uninitialized vault, on the first pod", () => {
+    it("checks every secret before it initializes, and initializes only when all are ready", () => {
+      expect(decide(facts({})).kind).toBe("gather-preflight");
+      expect(decide(facts({ preflight: [] })).kind).toBe("initialize");
+    });
+
+    it("does not initialize when a secret is missing or lacks a grant, and says which", () => {
+      const d = decide(facts({ preflight: [{ secret: "e-init", problem: "denied", permissions: ["secretmanager.versions.add"] }, { secret: "e-root", problem: "missing" }] }));
+      expect(d).toMatchObject({ kind: "diagnose", diagnosis: { code: "store-not-ready" } });
+      if (d.kind === "diagnose") expect(d.diagnosis.message).toContain("e-init: missing secretmanager.versions.add; e-root does not exist");
+    });
+
+    it("refuses to initialize again when keys are stored", () => {
+      expect(decide(facts({ init: { kind: "ok", value: stored } }))).toMatchObject({ kind: "diagnose", diagnosis: { code: "keys-stored-but-vault-uninitialized" } });
+    });
+
+    it("never takes an unreadable init response for no keys, and checks the secrets first", () => {
+      expect(decide(facts({ init: { kind: "error", status: 403, message: "denied" } })).kind).toBe("gather-preflight");
+      for (const init of [{ kind: "error", status: 403, message: "denied" }, { kind: "error", status: 0, message: "timeout" }, { kind: "unreadable", reason: "not JSON" }] as const) {
+        expect(decide(facts({ init, preflight: [] }))).toMatchObject({ kind: "diagnose", diagnosis: { code: "init-response-unreadable" } });
+      }
+    });
+
+    it("diagnoses a half-written initialization (Raft state, no keyring) and prescribes wiping only the pod that never held data", () => {
+      const d = decide(facts({ preflight: [], initRefused: { status: 400, errors: ["failed to initialize barrier: cluster already has state"] } }));
+      expect(d).toMatchObject({ kind: "diagnose", diagnosis: { code: "half-initialized-storage" } });
+      if (d.kind === "diagnose") expect(d.diagnosis.recovery.join(" ")).toContain("delete pvc data-vault-0");
+    });
+
+    it("retries an init refused for another reason", () => {
+      expect(decide(facts({ preflight: [], initRefused: { status: 503, errors: ["Vault is sealed"] } })).kind).toBe("initialize");
+    });
+  });
+
+  it("lets followers join instead of initializing", () => {
+    expect(decide(facts({ initializer: false })).kind).toBe("wait");
+    expect(decide(facts({ initializer: false, init: { kind: "ok", value: stored } }))).toMatchObject({ kind: "unseal" });
+    expect(decide(facts({ initializer: false, init: { kind: "ok", value: stored }, seal: "auto" })).kind).toBe("wait");
+  });
+
+  it("unseals a sealed Shamir vault with the stored keys, and waits for auto-unseal", () => {
+    expect(decide(facts({ health: health("sealed"), init: { kind: "ok", value: stored } }))).toMatchObject({ kind: "unseal" });
+    expect(decide(facts({ health: health("sealed"), seal: "auto" })).kind).toBe("wait");
+  });
+
+  describe("an initialized vault whose keys are not in the store", () => {
+    const base = { health: health("sealed") as Health, init: { kind: "absent" } as const };
+
+    it("gathers the canary and the evidence first", () => {
+      expect(decide(facts(base)).kind).toBe("gather-canary");
+      expect(decide(facts({ ...base, canary: { kind: "absent" } })).kind).toBe("gather-evidence");
+    });
+
+    it("prescribes wiping only with proof: an intent and no record written after the keys were stored", () => {
+      const intent = { kind: "ok" as const, value: { format: "vault-gke/canary/v1" as const, kind: "intent" as const, pod: "vault-0", at: "t" } };
+      const lost = decide(facts({ ...base, canary: intent, keysStoredEvidence: null }));
+      expect(lost).toMatchObject({ kind: "diagnose", diagnosis: { code: "keys-lost-before-first-write" } });
+      // A stale intent (its "initialized" write failed) with a record written later: the vault may hold data.
+      const gone = decide(facts({ ...base, canary: intent, keysStoredEvidence: "e-root holds a record stored at t" }));
+      expect(gone).toMatchObject({ kind: "diagnose", diagnosis: { code: "keys-gone" } });
+      if (gone.kind === "diagnose") expect(JSON.stringify(gone.diagnosis)).not.toMatch(/delete pvc/i);
+    });
+
+    it("never prescribes wiping when the canary itself cannot be read", () => {
+      const d = decide(facts({ ...base, canary: { kind: "error", status: 503, message: "unavailable" }, keysStoredEvidence: null }));
+      expect(d.kind).toBe("diagnose");
+      if (d.kind === "diagnose") expect(JSON.stringify(d.diagnosis)).not.toMatch(/delete pvc/i);
+    });
+
+    it("says the vault was initialized elsewhere when there is no record of this sidecar", () => {
+      expect(decide(facts({ ...base, canary: { kind: "absent" }, keysStoredEvidence: null }))).toMatchObject({ kind: "diagnose", diagnosis: { code: "initialized-elsewhere" } });
+    });
+
+    it("diagnoses an unreadable init response on a standby or active vault too", () => {
+      for (const kind of ["standby", "active"] as const) {
+        expect(decide(facts({ health: health(kind), init: { kind: "error", status: 404, message: "gone" } }))).toMatchObject({ kind: "diagnose", diagnosis: { code: "init-response-unreadable" } });
+      }
+    });
+  });
+
+  it("maintains an active vault whose keys are stored", () => {
+    expect(decide(facts({ health: health("active"), init: { kind: "ok", value: stored } }))).toMatchObject({ kind: "maintain" });
+  });
+});
+
+describe("planMaintenance", () => {
+  const plan = { format: "vault-gke/plan-token/v1" as const, token: "p", accessor: "pa", storedAt: "t" };
+  const sidecar = { format: "vault-gke/sidecar-token/v1" as const, token: "s", accessor: "sa", policiesSha256: "h1", storedAt: "t" };
+  const root = { format: "vault-gke/root-token/v1" as const, revoked: true as const, generateRootToken: "g", generateRootAccessor: "ga", storedAt: "t" };
+  const valid = (ttlSec = 3500) => ({ kind: "valid" as const, ttlSec });
+  const steady: MaintenanceFacts = {
+    canary: { kind: "ok", value: { format: "vault-gke/canary/v1", kind: "initialized", pod: "vault-0", at: "t" } },
+    policiesSha256: "h1",
+    records: { plan: { kind: "ok", value: plan }, sidecar: { kind: "ok", value: sidecar }, root: { kind: "ok", value: root } },
+    remembered: { plan, sidecar, root },
+    tokens: { plan: valid(), sidecar: valid(), "generate-root": valid(2_700_000) },
+    periods: { plan: 3600, sidecar: 3600, "generate-root": 2_764_800 },
+    initialRootValid: false,
+    revokeRootToken: true,
+    unwritable: {},
+    now: 1000,
+    tenantPoliciesDueAt: 2000,
+    verifyDueAt: 2000,
+  };
+  const kinds = (m: MaintenanceFacts) => planMaintenance(m).map((t) => ("token" in t ? `${t.kind}:${t.token}` : t.kind));
+
+  it("does nothing when everything holds, and renders tenant policies and verifies when they are due", () => {
+    expect(kinds(steady)).toEqual([]);
+    expect(kinds({ ...steady, now: 5000 })).toEqual(["sync-tenant-policies", "verify"]);
+  });
+
+  it("bootstraps a fresh vault: generate-root first, then its own token, the plan token, the policies, and the initial root revoked", () => {
+    const fresh: MaintenanceFacts = {
+      ...steady,
+      canary: { kind: "ok", value: { format: "vault-gke/canary/v1", kind: "intent", pod: "vault-0", at: "t" } },
+      policiesSha256: "h2",
+      records: { plan: { kind: "absent" }, sidecar: { kind: "absent" }, root: { kind: "ok", value: { format: "vault-gke/root-token/v1", root_token: "r", storedAt: "t" } } },
+      remembered: {},
+      tokens: { plan: { kind: "unknown" }, sidecar: { kind: "unknown" }, "generate-root": { kind: "unknown" } },
+      initialRootValid: true,
+    };
+    expect(kinds(fresh)).toEqual(["mark-canary-initialized", "mint:generate-root", "mint:sidecar", "mint:plan", "revoke-initial-root"]);
+    expect(planMaintenance(fresh).filter(needsRoot).map((t) => t.kind)).toEqual(["mint", "mint", "mint", "revoke-initial-root"]);
+  });
+
+  it("writes a garbled record again from the copy it holds, and renews nothing else", () => {
+    const garbled: MaintenanceFacts = { ...steady, records: { ...steady.records, plan: { kind: "unreadable", reason: "not JSON" } } };
+    expect(kinds(garbled)).toEqual(["repair-record:plan"]);
+    const rootGarbled: MaintenanceFacts = { ...steady, records: { ...steady.records, root: { kind: "unreadable", reason: "not JSON" } } };
+    expect(kinds(rootGarbled)).toEqual(["repair-record:generate-root"]);
+  });
+
+  it("makes a new token when the stored one is invalid or unreadable with no copy, but only if its record can be stored", () => {
+    const invalid: MaintenanceFacts = { ...steady, tokens: { ...steady.tokens, plan: { kind: "invalid" } } };
+    expect(kinds(invalid)).toEqual(["mint:plan"]);
+    const fresh: MaintenanceFacts = { ...steady, records: { ...steady.records, plan: { kind: "unreadable", reason: "x" } }, remembered: { ...steady.remembered, plan: undefined }, tokens: { ...steady.tokens, plan: { kind: "unknown" } } };
+    expect(kinds(fresh)).toEqual(["mint:plan"]);
+    const unwritable: MaintenanceFacts = { ...invalid, unwritable: { plan: "missing secretmanager.versions.add" } };
+    expect(kinds(unwritable)).toEqual([]);
+    expect(unstorableDiagnosis(unwritable, secrets)).toMatchObject({ code: "token-not-storable" });
+    expect(unstorableDiagnosis(steady, secrets)).toBeUndefined();
+  });
+
+  it("keeps renewing one token while another's record is broken", () => {
+    const m: MaintenanceFacts = { ...steady, records: { ...steady.records, plan: { kind: "error", status: 403, message: "denied" } }, tokens: { ...steady.tokens, sidecar: valid(100) } };
+    expect(kinds(m)).toEqual(["renew:sidecar", "repair-record:plan"]);
+  });
+
+  it("renews a token past half its period", () => {
+    expect(kinds({ ...steady, tokens: { ...steady.tokens, plan: valid(1700) } })).toEqual(["renew:plan"]);
+  });
+
+  it("writes the policies again when they changed", () => {
+    expect(kinds({ ...steady, policiesSha256: "h2" })).toEqual(["write-policies"]);
+  });
+
+  it("retries marking the canary until it says initialized", () => {
+    expect(kinds({ ...steady, canary: { kind: "error", status: 503, message: "x" } })).toEqual(["mark-canary-initialized"]);
+  });
+
+  it("revokes the initial root only once the way back to root is stored", () => {
+    const initial = { ...steady, initialRootValid: true };
+    expect(kinds(initial)).toEqual(["revoke-initial-root"]);
+    const noWayBack: MaintenanceFacts = { ...initial, tokens: { ...steady.tokens, "generate-root": { kind: "invalid" } }, unwritable: { root: "denied" } };
+    expect(kinds(noWayBack)).toEqual([]);
+  });
+});

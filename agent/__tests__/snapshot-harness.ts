@@ -1,0 +1,158 @@
+// Helpers for the snapshot and restore tests: run the built commands
+// (agent/dist/snapshot.js and restore.js) as real processes, keeping all
+// they print for the leak scan, and start real OpenBao Raft clusters with
+// Shamir keys, initialized and unsealed.
+import { spawn, type ChildProcess } from "node:child_process";
+import { resolve } from "node:path";
+import { projectRoot, type BaoServer } from "../../__tests__/support/bao";
+import { startRaftCluster, waitForActive, type RaftCluster } from "../../__tests__/support/raft-cluster";
+import { vaultRequest, waitFor, type VaultResponse } from "../../__tests__/support/vault-http";
+import { exampleEnv } from "../../__tests__/helpers";
+import { vaultServerConfigProps } from "../../stacks/vault-server-settings";
+
+export const SNAPSHOT_BUNDLE = resolve(projectRoot(), "agent", "dist", "snapshot.js");
+export const RESTORE_BUNDLE = resolve(projectRoot(), "agent", "dist", "restore.js");
+
+/** Everything any command printed in this test process. */
+export const commandTranscript: string[] = [];
+
+export interface CommandRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Parsed JSON log lines (stdout). */
+  readonly lines: Record<string, unknown>[];
+}
+
+export interface StartedCommand {
+  readonly child: ChildProcess;
+  /** Everything printed so far on stdout. */
+  stdout(): string;
+  readonly done: Promise<CommandRun>;
+}
+
+/** Starts a bundle with node, a clean environment (PATH plus `env`) and no stdin. */
+export function startCommand(bundle: string, args: readonly string[], env: Record<string, string>, options: { timeoutMs?: number; nodeArgs?: readonly string[] } = {}): StartedCommand {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), bundle, ...args], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (c: Buffer) => (stdout += c.toString()));
+  child.stderr?.on("data", (c: Buffer) => (stderr += c.toString()));
+  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 120_000);
+  const done = new Promise<CommandRun>((resolvePromise, reject) => {
+    child.once("error", reject);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      commandTranscript.push(stdout, stderr);
+      resolvePromise({ code, stdout, stderr, lines: jsonLines(stdout) });
+    });
+  });
+  return { child, stdout: () => stdout, done };
+}
+
+export function jsonLines(text: string): Record<string, unknown>[] {
+  return text
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** Runs a bundle to its end (see startCommand). */
+export function runCommand(bundle: string, args: readonly string[], env: Record<string, string>, options: { timeoutMs?: number; nodeArgs?: readonly string[] } = {}): Promise<CommandRun> {
+  return startCommand(bundle, args, env, options).done;
+}
+
+/** Fails with what the command printed unless it exited with `code`. */
+export function expectExit(run: CommandRun, code: number): void {
+  if (run.code !== code) throw new Error(`expected exit ${code}, got ${run.code}\nstdout:\n${run.stdout.slice(-4000)}\nstderr:\n${run.stderr.slice(-2000)}`);
+}
+
+export interface ShamirVault {
+  readonly cluster: RaftCluster;
+  readonly rootToken: string;
+  /** Unseal keys, base64. */
+  readonly keys: readonly string[];
+  readonly threshold: number;
+  /** The active server now. */
+  active(): Promise<BaoServer>;
+  call(token: string, method: string, path: string, body?: unknown): Promise<VaultResponse>;
+}
+
+/** Submits `keys` (threshold of them) to a server until it reports unsealed (a follower only unseals once it has joined). */
+export async function unsealWith(server: BaoServer, keys: readonly string[], threshold: number, timeoutMs = 120_000): Promise<void> {
+  let last: unknown;
+  await waitFor(
+    `${server.name} unsealed`,
+    async () => {
+      await vaultRequest(server.addr, server.ca, "PUT", "/v1/sys/unseal", { body: { reset: true } });
+      for (const key of keys.slice(0, threshold)) {
+        const res = await vaultRequest(server.addr, server.ca, "PUT", "/v1/sys/unseal", { body: { key } });
+        last = res;
+        if (res.body.sealed === false) return true;
+      }
+      return undefined;
+    },
+    timeoutMs,
+    200,
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}; the last answer to sys/unseal: ${JSON.stringify(last)}`);
+  });
+}
+
+/** Starts a Raft cluster with the shipped server configuration (OpenBao, Shamir), initializes it and unseals every server. */
+export async function startShamirVault(dir: string, replicas: 1 | 3, shares: number, threshold: number): Promise<ShamirVault> {
+  const env = exampleEnv({ vault: { distribution: "openbao", replicas, seal: "shamir" } });
+  const shipped = vaultServerConfigProps(env);
+  // OpenBao refuses to become active when a restored audit table differs from the audit devices its
+  // configuration declares. Two environments declare the same ones (/vault/audit/audit.log and stdout),
+  // but the loopback configuration gives each cluster its own audit file: here the file device writes
+  // to stdout instead, so the source and the target declare identical devices as in production.
+  const props = { ...shipped, auditDevices: (shipped.auditDevices ?? []).map((d) => ({ ...d, filePath: "stdout" })) };
+  const cluster = await startRaftCluster(dir, props, env.vault.namespace, env.vault.hostname, { type: "shamir" });
+  const [first] = cluster.servers;
+  const init = await vaultRequest(first.addr, cluster.ca, "PUT", "/v1/sys/init", { body: { secret_shares: shares, secret_threshold: threshold }, timeoutMs: 60_000 });
+  if (init.status !== 200) throw new Error(`init failed: ${JSON.stringify(init.body)}`);
+  const keys = init.body.keys_base64 as string[];
+  const rootToken = String(init.body.root_token);
+  await unsealWith(first, keys, threshold);
+  await waitForActive([first], 60_000);
+  for (const server of cluster.servers.slice(1)) await unsealWith(server, keys, threshold);
+  const active = () => waitForActive(cluster.servers, 60_000);
+  await active();
+  return {
+    cluster,
+    rootToken,
+    keys,
+    threshold,
+    active,
+    call: async (token, method, path, body) => {
+      const server = await active();
+      return vaultRequest(server.addr, server.ca, method, `/v1/${path}`, { token, body, timeoutMs: 30_000 });
+    },
+  };
+}
+
+/** The parts of a vault a restore would replace, for before/after comparisons. */
+export async function vaultState(vault: ShamirVault, token: string): Promise<Record<string, unknown>> {
+  const server = await vault.active();
+  const health = await vaultRequest(server.addr, server.ca, "GET", "/v1/sys/health");
+  const keys = async (method: string, path: string) => {
+    const res = await vault.call(token, method, path);
+    return res.status === 200 ? Object.keys((res.body.data as Record<string, unknown>) ?? {}).sort() : res.status;
+  };
+  const policies = await vault.call(token, "LIST", "sys/policies/acl");
+  return {
+    clusterId: health.body.cluster_id,
+    sealed: health.body.sealed,
+    tokenValid: (await vault.call(token, "GET", "auth/token/lookup-self")).status === 200,
+    mounts: await keys("GET", "sys/mounts"),
+    auth: await keys("GET", "sys/auth"),
+    policies: ((policies.body.data as { keys?: string[] } | undefined)?.keys ?? []).sort(),
+  };
+}
+
+/** Every server's name and seal state, for failure messages. */
+export async function sealStates(cluster: RaftCluster): Promise<string> {
+  const states = await Promise.all(cluster.servers.map(async (s) => `${s.name}: ${JSON.stringify((await vaultRequest(s.addr, s.ca, "GET", "/v1/sys/health").catch((e: Error) => ({ body: e.message }))).body)}`));
+  return states.join("\n");
+}

@@ -1,0 +1,116 @@
+// What the sidecar knows about itself, for its endpoint and its metrics: the
+// vault's state, the diagnosis it reports (if any), the last converge, its
+// tokens' expiry, failures, and the verifier's findings. Alerts are written
+// against the metrics (README: alerts).
+import { Counter, Gauge, Registry } from "prom-client";
+import type { Diagnosis } from "./diagnoses";
+import type { Finding } from "../verify/verifier";
+
+export interface StatusSnapshot {
+  readonly pod: string;
+  readonly state: string;
+  readonly initialized?: boolean;
+  readonly sealed?: boolean;
+  readonly lastConvergedAt?: string;
+  readonly diagnosis?: Diagnosis & { readonly since: string };
+  readonly tokens: Readonly<Record<string, { readonly expiresAt: string }>>;
+  readonly verifier?: { readonly lastRunAt: string; readonly findings: readonly Finding[] };
+}
+
+const STATES = ["active", "standby", "perf-standby", "dr-secondary", "uninitialized", "sealed", "unreachable", "unexpected", "starting"];
+
+export class SidecarStatus {
+  readonly registry = new Registry();
+  private state = "starting";
+  private initialized?: boolean;
+  private sealed?: boolean;
+  private lastConvergedAt?: number;
+  private diagnosis?: Diagnosis & { since: string };
+  private readonly tokenExpiry = new Map<string, number>();
+  private verifier?: { lastRunAt: number; findings: Finding[] };
+  private heartbeatAt = Date.now();
+
+  private readonly stateGauge = new Gauge({ name: "vault_gke_sidecar_vault_state", help: "1 for the state the local Vault server answers with", labelNames: ["state"], registers: [this.registry] });
+  private readonly diagnosisGauge = new Gauge({ name: "vault_gke_sidecar_diagnosis", help: "1 while the sidecar reports this diagnosis (a state a human must resolve)", labelNames: ["code"], registers: [this.registry] });
+  private readonly convergedGauge = new Gauge({ name: "vault_gke_sidecar_last_converged_timestamp_seconds", help: "When the active vault last had everything the sidecar maintains", registers: [this.registry] });
+  private readonly expiryGauge = new Gauge({ name: "vault_gke_sidecar_token_expiry_timestamp_seconds", help: "When each token the sidecar keeps expires unless renewed", labelNames: ["token"], registers: [this.registry] });
+  private readonly failures = new Counter({ name: "vault_gke_sidecar_failures_total", help: "Steps that failed (they are retried)", labelNames: ["step"], registers: [this.registry] });
+  private readonly heartbeatGauge = new Gauge({ name: "vault_gke_sidecar_heartbeat_timestamp_seconds", help: "Last turn of the sidecar's loop", registers: [this.registry] });
+  private readonly findingsGauge = new Gauge({ name: "vault_gke_verifier_findings", help: "Deviations the verifier found on its last run, by kind", labelNames: ["kind"], registers: [this.registry] });
+  private readonly verifiedGauge = new Gauge({ name: "vault_gke_verifier_last_run_timestamp_seconds", help: "When the verifier last ran to the end", registers: [this.registry] });
+
+  constructor(readonly pod: string) {
+    for (const s of STATES) this.stateGauge.set({ state: s }, s === "starting" ? 1 : 0);
+    this.heartbeat();
+  }
+
+  heartbeat(): void {
+    this.heartbeatAt = Date.now();
+    this.heartbeatGauge.set(this.heartbeatAt / 1000);
+  }
+
+  /** Milliseconds since the loop last turned (the liveness probe's measure). */
+  get sinceHeartbeatMs(): number {
+    return Date.now() - this.heartbeatAt;
+  }
+
+  vault(state: string, initialized?: boolean, sealed?: boolean): void {
+    this.state = state;
+    this.initialized = initialized;
+    this.sealed = sealed;
+    for (const s of STATES) this.stateGauge.set({ state: s }, s === state ? 1 : 0);
+  }
+
+  /** Sets the reported diagnosis; true when it is new (the caller logs it once). */
+  report(diagnosis: Diagnosis): boolean {
+    const same = this.diagnosis && this.diagnosis.code === diagnosis.code && this.diagnosis.message === diagnosis.message;
+    if (same) return false;
+    if (this.diagnosis) this.diagnosisGauge.set({ code: this.diagnosis.code }, 0);
+    this.diagnosis = { ...diagnosis, since: new Date().toISOString() };
+    this.diagnosisGauge.set({ code: diagnosis.code }, 1);
+    return true;
+  }
+
+  /** Clears the diagnosis; returns the one cleared, if any. */
+  clear(): Diagnosis | undefined {
+    const was = this.diagnosis;
+    if (was) this.diagnosisGauge.set({ code: was.code }, 0);
+    this.diagnosis = undefined;
+    return was;
+  }
+
+  converged(): void {
+    this.lastConvergedAt = Date.now();
+    this.convergedGauge.set(this.lastConvergedAt / 1000);
+  }
+
+  tokenExpires(token: string, ttlSec: number): void {
+    const at = Date.now() + ttlSec * 1000;
+    this.tokenExpiry.set(token, at);
+    this.expiryGauge.set({ token }, at / 1000);
+  }
+
+  failed(step: string): void {
+    this.failures.inc({ step });
+  }
+
+  verified(findings: Finding[]): void {
+    this.verifier = { lastRunAt: Date.now(), findings };
+    this.findingsGauge.reset();
+    for (const f of findings) this.findingsGauge.inc({ kind: f.kind });
+    this.verifiedGauge.set(this.verifier.lastRunAt / 1000);
+  }
+
+  snapshot(): StatusSnapshot {
+    return {
+      pod: this.pod,
+      state: this.state,
+      initialized: this.initialized,
+      sealed: this.sealed,
+      lastConvergedAt: this.lastConvergedAt ? new Date(this.lastConvergedAt).toISOString() : undefined,
+      diagnosis: this.diagnosis,
+      tokens: Object.fromEntries([...this.tokenExpiry].map(([k, v]) => [k, { expiresAt: new Date(v).toISOString() }])),
+      verifier: this.verifier ? { lastRunAt: new Date(this.verifier.lastRunAt).toISOString(), findings: this.verifier.findings } : undefined,
+    };
+  }
+}

@@ -1,0 +1,167 @@
+// The verifier: what Vault's ACLs cannot refuse, detected. A pure function
+// from what Vault holds (inventory.ts) and what the stacks declare
+// (config/declared-access.ts) to findings, one per deviation:
+// - an auth method or a secrets engine no stack declares;
+// - a role of a declared auth method that binds other policies than declared
+//   (a tenant cluster's role <t> binds tenant-<t> and nothing else), or that
+//   lets in other identities than declared (service accounts, claims,
+//   audiences), and a backend that trusts another cluster than declared;
+// - a tenant-* policy whose text differs from its rendering from the tenant's
+//   engines, or a policy vault-gke owns that differs from policies/;
+// - audit logging of plain-text values, or a lease ceiling above the
+//   environment's on a tenant engine or backend.
+import type { DeclaredAccess } from "../../../contract/declared-access";
+import { isTenantName, TENANT_POLICY_PREFIX, tenantPolicyName } from "../../../contract/tenant-policy";
+import type { MountInfo, VaultInventory } from "./inventory";
+import { planTenantPolicies } from "./tenant-policies";
+
+export type FindingKind =
+  | "undeclared-auth-method"
+  | "missing-auth-method"
+  | "auth-method-type"
+  | "undeclared-mount"
+  | "plaintext-audit"
+  | "lease-ceiling"
+  | "role-policies"
+  | "role-binding"
+  | "auth-config"
+  | "undeclared-role"
+  | "missing-role"
+  | "role-audience"
+  | "role-period"
+  | "token-role"
+  | "kv-version-expiry"
+  | "database-plugin"
+  | "tenant-policy"
+  | "orphan-tenant-policy"
+  | "system-policy";
+
+export interface Finding {
+  readonly kind: FindingKind;
+  /** The Vault path concerned. */
+  readonly path: string;
+  /** What is wrong, in a sentence (no secret: paths, names and policy names only). */
+  readonly detail: string;
+}
+
+/** Mounts every Vault has. */
+const SYSTEM_MOUNTS: Readonly<Record<string, string>> = { "cubbyhole": "cubbyhole", identity: "identity", sys: "system" };
+const TENANT_ENGINES: Readonly<Record<string, string>> = { kv: "kv", transit: "transit", database: "database" };
+
+const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().every((v, i) => v === [...b].sort()[i]);
+
+function plaintextAudit(path: string, m: MountInfo): Finding[] {
+  const keys = [...m.auditNonHmacRequestKeys.map((k) => `request ${k}`), ...m.auditNonHmacResponseKeys.map((k) => `response ${k}`)];
+  return keys.length ? [{ kind: "plaintext-audit", path, detail: `audit logs these values in plain text: ${keys.join(", ")}; nothing vault-gke declares does` }] : [];
+}
+
+function ceiling(path: string, m: MountInfo, maxSec: number): Finding[] {
+  return m.maxLeaseTtlSec === 0 || m.maxLeaseTtlSec > maxSec
+    ? [{ kind: "lease-ceiling", path, detail: `max_lease_ttl is ${m.maxLeaseTtlSec === 0 ? "the system default (32 days)" : `${m.maxLeaseTtlSec}s`}; the environment allows at most ${maxSec}s` }]
+    : [];
+}
+
+export function verify(inv: VaultInventory, declared: DeclaredAccess, systemPolicies: Readonly<Record<string, string>>): Finding[] {
+  const findings: Finding[] = [];
+  const declaredAuth = new Map(declared.authMounts.map((m) => [m.path, m]));
+
+  for (const [path, mount] of Object.entries(inv.authMounts)) {
+    const d = declaredAuth.get(path);
+    if (!d) {
+      findings.push({ kind: "undeclared-auth-method", path: `auth/${path}`, detail: `a ${mount.type} auth method no stack declares` });
+      continue;
+    }
+    if (d.type !== mount.type) findings.push({ kind: "auth-method-type", path: `auth/${path}`, detail: `is a ${mount.type} auth method; the stacks declare ${d.type}` });
+    findings.push(...plaintextAudit(`auth/${path}`, mount));
+    if (d.tenantCluster) findings.push(...ceiling(`auth/${path}`, mount, declared.maxTenantTtlSec));
+    for (const [field, want] of Object.entries(d.config ?? {})) {
+      const held = inv.authConfigs[path]?.[field];
+      if (held !== want) findings.push({ kind: "auth-config", path: `auth/${path}/config`, detail: `${field} is ${held === undefined ? "unset" : JSON.stringify(held)}; the shared stack declares ${JSON.stringify(want)}` });
+    }
+  }
+
+  for (const d of declared.authMounts) {
+    if (!inv.authMounts[d.path]) findings.push({ kind: "missing-auth-method", path: `auth/${d.path}`, detail: `the stacks declare a ${d.type} auth method here and Vault has none (apply the shared stack)` });
+  }
+
+  for (const [path, mount] of Object.entries(inv.secretMounts)) {
+    findings.push(...plaintextAudit(path, mount));
+    if (SYSTEM_MOUNTS[path] === mount.type) continue;
+    const t = /^tenants\/([^/]+)\/([^/]+)$/.exec(path);
+    const engine = t ? TENANT_ENGINES[t[2]] : undefined;
+    if (!t || !engine || !isTenantName(t[1])) {
+      findings.push({ kind: "undeclared-mount", path, detail: `a ${mount.type} secrets engine no stack declares` });
+      continue;
+    }
+    if (mount.type !== engine || (engine === "kv" && mount.options?.version !== "2")) {
+      findings.push({ kind: "undeclared-mount", path, detail: `is ${mount.type}${mount.options?.version ? ` v${mount.options.version}` : ""}; tenant stacks declare ${engine === "kv" ? "kv v2" : engine} here` });
+    }
+    if (engine === "database") findings.push(...ceiling(path, mount, declared.maxTenantTtlSec));
+  }
+
+  for (const [path, roles] of Object.entries(inv.roles)) {
+    const d = declaredAuth.get(path);
+    if (!d) continue; // already reported as an undeclared auth method
+    if (d.tenantCluster) {
+      for (const [name, role] of Object.entries(roles)) {
+        const own = tenantPolicyName(name);
+        if (!isTenantName(name) || !same(role.policies, [own])) {
+          findings.push({ kind: "role-policies", path: `auth/${path}/role/${name}`, detail: `binds ${role.policies.join(", ") || "no policy"}; a tenant's login role binds only ${own}` });
+        }
+        if (!role.audience) findings.push({ kind: "role-audience", path: `auth/${path}/role/${name}`, detail: "sets no audience: a token minted for any other service logs in" });
+        if (role.periodSec > 0) findings.push({ kind: "role-period", path: `auth/${path}/role/${name}`, detail: `issues periodic tokens (${role.periodSec}s) that outlive the backend's lease ceiling` });
+      }
+      continue;
+    }
+    const expected = d.roles ?? {};
+    for (const [name, role] of Object.entries(roles)) {
+      const want = expected[name];
+      if (!want) findings.push({ kind: "undeclared-role", path: `auth/${path}/role/${name}`, detail: `a role no stack declares; it binds ${role.policies.join(", ") || "no policy"}` });
+      else if (!same(role.policies, want)) findings.push({ kind: "role-policies", path: `auth/${path}/role/${name}`, detail: `binds ${role.policies.join(", ") || "no policy"}; the shared stack declares ${want.join(", ")}` });
+      const wantBindings = d.bindings?.[name];
+      if (!wantBindings) continue;
+      const fields = [...new Set([...Object.keys(wantBindings), ...Object.keys(role.bindings)])].sort();
+      const differ = fields.filter((f) => !same(role.bindings[f] ?? [], wantBindings[f] ?? []));
+      if (differ.length > 0) {
+        const held = differ.map((f) => `${f} = ${(role.bindings[f] ?? []).join(", ") || "unset"}`).join("; ");
+        findings.push({ kind: "role-binding", path: `auth/${path}/role/${name}`, detail: `lets in other identities than the shared stack declares: ${held}` });
+      }
+    }
+    for (const name of Object.keys(expected)) {
+      if (!roles[name]) findings.push({ kind: "missing-role", path: `auth/${path}/role/${name}`, detail: "declared by the shared stack but absent (apply the shared stack)" });
+    }
+  }
+
+  for (const name of inv.tokenRoles) {
+    findings.push({ kind: "token-role", path: `auth/token/roles/${name}`, detail: "a token role no stack declares: it mints tokens with its allowed policies, possibly without a parent" });
+  }
+
+  for (const [tenant, engines] of Object.entries(inv.tenants)) {
+    if (engines.kvDeleteVersionAfterSec) {
+      findings.push({ kind: "kv-version-expiry", path: `tenants/${tenant}/kv/config`, detail: `deletes every secret version ${engines.kvDeleteVersionAfterSec}s after it is written; tenant stacks keep versions` });
+    }
+    for (const [name, plugin] of Object.entries(engines.databaseConnections ?? {})) {
+      if (plugin !== "postgresql-database-plugin") findings.push({ kind: "database-plugin", path: `tenants/${tenant}/database/config/${name}`, detail: `uses ${plugin || "an unknown plugin"}; tenant stacks declare PostgreSQL only` });
+    }
+  }
+
+  // Tenant policies: what the sidecar would write or remove now is a deviation.
+  const plan = planTenantPolicies(inv);
+  for (const name of plan.remove) {
+    const tenant = name.slice(TENANT_POLICY_PREFIX.length);
+    findings.push({ kind: "orphan-tenant-policy", path: `sys/policies/acl/${name}`, detail: `no tenant ${tenant} has engines under tenants/${tenant}/` });
+  }
+  for (const name of Object.keys(plan.write)) {
+    if (inv.policies[name] !== undefined) findings.push({ kind: "tenant-policy", path: `sys/policies/acl/${name}`, detail: "differs from its rendering from the tenant's engines (contract/tenant-policy.ts)" });
+  }
+  for (const path of plan.skipped) {
+    findings.push({ kind: "tenant-policy", path, detail: "is not a plain name, so the tenant's policy cannot grant it; rename it" });
+  }
+
+  for (const [name, text] of Object.entries(systemPolicies)) {
+    const held = inv.policies[name];
+    if (held === undefined) findings.push({ kind: "system-policy", path: `sys/policies/acl/${name}`, detail: "is missing (the sidecar writes it from policies/)" });
+    else if (held.trim() !== text.trim()) findings.push({ kind: "system-policy", path: `sys/policies/acl/${name}`, detail: "differs from policies/ (the sidecar writes it back when its policies change)" });
+  }
+  return findings;
+}

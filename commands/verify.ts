@@ -1,0 +1,82 @@
+// `npm run verify -- <environment>`: compares what Vault holds with what the
+// stacks declare (the verifier the sidecar also runs on a schedule) and exits
+// 1 when anything deviates, one line per finding. Runners run it after every
+// apply, with the read-only plan token:
+//   VAULT_TOKEN=<plan token> VAULT_CACERT=<ca file> npm run --silent verify -- example
+// VAULT_ADDR defaults to the environment's Vault address. Exit codes: 0 no
+// finding, 1 findings, 2 bad usage or settings, 3 Vault could not be read.
+import { readdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { VaultClient } from "@vault-gke/agent/vault";
+import { readInventory, verify } from "@vault-gke/agent/verify";
+import { declaredAccess } from "../config/declared-access";
+import { ConfigError, loadEnvironmentFile } from "../config/load";
+import { vaultAddress } from "../config/names";
+import { environmentPolicies } from "../policies";
+
+const root = resolve(__dirname, "..");
+
+function fail(code: number, message: string): never {
+  process.stderr.write(`verify: ${message}\n`);
+  process.exit(code);
+}
+
+const USAGE = "usage: npm run verify -- <environment> (with VAULT_TOKEN, and VAULT_CACERT for a private CA)";
+
+/** The environments a name can be chosen from: the base names of dir/*.yaml. */
+function environmentNames(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+      .filter((f) => f.endsWith(".yaml"))
+      .map((f) => f.slice(0, -".yaml".length))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args.length !== 1) {
+    fail(2, `${args.length === 0 ? "no environment given" : `expected one environment, got ${args.length} arguments (${args.map((a) => JSON.stringify(a)).join(" ")})`}; ${USAGE}`);
+  }
+  const name = args[0];
+  const dir = process.env.VAULT_GKE_ENVIRONMENTS ?? join(root, "environments");
+  const known = environmentNames(dir);
+  if (!known.includes(name)) {
+    fail(2, `no environment ${JSON.stringify(name)} in ${dir}; ${known.length > 0 ? `use one of ${known.join(", ")}` : "write environments/<name>.yaml first (copy environments/example.yaml)"}`);
+  }
+  let env;
+  try {
+    env = loadEnvironmentFile(join(dir, `${name}.yaml`));
+  } catch (error) {
+    if (error instanceof ConfigError) fail(2, error.problems.join("\n"));
+    throw error;
+  }
+  const token = process.env.VAULT_TOKEN;
+  if (!token) fail(2, "VAULT_TOKEN is not set; use the plan token (it reads everything the verifier needs and writes nothing)");
+  const address = process.env.VAULT_ADDR ?? vaultAddress(env);
+  let ca: Buffer | undefined;
+  if (process.env.VAULT_CACERT) {
+    try {
+      ca = readFileSync(process.env.VAULT_CACERT);
+    } catch (error) {
+      fail(2, `VAULT_CACERT: cannot read ${process.env.VAULT_CACERT} (${(error as NodeJS.ErrnoException).code}); point it at Vault's CA certificate`);
+    }
+  }
+  const vault = new VaultClient({ address, ca });
+  let findings;
+  try {
+    const inventory = await readInventory(vault, token);
+    findings = verify(inventory, declaredAccess(env), environmentPolicies(env.tenancy.clusters.map((c) => c.name)));
+  } catch (error) {
+    fail(3, `reading ${address} failed: ${(error as Error).message}`);
+  } finally {
+    vault.close();
+  }
+  for (const f of findings) process.stdout.write(`finding ${f.kind} ${f.path}: ${f.detail}\n`);
+  process.stdout.write(`${findings.length} finding(s) in ${address} for environment ${env.name}\n`);
+  process.exit(findings.length > 0 ? 1 : 0);
+}
+
+void main();
