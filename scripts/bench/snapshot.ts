@@ -11,7 +11,7 @@ import { stopAllBao } from "../../__tests__/support/bao";
 import { startFakeGcs, stopAllFakeGcs, type FakeGcs } from "../../__tests__/support/fake-gcs";
 import { startTokenReviewStandIn, type TokenReviewStandIn } from "../../__tests__/support/token-review-stand-in";
 import { waitFor } from "../../__tests__/support/vault-http";
-import { RESTORE_BUNDLE, runCommand, SNAPSHOT_BUNDLE, startShamirVault, unsealWith, type CommandRun, type ShamirVault } from "../../agent/__tests__/snapshot-harness";
+import { RESTORE_BUNDLE, runCommand, SNAPSHOT_BUNDLE, startShamirVault, unsealWith, type CommandRun, type ShamirVault } from "../../agent/__tests__/support/snapshot-harness";
 import { SnapshotVault } from "@vault-gke/agent/vault";
 import { fmt, median } from "./measure";
 

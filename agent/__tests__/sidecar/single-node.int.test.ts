@@ -1,15 +1,15 @@
 // Single OpenBao node, Shamir seal: from a fresh server to a configured vault
 // with no human step, and back from a restart.
-import { generateRoot } from "../src/vault/generate-root";
-import { VaultClient } from "../src/vault/client";
-import { vaultRequest, waitFor } from "../../__tests__/support/vault-http";
-import { health } from "../../__tests__/support/raft-cluster";
-import { createWorld, type World } from "./support/fixture";
-import { Sidecar, stopAllSidecars } from "./support/sidecar";
+import { generateRoot } from "../../src/vault/generate-root";
+import { VaultClient } from "../../src/vault/client";
+import { vaultRequest, waitFor } from "../../../__tests__/support/vault-http";
+import { health } from "../../../__tests__/support/raft-cluster";
+import { createWorld, type World } from "../support/fixture";
+import { Sidecar, stopAllSidecars } from "../support/sidecar";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { transcript } from "./support/sidecar";
-import { findLeaks, storedSecrets } from "./support/leak-scan";
+import { transcript } from "../support/sidecar";
+import { findLeaks, storedSecrets } from "../support/leak-scan";
 
 jest.setTimeout(180_000);
 

@@ -1,10 +1,10 @@
 // Three Raft nodes with auto-unseal: OpenBao's transit seal against a fourth
 // (dev) OpenBao stands in for Cloud KMS. Three sidecars start together.
-import { vaultRequest, waitFor } from "../../__tests__/support/vault-http";
-import { health } from "../../__tests__/support/raft-cluster";
-import { createWorld, type World } from "./support/fixture";
-import { findLeaks, storedSecrets } from "./support/leak-scan";
-import { Sidecar, stopAllSidecars, transcript } from "./support/sidecar";
+import { vaultRequest, waitFor } from "../../../__tests__/support/vault-http";
+import { health } from "../../../__tests__/support/raft-cluster";
+import { createWorld, type World } from "../support/fixture";
+import { findLeaks, storedSecrets } from "../support/leak-scan";
+import { Sidecar, stopAllSidecars, transcript } from "../support/sidecar";
 
 jest.setTimeout(180_000);
 

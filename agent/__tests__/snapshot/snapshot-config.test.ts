@@ -7,11 +7,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { CRC32C } from "@google-cloud/storage";
-import { loadSnapshotConfig, SNAPSHOT_VARIABLES } from "../src/snapshot/config";
-import { CommandConfigError } from "../src/shared/command-env";
-import { compactUtc, newestSnapshotName, snapshotMetadata, snapshotObjectName, snapshotTime } from "../src/archive/object";
-import { spool } from "../src/archive/spool";
-import { SNAPSHOT_BUNDLE } from "./snapshot-harness";
+import { loadSnapshotConfig, SNAPSHOT_VARIABLES } from "../../src/snapshot/config";
+import { CommandConfigError } from "../../src/shared/command-env";
+import { compactUtc, newestSnapshotName, snapshotMetadata, snapshotObjectName, snapshotTime } from "../../src/archive/object";
+import { spool } from "../../src/archive/spool";
+import { SNAPSHOT_BUNDLE } from "../support/snapshot-harness";
 
 let dir: string;
 beforeAll(() => {

@@ -16,18 +16,18 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { generateRoot } from "../src/vault/generate-root";
-import { VaultClient } from "../src/vault/client";
-import { stopAllBao, type BaoServer } from "../../__tests__/support/bao";
-import { startFakeGcs, stopAllFakeGcs, type FakeGcs } from "../../__tests__/support/fake-gcs";
-import { health, waitForActive } from "../../__tests__/support/raft-cluster";
-import { startTokenReviewStandIn, type TokenReviewStandIn } from "../../__tests__/support/token-review-stand-in";
-import { vaultRequest, waitFor } from "../../__tests__/support/vault-http";
-import { waitForConverged } from "./support/converged";
-import { createWorld, type World } from "./support/fixture";
-import { findLeaks, storedSecrets } from "./support/leak-scan";
-import { Sidecar, stopAllSidecars, transcript } from "./support/sidecar";
-import { commandTranscript, expectExit, runCommand, RESTORE_BUNDLE, SNAPSHOT_BUNDLE } from "./snapshot-harness";
+import { generateRoot } from "../../src/vault/generate-root";
+import { VaultClient } from "../../src/vault/client";
+import { stopAllBao, type BaoServer } from "../../../__tests__/support/bao";
+import { startFakeGcs, stopAllFakeGcs, type FakeGcs } from "../../../__tests__/support/fake-gcs";
+import { health, waitForActive } from "../../../__tests__/support/raft-cluster";
+import { startTokenReviewStandIn, type TokenReviewStandIn } from "../../../__tests__/support/token-review-stand-in";
+import { vaultRequest, waitFor } from "../../../__tests__/support/vault-http";
+import { waitForConverged } from "../support/converged";
+import { createWorld, type World } from "../support/fixture";
+import { findLeaks, storedSecrets } from "../support/leak-scan";
+import { Sidecar, stopAllSidecars, transcript } from "../support/sidecar";
+import { commandTranscript, expectExit, runCommand, RESTORE_BUNDLE, SNAPSHOT_BUNDLE } from "../support/snapshot-harness";
 
 jest.setTimeout(600_000);
 

@@ -6,10 +6,10 @@ import { createReadStream, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startFakeGcs, stopAllFakeGcs, type FakeGcs } from "../../__tests__/support/fake-gcs";
-import { SnapshotBucket, SnapshotExistsError, storageClient, verifyStored } from "../src/archive/bucket";
-import { snapshotMetadata, snapshotObjectName } from "../src/archive/object";
-import { spool, type Digests } from "../src/archive/spool";
+import { startFakeGcs, stopAllFakeGcs, type FakeGcs } from "../../../__tests__/support/fake-gcs";
+import { SnapshotBucket, SnapshotExistsError, storageClient, verifyStored } from "../../src/archive/bucket";
+import { snapshotMetadata, snapshotObjectName } from "../../src/archive/object";
+import { spool, type Digests } from "../../src/archive/spool";
 
 jest.setTimeout(60_000);
 

@@ -1,7 +1,7 @@
 // The sidecar's decisions, one fault per case: facts in, the next step out.
-import { decide, needsRoot, planMaintenance, unstorableDiagnosis, type Facts, type MaintenanceFacts } from "../src/sidecar/decide";
-import type { StoredInit } from "../src/sidecar/records";
-import type { Health } from "../src/vault/client";
+import { decide, needsRoot, planMaintenance, unstorableDiagnosis, type Facts, type MaintenanceFacts } from "../../src/sidecar/decide";
+import type { StoredInit } from "../../src/sidecar/records";
+import type { Health } from "../../src/vault/client";
 
 const secrets = { initResponse: "e-init", rootToken: "e-root", planToken: "e-plan", sidecarToken: "e-sidecar", canary: "e-canary" };
 const stored: StoredInit = { format: "vault-gke/init-response/v1", storedAt: "2026-11-29T10:00:00Z", seal: "shamir", response: { keys_base64: ["k"], root_token: "r" } };

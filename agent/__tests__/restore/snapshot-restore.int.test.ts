@@ -15,15 +15,15 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { stopAllBao } from "../../__tests__/support/bao";
-import { startFakeGcs, stopAllFakeGcs, type FakeGcs } from "../../__tests__/support/fake-gcs";
-import { startRaftCluster, waitForActive } from "../../__tests__/support/raft-cluster";
-import { exampleEnv } from "../../__tests__/helpers";
-import { vaultServerConfigProps } from "../../stacks/vault-server-settings";
-import { startTokenReviewStandIn, type TokenReviewStandIn } from "../../__tests__/support/token-review-stand-in";
-import { vaultRequest, waitFor } from "../../__tests__/support/vault-http";
-import { findLeaks } from "./support/leak-scan";
-import { commandTranscript, expectExit, jsonLines, RESTORE_BUNDLE, runCommand, sealStates, SNAPSHOT_BUNDLE, startCommand, startShamirVault, unsealWith, vaultState, type ShamirVault } from "./snapshot-harness";
+import { stopAllBao } from "../../../__tests__/support/bao";
+import { startFakeGcs, stopAllFakeGcs, type FakeGcs } from "../../../__tests__/support/fake-gcs";
+import { startRaftCluster, waitForActive } from "../../../__tests__/support/raft-cluster";
+import { exampleEnv } from "../../../__tests__/helpers";
+import { vaultServerConfigProps } from "../../../stacks/vault-server-settings";
+import { startTokenReviewStandIn, type TokenReviewStandIn } from "../../../__tests__/support/token-review-stand-in";
+import { vaultRequest, waitFor } from "../../../__tests__/support/vault-http";
+import { findLeaks } from "../support/leak-scan";
+import { commandTranscript, expectExit, jsonLines, RESTORE_BUNDLE, runCommand, sealStates, SNAPSHOT_BUNDLE, startCommand, startShamirVault, unsealWith, vaultState, type ShamirVault } from "../support/snapshot-harness";
 
 jest.setTimeout(600_000);
 
@@ -149,7 +149,7 @@ beforeAll(async () => {
     const res = await ok("POST", `tenants/${tenant}/transit/encrypt/orders`, { plaintext });
     encrypted.set(tenant, { plaintext, ciphertext: String((res.body.data as { ciphertext: string }).ciphertext) });
   }
-  await ok("PUT", "sys/policies/acl/snapshot", { policy: readFileSync(join(__dirname, "..", "..", "policies", "snapshot.hcl"), "utf8") });
+  await ok("PUT", "sys/policies/acl/snapshot", { policy: readFileSync(join(__dirname, "..", "..", "..", "policies", "snapshot.hcl"), "utf8") });
   await ok("POST", "sys/auth/in-cluster", { type: "kubernetes" });
   await ok("POST", "auth/in-cluster/config", { kubernetes_host: k8s.url, kubernetes_ca_cert: k8s.caPem, token_reviewer_jwt: k8s.reviewerJwt, issuer: k8s.issuer, disable_local_ca_jwt: true });
   await ok("POST", "auth/in-cluster/role/snapshot", {

@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { buildSync } from "esbuild";
 
-const ROOT = resolve(__dirname, "..", "..");
-const { ENTRY_POINTS } = require("../../agent/build.js") as { ENTRY_POINTS: Record<string, string> };
+const ROOT = resolve(__dirname, "..", "..", "..");
+const { ENTRY_POINTS } = require("../../build.js") as { ENTRY_POINTS: Record<string, string> };
 
 /** The build stage's instructions, continuation lines joined. */
 function buildStage(): string[] {

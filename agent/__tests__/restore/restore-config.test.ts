@@ -5,11 +5,11 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadPolicyFiles } from "../../policies";
-import { HelpRequested, parseRestoreArgs, type RestoreOptions } from "../src/restore/config";
-import { BUILT_IN_POLICIES, PLATFORM_POLICIES, whyNotEmpty, type TargetContents } from "../src/restore/target";
-import { CommandConfigError } from "../src/shared/command-env";
-import { RESTORE_BUNDLE } from "./snapshot-harness";
+import { loadPolicyFiles } from "../../../policies";
+import { HelpRequested, parseRestoreArgs, type RestoreOptions } from "../../src/restore/config";
+import { BUILT_IN_POLICIES, PLATFORM_POLICIES, whyNotEmpty, type TargetContents } from "../../src/restore/target";
+import { CommandConfigError } from "../../src/shared/command-env";
+import { RESTORE_BUNDLE } from "../support/snapshot-harness";
 
 let dir: string;
 beforeAll(() => {

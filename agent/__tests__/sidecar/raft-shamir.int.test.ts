@@ -1,10 +1,10 @@
 // Three Raft nodes with Shamir keys and three sidecars: pod 0 initializes,
 // the followers' sidecars submit the stored keys so they join and unseal.
-import { vaultRequest, waitFor } from "../../__tests__/support/vault-http";
-import { health } from "../../__tests__/support/raft-cluster";
-import { createWorld, type World } from "./support/fixture";
-import { findLeaks, storedSecrets } from "./support/leak-scan";
-import { Sidecar, stopAllSidecars, transcript } from "./support/sidecar";
+import { vaultRequest, waitFor } from "../../../__tests__/support/vault-http";
+import { health } from "../../../__tests__/support/raft-cluster";
+import { createWorld, type World } from "../support/fixture";
+import { findLeaks, storedSecrets } from "../support/leak-scan";
+import { Sidecar, stopAllSidecars, transcript } from "../support/sidecar";
 
 jest.setTimeout(180_000);
 

@@ -8,11 +8,11 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { stopAllBao } from "../../__tests__/support/bao";
-import { startFakeGcs, stopAllFakeGcs, type FakeGcs } from "../../__tests__/support/fake-gcs";
-import { startTokenReviewStandIn, type TokenReviewStandIn } from "../../__tests__/support/token-review-stand-in";
-import { SnapshotVault } from "../src/vault/snapshot-api";
-import { expectExit, runCommand, SNAPSHOT_BUNDLE, startShamirVault, type ShamirVault } from "./snapshot-harness";
+import { stopAllBao } from "../../../__tests__/support/bao";
+import { startFakeGcs, stopAllFakeGcs, type FakeGcs } from "../../../__tests__/support/fake-gcs";
+import { startTokenReviewStandIn, type TokenReviewStandIn } from "../../../__tests__/support/token-review-stand-in";
+import { SnapshotVault } from "../../src/vault/snapshot-api";
+import { expectExit, runCommand, SNAPSHOT_BUNDLE, startShamirVault, type ShamirVault } from "../support/snapshot-harness";
 
 jest.setTimeout(120_000);
 
@@ -90,7 +90,7 @@ beforeAll(async () => {
     if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
   };
   await ok("POST", "sys/mounts/tenants/alpha/kv", { type: "kv", options: { version: "2" } });
-  await ok("PUT", "sys/policies/acl/snapshot", { policy: readFileSync(join(__dirname, "..", "..", "policies", "snapshot.hcl"), "utf8") });
+  await ok("PUT", "sys/policies/acl/snapshot", { policy: readFileSync(join(__dirname, "..", "..", "..", "policies", "snapshot.hcl"), "utf8") });
   await ok("POST", "sys/auth/in-cluster", { type: "kubernetes" });
   await ok("POST", "auth/in-cluster/config", { kubernetes_host: k8s.url, kubernetes_ca_cert: k8s.caPem, token_reviewer_jwt: k8s.reviewerJwt, issuer: k8s.issuer, disable_local_ca_jwt: true });
   await ok("POST", "auth/in-cluster/role/snapshot", { bound_service_account_names: ["vault-snapshot"], bound_service_account_namespaces: ["vault"], audience: "vault", token_policies: ["snapshot"], token_ttl: "15m" });

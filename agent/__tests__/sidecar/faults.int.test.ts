@@ -9,13 +9,13 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { vaultRequest, waitFor } from "../../__tests__/support/vault-http";
-import { projectRoot } from "../../__tests__/support/bao";
-import { createWorld, type World } from "./support/fixture";
-import { storedKeysUnseal, waitForConverged } from "./support/converged";
-import { findLeaks, storedSecrets } from "./support/leak-scan";
-import { Sidecar, sidecarEndpoint, stopAllSidecars, transcript } from "./support/sidecar";
-import { revokeByAccessor, unstoredValidTokens } from "./support/tokens";
+import { vaultRequest, waitFor } from "../../../__tests__/support/vault-http";
+import { projectRoot } from "../../../__tests__/support/bao";
+import { createWorld, type World } from "../support/fixture";
+import { storedKeysUnseal, waitForConverged } from "../support/converged";
+import { findLeaks, storedSecrets } from "../support/leak-scan";
+import { Sidecar, sidecarEndpoint, stopAllSidecars, transcript } from "../support/sidecar";
+import { revokeByAccessor, unstoredValidTokens } from "../support/tokens";
 
 jest.setTimeout(120_000);
 

@@ -1,12 +1,12 @@
 // The plan token is renewed before it expires, and is re-created
 // through generate-root once the root token is revoked and the stored
 // plan token is gone.
-import { vaultRequest, waitFor } from "../../__tests__/support/vault-http";
-import { createWorld, type World } from "./support/fixture";
-import { revokeByAccessor } from "./support/tokens";
-import { waitForConverged } from "./support/converged";
-import { findLeaks, storedSecrets } from "./support/leak-scan";
-import { Sidecar, stopAllSidecars, transcript } from "./support/sidecar";
+import { vaultRequest, waitFor } from "../../../__tests__/support/vault-http";
+import { createWorld, type World } from "../support/fixture";
+import { revokeByAccessor } from "../support/tokens";
+import { waitForConverged } from "../support/converged";
+import { findLeaks, storedSecrets } from "../support/leak-scan";
+import { Sidecar, stopAllSidecars, transcript } from "../support/sidecar";
 
 jest.setTimeout(180_000);
 

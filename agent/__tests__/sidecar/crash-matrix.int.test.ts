@@ -4,13 +4,13 @@
 // one window no process can close (between the init response and its first
 // durable write) ends in a precise diagnosis, reported while the sidecar keeps
 // running.
-import type { Step } from "../src/sidecar/test-hooks";
-import { createWorld, type World } from "./support/fixture";
-import { initialRootRevoked, storedKeysUnseal, waitForConverged } from "./support/converged";
-import { findLeaks, storedSecrets } from "./support/leak-scan";
-import { Sidecar, sidecarEndpoint, stopAllSidecars, transcript } from "./support/sidecar";
-import { unstoredValidTokens } from "./support/tokens";
-import { waitFor } from "../../__tests__/support/vault-http";
+import type { Step } from "../../src/sidecar/test-hooks";
+import { createWorld, type World } from "../support/fixture";
+import { initialRootRevoked, storedKeysUnseal, waitForConverged } from "../support/converged";
+import { findLeaks, storedSecrets } from "../support/leak-scan";
+import { Sidecar, sidecarEndpoint, stopAllSidecars, transcript } from "../support/sidecar";
+import { unstoredValidTokens } from "../support/tokens";
+import { waitFor } from "../../../__tests__/support/vault-http";
 
 jest.setTimeout(180_000);
 

@@ -4,11 +4,11 @@
 // Shamir keys, initialized and unsealed.
 import { spawn, type ChildProcess } from "node:child_process";
 import { resolve } from "node:path";
-import { projectRoot, type BaoServer } from "../../__tests__/support/bao";
-import { startRaftCluster, waitForActive, type RaftCluster } from "../../__tests__/support/raft-cluster";
-import { vaultRequest, waitFor, type VaultResponse } from "../../__tests__/support/vault-http";
-import { exampleEnv } from "../../__tests__/helpers";
-import { vaultServerConfigProps } from "../../stacks/vault-server-settings";
+import { projectRoot, type BaoServer } from "../../../__tests__/support/bao";
+import { startRaftCluster, waitForActive, type RaftCluster } from "../../../__tests__/support/raft-cluster";
+import { vaultRequest, waitFor, type VaultResponse } from "../../../__tests__/support/vault-http";
+import { exampleEnv } from "../../../__tests__/helpers";
+import { vaultServerConfigProps } from "../../../stacks/vault-server-settings";
 
 export const SNAPSHOT_BUNDLE = resolve(projectRoot(), "agent", "dist", "snapshot.js");
 export const RESTORE_BUNDLE = resolve(projectRoot(), "agent", "dist", "restore.js");

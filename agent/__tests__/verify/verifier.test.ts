@@ -3,10 +3,10 @@
 // auth/) could let someone else in without a pull request gives one: a
 // declared role bound to other identities, a tenant backend pointed at
 // another cluster. The real-server replay is __tests__/verifier.int.test.ts.
-import { declaredAccess } from "../../config/declared-access";
-import { exampleEnv } from "../../__tests__/helpers";
-import type { MountInfo, RoleInfo, VaultInventory } from "../src/verify/inventory";
-import { verify } from "../src/verify/verifier";
+import { declaredAccess } from "../../../config/declared-access";
+import { exampleEnv } from "../../../__tests__/helpers";
+import type { MountInfo, RoleInfo, VaultInventory } from "../../src/verify/inventory";
+import { verify } from "../../src/verify/verifier";
 
 const env = exampleEnv();
 const declared = declaredAccess(env);

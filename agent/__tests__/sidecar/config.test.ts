@@ -1,7 +1,7 @@
-import { BootstrapConfigError, CONFIG_VARIABLES, loadConfig } from "../src/sidecar/config";
-import { bootstrapEnvironment } from "../../stacks/vault-server-settings";
-import { exampleEnv } from "../../__tests__/helpers";
-import { Sidecar, sidecarEndpoint } from "./support/sidecar";
+import { BootstrapConfigError, CONFIG_VARIABLES, loadConfig } from "../../src/sidecar/config";
+import { bootstrapEnvironment } from "../../../stacks/vault-server-settings";
+import { exampleEnv } from "../../../__tests__/helpers";
+import { Sidecar, sidecarEndpoint } from "../support/sidecar";
 
 const shipped = () => ({ ...bootstrapEnvironment(exampleEnv()), POD_NAME: "vault-2" });
 

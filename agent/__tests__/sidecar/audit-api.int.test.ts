@@ -4,12 +4,12 @@
 // switch on (OpenBao refuses API-created audit devices otherwise, CVE-2025-54997).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { generateRoot } from "../src/vault/generate-root";
-import { VaultClient } from "../src/vault/client";
-import { createWorld, type World } from "./support/fixture";
-import { waitForConverged } from "./support/converged";
-import { findLeaks, storedSecrets } from "./support/leak-scan";
-import { Sidecar, stopAllSidecars, transcript } from "./support/sidecar";
+import { generateRoot } from "../../src/vault/generate-root";
+import { VaultClient } from "../../src/vault/client";
+import { createWorld, type World } from "../support/fixture";
+import { waitForConverged } from "../support/converged";
+import { findLeaks, storedSecrets } from "../support/leak-scan";
+import { Sidecar, stopAllSidecars, transcript } from "../support/sidecar";
 
 jest.setTimeout(120_000);
 

@@ -2,13 +2,13 @@
 // own token (no runner credential writes a policy), writes it back when it was
 // edited, removes it with the tenant's engines, and runs the verifier on a
 // schedule, showing its findings on its endpoint and in its metrics.
-import { generateRoot } from "../src/vault/generate-root";
-import { VaultClient } from "../src/vault/client";
-import { renderTenantPolicy } from "../../contract/tenant-policy";
-import { vaultRequest, waitFor } from "../../__tests__/support/vault-http";
-import { createWorld, type World } from "./support/fixture";
-import { waitForConverged } from "./support/converged";
-import { Sidecar, sidecarEndpoint, stopAllSidecars } from "./support/sidecar";
+import { generateRoot } from "../../src/vault/generate-root";
+import { VaultClient } from "../../src/vault/client";
+import { renderTenantPolicy } from "../../../contract/tenant-policy";
+import { vaultRequest, waitFor } from "../../../__tests__/support/vault-http";
+import { createWorld, type World } from "../support/fixture";
+import { waitForConverged } from "../support/converged";
+import { Sidecar, sidecarEndpoint, stopAllSidecars } from "../support/sidecar";
 
 jest.setTimeout(120_000);
 

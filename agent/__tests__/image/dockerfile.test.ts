@@ -3,9 +3,9 @@
 // bundles, one per command that agent/build.js emits.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-const { ENTRY_POINTS } = require("../../agent/build.js") as { ENTRY_POINTS: Record<string, string> };
+const { ENTRY_POINTS } = require("../../build.js") as { ENTRY_POINTS: Record<string, string> };
 
-const lines = readFileSync(join(__dirname, "..", "Dockerfile"), "utf8")
+const lines = readFileSync(join(__dirname, "..", "..", "Dockerfile"), "utf8")
   .split("\n")
   .filter((l) => l.trim() && !l.startsWith("#"));
 const finalStage = lines.slice(lines.map((l) => l.startsWith("FROM ")).lastIndexOf(true));

@@ -2,7 +2,7 @@
 // kubernetes auth depends on it: the audience rules, expiry, the signer, and
 // the reviewer's own authentication.
 import { request } from "node:https";
-import { API_SERVER_AUDIENCE, startTokenReviewStandIn, type TokenReviewStandIn } from "../../__tests__/support/token-review-stand-in";
+import { API_SERVER_AUDIENCE, startTokenReviewStandIn, type TokenReviewStandIn } from "../../../__tests__/support/token-review-stand-in";
 
 let k8s: TokenReviewStandIn;
 let other: TokenReviewStandIn;
