@@ -1,9 +1,12 @@
+import { createServer, type Server, type Socket } from "node:net";
 import { Writable } from "node:stream";
 import { Backoff, sleep } from "../src/shared/backoff";
 import { decodeRootToken } from "../src/vault/generate-root";
 import { createLogger, scrub } from "../src/shared/log";
 import { decode, encode, keySharesOf, parseRecord, type StoredInit } from "../src/sidecar/records";
 import { healthKind, VaultClient } from "../src/vault/client";
+import { SnapshotVault, VaultUnreachableError } from "../src/vault/snapshot-api";
+import { expectStatus, VaultError, vaultErrors } from "../src/vault/transport";
 
 describe("health statuses", () => {
   it.each([
@@ -113,5 +116,64 @@ describe("logging", () => {
 describe("vault client", () => {
   it("refuses a plaintext address", () => {
     expect(() => new VaultClient({ address: "http://127.0.0.1:8200", ca: "" })).toThrow(/must be https/);
+  });
+});
+
+describe("vault transport", () => {
+  /** A loopback port that takes connections and never answers (not even the TLS handshake). */
+  async function silentPort(): Promise<{ port: number; close(): Promise<void> }> {
+    const sockets = new Set<Socket>();
+    const server: Server = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as { port: number };
+    return {
+      port,
+      close: () => {
+        for (const socket of sockets) socket.destroy();
+        return new Promise<void>((resolve) => server.close(() => resolve()));
+      },
+    };
+  }
+
+  it("refuses a plaintext address for the snapshot calls too", () => {
+    expect(() => new SnapshotVault({ address: "http://127.0.0.1:8200", ca: Buffer.from("") })).toThrow(/must be https/);
+  });
+
+  it("maps a refused call to VaultError with Vault's own error strings, never the body", () => {
+    expect(vaultErrors({ errors: ["1 error occurred:\n\t* permission denied\n\n", " ", 7] })).toEqual(["1 error occurred:\n\t* permission denied", "7"]);
+    expect(vaultErrors({ data: { errors: ["x"] } })).toEqual([]);
+    const refused = { status: 400, body: { errors: ["missing role", "bad jwt"], auth: { client_token: "hvs.secret" } } };
+    expect(() => expectStatus("login at auth/k8s", refused, [200])).toThrow(new VaultError("login at auth/k8s", 400, ["missing role", "bad jwt"]));
+    expect(() => expectStatus("login at auth/k8s", refused, "2xx")).toThrow(/^vault login at auth\/k8s: HTTP 400: missing role; bad jwt$/);
+    expect(() => expectStatus("revoke", { status: 403, body: {} }, [204])).toThrow(/^vault revoke: HTTP 403$/);
+    expect(expectStatus("revoke", { status: 204, body: {} }, "2xx").status).toBe(204);
+    expect(expectStatus("revoke", { status: 200, body: {} }, [204, 200]).status).toBe(200);
+  });
+
+  it("words a request that got no answer for its program: the call for VaultClient, the server for the snapshot calls", async () => {
+    const silent = await silentPort();
+    const address = `https://127.0.0.1:${silent.port}`;
+    const client = new VaultClient({ address, ca: "", timeoutMs: 100 });
+    const snapshots = new SnapshotVault({ address, ca: Buffer.from(""), idleTimeoutMs: 100 });
+    try {
+      expect(await client.health()).toEqual({ kind: "unreachable", status: 0, detail: "vault GET sys/health: timed out after 100 ms" });
+      const idle = await snapshots.json("GET", "sys/health").catch((e: Error) => e);
+      expect(idle).toBeInstanceOf(VaultUnreachableError);
+      expect((idle as Error).message).toBe(`cannot reach vault at ${address}: ETIMEDOUT no data for 100 ms`);
+    } finally {
+      client.close();
+      snapshots.close();
+      await silent.close();
+    }
+    // Now nothing listens on the port at all.
+    const closed = new VaultClient({ address, ca: "" });
+    const closedSnapshots = new SnapshotVault({ address, ca: Buffer.from("") });
+    try {
+      expect((await closed.health()).detail).toBe(`vault GET sys/health: connect ECONNREFUSED 127.0.0.1:${silent.port}`);
+      await expect(closedSnapshots.json("GET", "sys/health")).rejects.toThrow(`cannot reach vault at ${address}: ECONNREFUSED connect ECONNREFUSED 127.0.0.1:${silent.port}`);
+    } finally {
+      closed.close();
+      closedSnapshots.close();
+    }
   });
 });

@@ -1,8 +1,12 @@
-// A small Vault HTTP API client: HTTPS only, the server verified against the
-// given CA (there is no switch to skip that), a timeout on every request.
-// Errors carry the status and Vault's own error strings, never a response body
-// that could hold a key or a token.
-import { Agent, request } from "node:https";
+// The Vault HTTP API client of the sidecar, the verifier and the root
+// commands: typed calls over the agent's one transport (transport.ts: HTTPS
+// only, the server verified against the given CA, a timeout on every request,
+// VaultError with the status and Vault's own error strings, never a response
+// body that could hold a key or a token). Every answer here is small and read
+// whole; the snapshot's streamed calls are SnapshotVault's (snapshot-api.ts).
+import { VaultError, VaultTransport, vaultErrors, type CallOptions, type JsonResponse } from "./transport";
+
+export { VaultError, vaultErrors } from "./transport";
 
 export type HealthKind = "active" | "standby" | "perf-standby" | "dr-secondary" | "uninitialized" | "sealed" | "unreachable" | "unexpected";
 
@@ -37,22 +41,6 @@ export function healthKind(status: number): HealthKind {
   }
 }
 
-/** Vault's own error strings from a response body (`errors`), trimmed, empty ones dropped. */
-export function vaultErrors(body: Record<string, unknown>): string[] {
-  return Array.isArray(body.errors) ? body.errors.map((e) => String(e).trim()).filter(Boolean) : [];
-}
-
-export class VaultError extends Error {
-  constructor(
-    readonly operation: string,
-    readonly status: number,
-    readonly vaultErrors: readonly string[],
-  ) {
-    super(`vault ${operation}: HTTP ${status}${vaultErrors.length ? `: ${vaultErrors.join("; ")}` : ""}`);
-    this.name = "VaultError";
-  }
-}
-
 export interface InitResponse {
   readonly keys?: string[];
   readonly keys_base64?: string[];
@@ -69,10 +57,7 @@ export interface TokenInfo {
   readonly orphan?: boolean;
 }
 
-interface Raw {
-  status: number;
-  body: Record<string, unknown>;
-}
+type Call = CallOptions & { readonly body?: unknown };
 
 export interface VaultClientOptions {
   readonly address: string;
@@ -84,70 +69,29 @@ export interface VaultClientOptions {
 }
 
 export class VaultClient {
-  private readonly agent: Agent;
+  private readonly http: VaultTransport;
   private readonly timeoutMs: number;
 
-  constructor(private readonly options: VaultClientOptions) {
-    if (!options.address.startsWith("https://")) throw new Error(`the Vault address must be https://, got ${options.address}`);
-    this.agent = new Agent({ ca: options.ca, keepAlive: true, maxSockets: 4, servername: options.servername, rejectUnauthorized: true });
+  constructor(options: VaultClientOptions) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.http = new VaultTransport({ address: options.address, ca: options.ca, servername: options.servername, maxSockets: 4, idleTimeoutMs: this.timeoutMs });
   }
 
   close(): void {
-    this.agent.destroy();
+    this.http.close();
   }
 
-  private call(method: string, path: string, opts: { token?: string; body?: unknown; timeoutMs?: number } = {}): Promise<Raw> {
-    const url = new URL(`/v1/${path}`, this.options.address);
-    const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-    return new Promise((resolve, reject) => {
-      const req = request(
-        url,
-        {
-          method,
-          agent: this.agent,
-          timeout: opts.timeoutMs ?? this.timeoutMs,
-          headers: {
-            ...(opts.token ? { "X-Vault-Token": opts.token } : {}),
-            ...(payload ? { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload) } : {}),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("error", reject);
-          res.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8");
-            let body: Record<string, unknown> = {};
-            if (text) {
-              try {
-                body = JSON.parse(text) as Record<string, unknown>;
-              } catch {
-                body = {};
-              }
-            }
-            resolve({ status: res.statusCode ?? 0, body });
-          });
-        },
-      );
-      req.on("timeout", () => req.destroy(new Error(`timed out after ${opts.timeoutMs ?? this.timeoutMs} ms`)));
-      req.on("error", (e) => reject(new Error(`vault ${method} ${path}: ${e.message}`)));
-      if (payload) req.write(payload);
-      req.end();
-    });
+  private call(method: string, path: string, opts: Call = {}): Promise<JsonResponse> {
+    return this.http.json(method, path, opts);
   }
 
-  private async ok(operation: string, method: string, path: string, opts: { token?: string; body?: unknown; timeoutMs?: number } = {}): Promise<Record<string, unknown>> {
-    const res = await this.call(method, path, opts);
-    if (res.status < 200 || res.status >= 300) {
-      const errors = Array.isArray(res.body.errors) ? (res.body.errors as unknown[]).map(String) : [];
-      throw new VaultError(operation, res.status, errors);
-    }
-    return res.body;
+  /** A call that must succeed (2xx); its body. */
+  private async ok(operation: string, method: string, path: string, opts: Call = {}): Promise<Record<string, unknown>> {
+    return (await this.http.expect(operation, method, path, "2xx", opts)).body;
   }
 
   async health(): Promise<Health> {
-    let res: Raw;
+    let res: JsonResponse;
     try {
       res = await this.call("GET", "sys/health", { timeoutMs: Math.min(this.timeoutMs, 5000) });
     } catch (error) {
@@ -239,7 +183,7 @@ export class VaultClient {
   async list(token: string, path: string): Promise<string[]> {
     const res = await this.call("LIST", path, { token });
     if (res.status === 404) return [];
-    if (res.status !== 200) throw new VaultError(`list ${path}`, res.status, Array.isArray(res.body.errors) ? (res.body.errors as unknown[]).map(String) : []);
+    if (res.status !== 200) throw new VaultError(`list ${path}`, res.status, vaultErrors(res.body));
     return ((res.body.data as { keys?: string[] } | undefined)?.keys ?? []).map(String);
   }
 
@@ -247,7 +191,7 @@ export class VaultClient {
   async read(token: string, path: string): Promise<Record<string, unknown> | undefined> {
     const res = await this.call("GET", path, { token });
     if (res.status === 404) return undefined;
-    if (res.status !== 200) throw new VaultError(`read ${path}`, res.status, Array.isArray(res.body.errors) ? (res.body.errors as unknown[]).map(String) : []);
+    if (res.status !== 200) throw new VaultError(`read ${path}`, res.status, vaultErrors(res.body));
     return (res.body.data as Record<string, unknown> | undefined) ?? {};
   }
 
