@@ -1,5 +1,5 @@
 // The sidecar's decisions, one fault per case: facts in, the next step out.
-import { decide, needsRoot, planMaintenance, unstorableDiagnosis, type Facts, type MaintenanceFacts } from "../../src/sidecar/decide";
+import { decide, type Facts } from "../../src/sidecar/decide";
 import type { StoredInit } from "../../src/sidecar/records";
 import type { Health } from "../../src/vault/client";
 
@@ -98,88 +98,5 @@ describe("decide", () => {
 
   it("maintains an active vault whose keys are stored", () => {
     expect(decide(facts({ health: health("active"), init: { kind: "ok", value: stored } }))).toMatchObject({ kind: "maintain" });
-  });
-});
-
-describe("planMaintenance", () => {
-  const plan = { format: "vault-gke/plan-token/v1" as const, token: "p", accessor: "pa", storedAt: "t" };
-  const sidecar = { format: "vault-gke/sidecar-token/v1" as const, token: "s", accessor: "sa", policiesSha256: "h1", storedAt: "t" };
-  const root = { format: "vault-gke/root-token/v1" as const, revoked: true as const, generateRootToken: "g", generateRootAccessor: "ga", storedAt: "t" };
-  const valid = (ttlSec = 3500) => ({ kind: "valid" as const, ttlSec });
-  const steady: MaintenanceFacts = {
-    canary: { kind: "ok", value: { format: "vault-gke/canary/v1", kind: "initialized", pod: "vault-0", at: "t" } },
-    policiesSha256: "h1",
-    records: { plan: { kind: "ok", value: plan }, sidecar: { kind: "ok", value: sidecar }, root: { kind: "ok", value: root } },
-    remembered: { plan, sidecar, root },
-    tokens: { plan: valid(), sidecar: valid(), "generate-root": valid(2_700_000) },
-    periods: { plan: 3600, sidecar: 3600, "generate-root": 2_764_800 },
-    initialRootValid: false,
-    revokeRootToken: true,
-    unwritable: {},
-    now: 1000,
-    tenantPoliciesDueAt: 2000,
-    verifyDueAt: 2000,
-  };
-  const kinds = (m: MaintenanceFacts) => planMaintenance(m).map((t) => ("token" in t ? `${t.kind}:${t.token}` : t.kind));
-
-  it("does nothing when everything holds, and renders tenant policies and verifies when they are due", () => {
-    expect(kinds(steady)).toEqual([]);
-    expect(kinds({ ...steady, now: 5000 })).toEqual(["sync-tenant-policies", "verify"]);
-  });
-
-  it("bootstraps a fresh vault: generate-root first, then its own token, the plan token, the policies, and the initial root revoked", () => {
-    const fresh: MaintenanceFacts = {
-      ...steady,
-      canary: { kind: "ok", value: { format: "vault-gke/canary/v1", kind: "intent", pod: "vault-0", at: "t" } },
-      policiesSha256: "h2",
-      records: { plan: { kind: "absent" }, sidecar: { kind: "absent" }, root: { kind: "ok", value: { format: "vault-gke/root-token/v1", root_token: "r", storedAt: "t" } } },
-      remembered: {},
-      tokens: { plan: { kind: "unknown" }, sidecar: { kind: "unknown" }, "generate-root": { kind: "unknown" } },
-      initialRootValid: true,
-    };
-    expect(kinds(fresh)).toEqual(["mark-canary-initialized", "mint:generate-root", "mint:sidecar", "mint:plan", "revoke-initial-root"]);
-    expect(planMaintenance(fresh).filter(needsRoot).map((t) => t.kind)).toEqual(["mint", "mint", "mint", "revoke-initial-root"]);
-  });
-
-  it("writes a garbled record again from the copy it holds, and renews nothing else", () => {
-    const garbled: MaintenanceFacts = { ...steady, records: { ...steady.records, plan: { kind: "unreadable", reason: "not JSON" } } };
-    expect(kinds(garbled)).toEqual(["repair-record:plan"]);
-    const rootGarbled: MaintenanceFacts = { ...steady, records: { ...steady.records, root: { kind: "unreadable", reason: "not JSON" } } };
-    expect(kinds(rootGarbled)).toEqual(["repair-record:generate-root"]);
-  });
-
-  it("makes a new token when the stored one is invalid or unreadable with no copy, but only if its record can be stored", () => {
-    const invalid: MaintenanceFacts = { ...steady, tokens: { ...steady.tokens, plan: { kind: "invalid" } } };
-    expect(kinds(invalid)).toEqual(["mint:plan"]);
-    const fresh: MaintenanceFacts = { ...steady, records: { ...steady.records, plan: { kind: "unreadable", reason: "x" } }, remembered: { ...steady.remembered, plan: undefined }, tokens: { ...steady.tokens, plan: { kind: "unknown" } } };
-    expect(kinds(fresh)).toEqual(["mint:plan"]);
-    const unwritable: MaintenanceFacts = { ...invalid, unwritable: { plan: "missing secretmanager.versions.add" } };
-    expect(kinds(unwritable)).toEqual([]);
-    expect(unstorableDiagnosis(unwritable, secrets)).toMatchObject({ code: "token-not-storable" });
-    expect(unstorableDiagnosis(steady, secrets)).toBeUndefined();
-  });
-
-  it("keeps renewing one token while another's record is broken", () => {
-    const m: MaintenanceFacts = { ...steady, records: { ...steady.records, plan: { kind: "error", status: 403, message: "denied" } }, tokens: { ...steady.tokens, sidecar: valid(100) } };
-    expect(kinds(m)).toEqual(["renew:sidecar", "repair-record:plan"]);
-  });
-
-  it("renews a token past half its period", () => {
-    expect(kinds({ ...steady, tokens: { ...steady.tokens, plan: valid(1700) } })).toEqual(["renew:plan"]);
-  });
-
-  it("writes the policies again when they changed", () => {
-    expect(kinds({ ...steady, policiesSha256: "h2" })).toEqual(["write-policies"]);
-  });
-
-  it("retries marking the canary until it says initialized", () => {
-    expect(kinds({ ...steady, canary: { kind: "error", status: 503, message: "x" } })).toEqual(["mark-canary-initialized"]);
-  });
-
-  it("revokes the initial root only once the way back to root is stored", () => {
-    const initial = { ...steady, initialRootValid: true };
-    expect(kinds(initial)).toEqual(["revoke-initial-root"]);
-    const noWayBack: MaintenanceFacts = { ...initial, tokens: { ...steady.tokens, "generate-root": { kind: "invalid" } }, unwritable: { root: "denied" } };
-    expect(kinds(noWayBack)).toEqual([]);
   });
 });

@@ -1,10 +1,10 @@
 // The sidecar's decisions as pure functions: what it knows in, the next step
-// out. The loop (bootstrap.ts) gathers facts, asks, does what it is told, and
-// gathers again. Every fault the sidecar meets is one case here.
+// out, before the vault is active (maintenance-plan.ts decides after). The loop
+// (loop.ts) gathers facts, asks, does what it is told, and gathers again. Every
+// fault the sidecar meets is one case here or there.
 import * as D from "./diagnoses";
 import type { Diagnosis, SecretNames, StoreProblem } from "./diagnoses";
-import type { CanaryRecord, PlanTokenRecord, RecordState, RootTokenRecord, SidecarTokenRecord, StoredInit } from "./records";
-import { RECORD_OF, SECRET_OF, tokenIn, type ManagedToken, type TokenRecordKey, type TokenRecords } from "./managed-tokens";
+import type { CanaryRecord, RecordState, StoredInit } from "./records";
 import type { Health } from "../vault/client";
 
 export interface Facts {
@@ -92,107 +92,4 @@ function keysMissing(f: Facts): Decision {
   if (canary.kind === "absent") return { kind: "diagnose", diagnosis: D.initializedElsewhere(f.seal, f.secrets) };
   // The canary itself cannot be read: there is no proof either way, so no wipe.
   return { kind: "diagnose", diagnosis: D.initResponseUnreadable({ kind: "absent" }, f.secrets, true) };
-}
-
-// ---- Maintenance of an active vault ------------------------------------------------
-
-export type { ManagedToken } from "./managed-tokens";
-
-/** What a lookup of a token said: valid (with its remaining TTL), invalid (an active server said 403), or not known. */
-export type TokenStatus = { readonly kind: "valid"; readonly ttlSec: number } | { readonly kind: "invalid" } | { readonly kind: "unknown" };
-
-export interface MaintenanceFacts {
-  readonly canary: RecordState<CanaryRecord>;
-  readonly policiesSha256: string;
-  readonly records: {
-    readonly plan: RecordState<PlanTokenRecord>;
-    readonly sidecar: RecordState<SidecarTokenRecord>;
-    readonly root: RecordState<RootTokenRecord>;
-  };
-  /** The newest copy of each record this process wrote or read intact. */
-  readonly remembered: Readonly<TokenRecords>;
-  readonly tokens: Readonly<Record<ManagedToken, TokenStatus>>;
-  readonly periods: Readonly<Record<ManagedToken, number>>;
-  /** The initial root token (stored or in the init response) still works and must be revoked. */
-  readonly initialRootValid: boolean;
-  readonly revokeRootToken: boolean;
-  /** Secrets that cannot take a new version (from a permission check), with why. */
-  readonly unwritable: Readonly<Partial<Record<TokenRecordKey, string>>>;
-  readonly now: number;
-  readonly tenantPoliciesDueAt: number;
-  readonly verifyDueAt: number;
-}
-
-export type Task =
-  | { readonly kind: "mark-canary-initialized" }
-  | { readonly kind: "repair-record"; readonly token: ManagedToken }
-  | { readonly kind: "renew"; readonly token: ManagedToken }
-  | { readonly kind: "write-policies" }
-  | { readonly kind: "mint"; readonly token: ManagedToken }
-  | { readonly kind: "revoke-initial-root" }
-  | { readonly kind: "sync-tenant-policies" }
-  | { readonly kind: "verify" };
-
-function storedToken(token: ManagedToken, m: MaintenanceFacts): string | undefined {
-  const state = m.records[RECORD_OF[token]];
-  return state.kind === "ok" ? tokenIn(state.value, token) : undefined;
-}
-
-function rememberedToken(token: ManagedToken, m: MaintenanceFacts): string | undefined {
-  return tokenIn(m.remembered[RECORD_OF[token]], token);
-}
-
-/**
- * The tasks an active vault needs now, each independent of the others: a bad
- * record or a failing store for one token never stalls the renewal of another.
- * Tasks that need root are batched by the loop under one short-lived root.
- */
-export function planMaintenance(m: MaintenanceFacts): Task[] {
-  const tasks: Task[] = [];
-  if (!(m.canary.kind === "ok" && m.canary.value.kind === "initialized")) tasks.push({ kind: "mark-canary-initialized" });
-
-  for (const token of ["generate-root", "sidecar", "plan"] as const) {
-    const status = m.tokens[token];
-    const stored = storedToken(token, m);
-    const remembered = rememberedToken(token, m);
-    if (token === "generate-root" && !stored && m.records.root.kind === "ok" && !m.revokeRootToken) continue; // root kept on purpose
-    if (status.kind === "valid") {
-      // The token works; its record must hold it (repair from memory when the stored copy is gone or garbled).
-      if (remembered && stored !== remembered) tasks.push({ kind: "repair-record", token });
-      if (status.ttlSec < m.periods[token] / 2) tasks.push({ kind: "renew", token });
-    } else if (status.kind === "invalid" || (!stored && !remembered)) {
-      if (m.unwritable[RECORD_OF[token]] === undefined) tasks.push({ kind: "mint", token });
-    }
-  }
-
-  const sidecar = m.records.sidecar.kind === "ok" ? m.records.sidecar.value : m.remembered.sidecar;
-  if (!sidecar || sidecar.policiesSha256 !== m.policiesSha256 || m.tokens.sidecar.kind !== "valid") {
-    // Policies are written with root, then recorded in the sidecar's record (minted or rewritten with it).
-    if (!tasks.some((t) => t.kind === "mint" && t.token === "sidecar") && m.unwritable.sidecar === undefined) tasks.push({ kind: "write-policies" });
-  }
-  const generateRootReady = m.tokens["generate-root"].kind === "valid" || tasks.some((t) => t.kind === "mint" && t.token === "generate-root");
-  if (m.initialRootValid && m.revokeRootToken && generateRootReady) tasks.push({ kind: "revoke-initial-root" });
-
-  if (m.tokens.sidecar.kind === "valid") {
-    if (m.now >= m.tenantPoliciesDueAt) tasks.push({ kind: "sync-tenant-policies" });
-    if (m.now >= m.verifyDueAt) tasks.push({ kind: "verify" });
-  }
-  return tasks;
-}
-
-/** Tasks that run under a short-lived root token. */
-export function needsRoot(task: Task): boolean {
-  return task.kind === "mint" || task.kind === "write-policies" || task.kind === "revoke-initial-root";
-}
-
-/** Why a token task could not be done, as the diagnosis to report (not storable) or none. */
-export function unstorableDiagnosis(m: MaintenanceFacts, secrets: SecretNames): Diagnosis | undefined {
-  for (const token of ["plan", "sidecar", "generate-root"] as const) {
-    const key = RECORD_OF[token];
-    const secret = secrets[SECRET_OF[key]];
-    const problem = m.unwritable[key];
-    const needed = m.tokens[token].kind === "invalid" || (!storedToken(token, m) && !rememberedToken(token, m));
-    if (problem && needed) return D.tokenNotStorable(token, secret, problem);
-  }
-  return undefined;
 }

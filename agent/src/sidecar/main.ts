@@ -5,7 +5,7 @@
 // Every other state it cannot fix is a diagnosis it keeps reporting.
 import { CLEARED } from "./clear-logging-switches";
 import { readFileSync } from "node:fs";
-import { Bootstrapper, EXIT } from "./bootstrap";
+import { EXIT, SidecarLoop } from "./loop";
 import { BootstrapConfigError, loadConfig } from "./config";
 import { badConfiguration } from "./diagnoses";
 import { startStatusServer } from "./http-server";
@@ -63,17 +63,17 @@ async function main(): Promise<void> {
   log.info({ port: typeof address === "object" && address ? address.port : config.httpPort }, "status endpoint listening");
   const vault = new VaultClient({ address: config.vaultAddr, ca, servername: config.vaultTlsServerName });
   const store = new SecretManagerStore(config.project, config.secretManagerEndpoint);
-  const bootstrapper = new Bootstrapper({ config, vault, store, log, status });
+  const loop = new SidecarLoop({ config, vault, store, log, status });
 
   const stop = new AbortController();
   onStop((signal) => {
     if (stop.signal.aborted) return;
-    log.info({ signal, keysUnstored: bootstrapper.holdsUnstoredKeys }, bootstrapper.holdsUnstoredKeys ? "stop requested; storing the keys first" : "stop requested");
+    log.info({ signal, keysUnstored: loop.holdsUnstoredKeys }, loop.holdsUnstoredKeys ? "stop requested; storing the keys first" : "stop requested");
     stop.abort();
   });
 
   log.info({ pod: config.podName, ordinal: config.ordinal, seal: config.seal, storage: config.storage, vault: config.vaultAddr, httpPort: config.httpPort }, "bootstrap sidecar starting");
-  const code = await bootstrapper.run(stop.signal).catch((error: Error) => {
+  const code = await loop.run(stop.signal).catch((error: Error) => {
     // Not reached in practice (the loop catches per pass); a last guard that still says what happened.
     log.error({ err: { message: error.message } }, "unexpected failure");
     return 1;

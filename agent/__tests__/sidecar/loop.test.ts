@@ -1,0 +1,161 @@
+// The loop with fakes for Vault and Secret Manager: what it carries out for
+// the decisions, in which order, and under which name a failure is counted.
+// (The integration tests run the same loop against real OpenBao servers.)
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { loadConfig } from "../../src/sidecar/config";
+import { SidecarLoop } from "../../src/sidecar/loop";
+import { decode, FORMATS, type SidecarTokenRecord, type StoredInit } from "../../src/sidecar/records";
+import type { SecretStore } from "../../src/sidecar/secret-store";
+import { SidecarStatus } from "../../src/sidecar/status";
+import { createLogger } from "../../src/shared/log";
+import type { Health, VaultClient } from "../../src/vault/client";
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "vault-gke-loop-"));
+  writeFileSync(join(dir, "admin.hcl"), 'path "sys/health" { capabilities = ["read"] }\n');
+  writeFileSync(join(dir, "declared-access.json"), JSON.stringify({ format: "vault-gke/declared-access/v1", environment: "t", authMounts: [], maxTenantTtlSec: 3600, systemPolicies: ["admin"] }));
+  writeFileSync(join(dir, "ca.pem"), "unused");
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const config = (overrides: Record<string, string> = {}) =>
+  loadConfig({
+    VAULT_ADDR: "https://127.0.0.1:8200",
+    VAULT_CACERT: join(dir, "ca.pem"),
+    POD_NAME: "vault-0",
+    SEAL_TYPE: "auto",
+    KEY_SHARES: "1",
+    KEY_THRESHOLD: "1",
+    GCP_PROJECT: "p",
+    SECRET_INIT_RESPONSE: "t-vault-init-response",
+    SECRET_ROOT_TOKEN: "t-vault-root-token",
+    SECRET_PLAN_TOKEN: "t-vault-plan-token",
+    SECRET_SIDECAR_TOKEN: "t-vault-sidecar-token",
+    SECRET_CANARY: "t-vault-canary",
+    POLICY_DIR: dir,
+    DECLARED_ACCESS_FILE: join(dir, "declared-access.json"),
+    AUDIT_MODE: "api",
+    MIN_WAIT_MS: "1",
+    MAX_WAIT_MS: "5",
+    ...overrides,
+  });
+
+/** Secret Manager as a map of versions; every call is recorded. */
+class FakeStore implements SecretStore {
+  readonly versions = new Map<string, Buffer[]>();
+  readonly calls: string[] = [];
+  async addVersion(secretId: string, data: Buffer): Promise<void> {
+    this.calls.push(`add ${secretId}`);
+    this.versions.set(secretId, [...(this.versions.get(secretId) ?? []), data]);
+  }
+  async accessLatest(secretId: string): Promise<Buffer | undefined> {
+    this.calls.push(`read ${secretId}`);
+    return this.versions.get(secretId)?.at(-1);
+  }
+  async testPermissions(_secretId: string, permissions: readonly string[]) {
+    return { exists: true, granted: [...permissions] };
+  }
+}
+
+const health = (kind: Health["kind"]): Health => ({ kind, status: 200, initialized: kind !== "uninitialized", sealed: kind === "sealed" }) as Health;
+
+/** A Vault that answers like a fresh server: uninitialized, then active once init was called. */
+function fakeVault(overrides: Partial<Record<keyof VaultClient, unknown>> = {}) {
+  const calls: string[] = [];
+  let initialized = false;
+  let next = 0;
+  const tokens = new Map<string, string[]>([["root-1", ["root"]]]);
+  const vault = {
+    health: async () => health(initialized ? "active" : "uninitialized"),
+    leader: async () => ({ haEnabled: true, isSelf: true, leaderAddress: "https://vault-0:8200" }),
+    raftPeers: async () => [],
+    init: async () => {
+      calls.push("init");
+      initialized = true;
+      return { keys: [], keys_base64: [], recovery_keys: ["k"], recovery_keys_base64: ["k"], root_token: "root-1" };
+    },
+    lookupSelf: async (token: string) => (tokens.has(token) ? { ttl: 3600, policies: tokens.get(token) } : undefined),
+    renewSelf: async () => 3600,
+    revokeSelf: async (token: string) => {
+      calls.push(`revoke ${token}`);
+      tokens.delete(token);
+    },
+    createOrphanToken: async (_root: string, opts: { policies: string[]; displayName: string }) => {
+      calls.push(`create ${opts.displayName}`);
+      const token = `t-${++next}`;
+      tokens.set(token, opts.policies);
+      return { token, accessor: `a-${next}` };
+    },
+    writePolicy: async (_t: string, name: string) => void calls.push(`policy ${name}`),
+    listAuditDevices: async () => ({}),
+    enableFileAudit: async () => void calls.push("enable audit"),
+    read: async () => {
+      throw new Error("inventory unavailable");
+    },
+    list: async () => [],
+    ...overrides,
+  };
+  return { vault: vault as unknown as VaultClient, calls };
+}
+
+async function failuresByStep(status: SidecarStatus): Promise<Record<string, number>> {
+  const metric = await status.registry.getSingleMetric("vault_gke_sidecar_failures_total")?.get();
+  return Object.fromEntries((metric?.values ?? []).map((v) => [String(v.labels.step), v.value]));
+}
+
+const quietLog = () =>
+  createLogger(
+    "info",
+    new Writable({
+      write: (_c, _e, done) => done(),
+    }),
+  );
+
+describe("the sidecar loop, with fakes", () => {
+  it("initializes, stores the keys before anything else, then makes the tokens in order under the initial root and revokes it", async () => {
+    const store = new FakeStore();
+    const { vault, calls } = fakeVault();
+    const status = new SidecarStatus("vault-0");
+    const loop = new SidecarLoop({ config: config(), vault, store, log: quietLog(), status });
+    expect(await loop.pass()).toBe(true);
+    expect(store.calls.filter((c) => c.startsWith("add"))).toEqual(["add t-vault-canary", "add t-vault-init-response", "add t-vault-root-token", "add t-vault-canary"]);
+    const stored = decode<StoredInit>(store.versions.get("t-vault-init-response")?.[0], FORMATS.init, "init response");
+    expect(stored?.response.root_token).toBe("root-1");
+
+    await loop.pass();
+    expect(calls).toEqual(["init", "enable audit", "policy admin", "create vault-gke-generate-root", "create vault-gke-sidecar", "create vault-gke-plan", "revoke root-1"]);
+    const sidecar = decode<SidecarTokenRecord>(store.versions.get("t-vault-sidecar-token")?.at(-1), FORMATS.sidecar, "sidecar");
+    expect(sidecar?.token).toBe("t-2");
+    expect(sidecar?.policiesSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(loop.holdsUnstoredKeys).toBe(false);
+  });
+
+  it("counts each failure under the step that failed (the audit check, the policies, the inventory), and carries on", async () => {
+    const store = new FakeStore();
+    const { vault, calls } = fakeVault({
+      listAuditDevices: async () => {
+        throw new Error("audit list refused");
+      },
+      writePolicy: async () => {
+        throw new Error("policy write refused");
+      },
+    });
+    const status = new SidecarStatus("vault-0");
+    // The initial root is kept, so the third pass needs no generate-root.
+    const loop = new SidecarLoop({ config: config({ REVOKE_ROOT_TOKEN: "false" }), vault, store, log: quietLog(), status });
+    await loop.pass();
+    await loop.pass();
+    // The tokens are made even so; the sidecar's record does not claim the policies' digest.
+    expect(calls).toEqual(["init", "create vault-gke-sidecar", "create vault-gke-plan"]);
+    expect(await failuresByStep(status)).toEqual({ "check-audit": 1, "write-policies": 1 });
+
+    expect(decode<SidecarTokenRecord>(store.versions.get("t-vault-sidecar-token")?.at(-1), FORMATS.sidecar, "sidecar")?.policiesSha256).toBe("");
+    // Policies never written: the next pass tries them again, and the inventory read fails under its own name.
+    await loop.pass();
+    expect(await failuresByStep(status)).toEqual({ "check-audit": 2, "write-policies": 2, "read-inventory": 1 });
+  });
+});
