@@ -5,7 +5,7 @@
 // the sidecar beside the policies. Tenant engines and roles follow conventions
 // the verifier checks on its own (contract/tenant-policy.ts), so adding a
 // tenant changes nothing here.
-import { APPLY_ROLE, AUTH_PATHS, DEFAULT_TOKEN_AUDIENCE, kubernetesAuthPath, POLICY, SNAPSHOT_KSA, SNAPSHOT_ROLE } from "../contract/vault-names";
+import { APPLY_ROLE, AUTH_PATHS, DEFAULT_TOKEN_AUDIENCE, GCP_AUTH_ROLE, kubernetesAuthPath, POLICY, SNAPSHOT_KSA, SNAPSHOT_ROLE } from "../contract/vault-names";
 import { vaultAddress } from "./names";
 import type { DeclaredAccess, DeclaredAuthMount } from "../contract/declared-access";
 import type { EnvironmentConfig } from "./schema";
@@ -30,11 +30,11 @@ export function declaredAccess(env: EnvironmentConfig): DeclaredAccess {
     });
   }
   if (env.vault.distribution === "vault" && env.gcpAuth.adminServiceAccounts.length > 0) {
-    const roles: Record<string, string[]> = { admin: [POLICY.admin] };
-    const bindings: Record<string, Record<string, readonly string[]>> = { admin: { bound_service_accounts: env.gcpAuth.adminServiceAccounts } };
+    const roles: Record<string, string[]> = { [GCP_AUTH_ROLE.admin]: [POLICY.admin] };
+    const bindings: Record<string, Record<string, readonly string[]>> = { [GCP_AUTH_ROLE.admin]: { bound_service_accounts: env.gcpAuth.adminServiceAccounts } };
     if (env.gcpAuth.breakGlassServiceAccounts.length > 0) {
-      roles["break-glass"] = [POLICY.admin, POLICY.breakGlass];
-      bindings["break-glass"] = { bound_service_accounts: env.gcpAuth.breakGlassServiceAccounts };
+      roles[GCP_AUTH_ROLE.breakGlass] = [POLICY.admin, POLICY.breakGlass];
+      bindings[GCP_AUTH_ROLE.breakGlass] = { bound_service_accounts: env.gcpAuth.breakGlassServiceAccounts };
     }
     mounts.push({ path: AUTH_PATHS.gcp, type: "gcp", roles, bindings });
   }

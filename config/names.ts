@@ -1,5 +1,6 @@
 // Names derived from an environment that more than one stack (and the sidecar)
 // must agree on. Pure functions of the config: no cdktf here.
+import { VAULT_API_PORT } from "../contract/ports";
 import type { EnvironmentConfig } from "./schema";
 
 /** Pinned defaults: current patched releases, checked against the vendors' advisories (see README). */
@@ -21,7 +22,12 @@ export function vaultImage(env: EnvironmentConfig): string {
 export const VAULT_KSA = "vault";
 
 export function vaultAddress(env: EnvironmentConfig): string {
-  return env.tenancy.vaultAddress ?? `https://${env.vault.hostname}:8200`;
+  return env.tenancy.vaultAddress ?? `https://${env.vault.hostname}:${VAULT_API_PORT}`;
+}
+
+/** The bucket of Vault's storage with storage: gcs (the platform stack creates it, the server configuration names it). */
+export function storageBucketName(env: EnvironmentConfig): string {
+  return `${env.project}-${env.name}-vault-storage`;
 }
 
 export function commonLabels(env: EnvironmentConfig): Record<string, string> {

@@ -1,22 +1,23 @@
 import { GcpAuthBackend } from "@cdktf/provider-vault/lib/gcp-auth-backend";
 import { GcpAuthBackendRole } from "@cdktf/provider-vault/lib/gcp-auth-backend-role";
 import { Construct } from "constructs";
+import { AUTH_PATHS, GCP_AUTH_ROLE, POLICY } from "../contract/vault-names";
 
 export interface AdminGcpAuthProps {
   /** Google service accounts (emails) whose IAM logins get the admin policy. */
   readonly adminServiceAccounts: readonly string[];
   /**
    * Google service accounts whose logins get admin and break-glass. Nobody may
-   * impersonate them by default. @default none (no break-glass role)
+   * impersonate them by default. None: no break-glass role.
    */
-  readonly breakGlassServiceAccounts?: readonly string[];
-  /** @default 1800 */
-  readonly tokenTtlSec?: number;
-  /** @default 3600 */
-  readonly tokenMaxTtlSec?: number;
-  /** @default "admin" */
+  readonly breakGlassServiceAccounts: readonly string[];
+  /** Lifetime of an admin's token. */
+  readonly tokenTtlSec: number;
+  /** Longest life of an admin's token with renewals. */
+  readonly tokenMaxTtlSec: number;
+  /** @default POLICY.admin ("admin") */
   readonly policy?: string;
-  /** @default "break-glass" */
+  /** @default POLICY.breakGlass ("break-glass") */
   readonly breakGlassPolicy?: string;
 }
 
@@ -30,8 +31,8 @@ export class AdminGcpAuth extends Construct {
   constructor(scope: Construct, id: string, props: AdminGcpAuthProps) {
     super(scope, id);
     if (props.adminServiceAccounts.length === 0) throw new Error("adminServiceAccounts is empty; list the admins' Google service accounts or leave GCP auth out");
-    const backend = new GcpAuthBackend(this, "backend", { path: "gcp", description: "admins' Google service accounts (vault-gke)" });
-    const admin = props.policy ?? "admin";
+    const backend = new GcpAuthBackend(this, "backend", { path: AUTH_PATHS.gcp, description: "admins' Google service accounts (vault-gke)" });
+    const admin = props.policy ?? POLICY.admin;
     const role = (cid: string, name: string, accounts: readonly string[], policies: string[], ttl: number, maxTtl: number) =>
       new GcpAuthBackendRole(this, cid, {
         backend: backend.path,
@@ -45,10 +46,11 @@ export class AdminGcpAuth extends Construct {
         tokenMaxTtl: maxTtl,
         tokenType: "service",
       });
-    role("admin", "admin", props.adminServiceAccounts, [admin], props.tokenTtlSec ?? 1800, props.tokenMaxTtlSec ?? 3600);
-    if (props.breakGlassServiceAccounts && props.breakGlassServiceAccounts.length > 0) {
+    // Each role's construct id (its Terraform address) is fixed, whatever the role's name in Vault.
+    role("admin", GCP_AUTH_ROLE.admin, props.adminServiceAccounts, [admin], props.tokenTtlSec, props.tokenMaxTtlSec);
+    if (props.breakGlassServiceAccounts.length > 0) {
       // Emergencies are short: 15 minutes, no renewal past them.
-      role("break-glass", "break-glass", props.breakGlassServiceAccounts, [admin, props.breakGlassPolicy ?? "break-glass"], 900, 900);
+      role("break-glass", GCP_AUTH_ROLE.breakGlass, props.breakGlassServiceAccounts, [admin, props.breakGlassPolicy ?? POLICY.breakGlass], 900, 900);
     }
   }
 }

@@ -32,10 +32,10 @@ export interface GkeClusterProps {
   readonly nodeServiceAccountEmail: string;
   /** Key ring that holds the application-layer secrets encryption key. */
   readonly keyRingId: string;
-  /** @default "REGULAR" */
-  readonly releaseChannel?: "RAPID" | "REGULAR" | "STABLE";
-  /** @default true */
-  readonly deletionProtection?: boolean;
+  /** GKE release channel. */
+  readonly releaseChannel: "RAPID" | "REGULAR" | "STABLE";
+  /** Keep Terraform from deleting the cluster. */
+  readonly deletionProtection: boolean;
   readonly labels?: Record<string, string>;
   readonly dependsOn?: ITerraformDependable[];
 }
@@ -101,8 +101,8 @@ export class GkeCluster extends Construct implements GkeClusterRef {
         workloadMetadataConfig: { mode: "GKE_METADATA" },
         metadata: { "disable-legacy-endpoints": "true" },
       },
-      deletionProtection: props.deletionProtection ?? true,
-      releaseChannel: { channel: props.releaseChannel ?? "REGULAR" },
+      deletionProtection: props.deletionProtection,
+      releaseChannel: { channel: props.releaseChannel },
       privateClusterConfig: {
         enablePrivateNodes: true,
         enablePrivateEndpoint: false,

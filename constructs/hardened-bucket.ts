@@ -5,8 +5,8 @@ import { Construct } from "constructs";
 export interface BucketRetention {
   /** Nobody (project owners included) can delete or replace an object younger than this. */
   readonly days: number;
-  /** Lock the policy: it can then never be shortened or removed. Irreversible. @default false */
-  readonly locked?: boolean;
+  /** Lock the policy: it can then never be shortened or removed. Irreversible. */
+  readonly locked: boolean;
 }
 
 export interface HardenedBucketProps {
@@ -57,7 +57,7 @@ export class HardenedBucket extends Construct {
       uniformBucketLevelAccess: true,
       publicAccessPrevention: "enforced",
       versioning: r ? undefined : { enabled: true },
-      retentionPolicy: r ? { retentionPeriod: r.days * 86_400, isLocked: r.locked ?? false } : undefined,
+      retentionPolicy: r ? { retentionPeriod: r.days * 86_400, isLocked: r.locked } : undefined,
       lifecycleRule: r
         ? [{ condition: { age: r.days + 1 }, action: { type: "Delete" } }, multipart]
         : [{ condition: { daysSinceNoncurrentTime: days, withState: "ARCHIVED" }, action: { type: "Delete" } }, multipart],

@@ -2,6 +2,7 @@ import { AuthBackend } from "@cdktf/provider-vault/lib/auth-backend";
 import { KubernetesAuthBackendConfig } from "@cdktf/provider-vault/lib/kubernetes-auth-backend-config";
 import { KubernetesAuthBackendRole } from "@cdktf/provider-vault/lib/kubernetes-auth-backend-role";
 import { Construct } from "constructs";
+import { AUTH_PATHS } from "../contract/vault-names";
 
 export interface InClusterRole {
   readonly name: string;
@@ -13,7 +14,7 @@ export interface InClusterRole {
 }
 
 export interface InClusterAuthProps {
-  /** @default "in-cluster" */
+  /** @default AUTH_PATHS.inCluster ("in-cluster") */
   readonly path?: string;
   /** Audience the workloads' projected tokens carry. */
   readonly audience: string;
@@ -32,7 +33,7 @@ export class InClusterAuth extends Construct {
     super(scope, id);
     const backend = new AuthBackend(this, "backend", {
       type: "kubernetes",
-      path: props.path ?? "in-cluster",
+      path: props.path ?? AUTH_PATHS.inCluster,
       description: "Vault's own cluster: platform jobs such as snapshots (vault-gke)",
       tune: [{ defaultLeaseTtl: "600s", maxLeaseTtl: "3600s", tokenType: "default-service" }],
     });

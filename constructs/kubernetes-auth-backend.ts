@@ -1,6 +1,7 @@
 import { AuthBackend } from "@cdktf/provider-vault/lib/auth-backend";
 import { KubernetesAuthBackendConfig } from "@cdktf/provider-vault/lib/kubernetes-auth-backend-config";
 import { Construct } from "constructs";
+import { kubernetesAuthPath } from "../contract/vault-names";
 
 export interface KubernetesAuthBackendProps {
   /** The tenant cluster's name; the backend is mounted at kubernetes-<name>. */
@@ -21,7 +22,7 @@ export class KubernetesAuthBackend extends Construct {
     super(scope, id);
     const backend = new AuthBackend(this, "backend", {
       type: "kubernetes",
-      path: `kubernetes-${props.clusterName}`,
+      path: kubernetesAuthPath(props.clusterName),
       description: `tenant cluster ${props.clusterName} (vault-gke)`,
       tune: [{ defaultLeaseTtl: `${Math.min(1800, props.maxTokenTtlSec)}s`, maxLeaseTtl: `${props.maxTokenTtlSec}s`, tokenType: "default-service" }],
     });

@@ -1,9 +1,10 @@
 import { JwtAuthBackend } from "@cdktf/provider-vault/lib/jwt-auth-backend";
 import { JwtAuthBackendRole } from "@cdktf/provider-vault/lib/jwt-auth-backend-role";
 import { Construct } from "constructs";
+import { APPLY_ROLE, AUTH_PATHS } from "../contract/vault-names";
 
-/** Google signs the ID tokens of service accounts; Vault checks them against Google's published keys. */
-export const GOOGLE_ISSUER = "https://accounts.google.com";
+/** Google signs the ID tokens of service accounts (the issuer auth/runner trusts by default); for callers that configure auth/runner themselves. */
+export { GOOGLE_ISSUER } from "../contract/vault-names";
 
 export interface ApplyRoleProps {
   /** Google service accounts (emails) of approved applies. */
@@ -42,12 +43,12 @@ export function applyRoleSettings(props: ApplyRoleProps) {
 }
 
 export interface RunnerAuthProps extends ApplyRoleProps {
-  /** Where the backend is mounted. @default "runner" */
+  /** Where the backend is mounted. @default AUTH_PATHS.runner ("runner") */
   readonly path?: string;
-  /** @default "provisioner" */
+  /** @default APPLY_ROLE ("provisioner") */
   readonly roleName?: string;
-  /** The OIDC issuer whose keys sign the ID tokens. @default https://accounts.google.com */
-  readonly issuer?: string;
+  /** The OIDC issuer whose keys sign the ID tokens (the environment's delivery.runnerIssuer, Google's by default). */
+  readonly issuer: string;
 }
 
 /**
@@ -61,10 +62,10 @@ export class RunnerAuth extends Construct {
 
   constructor(scope: Construct, id: string, props: RunnerAuthProps) {
     super(scope, id);
-    const issuer = props.issuer ?? GOOGLE_ISSUER;
+    const issuer = props.issuer;
     const s = applyRoleSettings(props);
     const backend = new JwtAuthBackend(this, "backend", {
-      path: props.path ?? "runner",
+      path: props.path ?? AUTH_PATHS.runner,
       type: "jwt",
       description: "runners' Google service accounts: approved applies (vault-gke)",
       oidcDiscoveryUrl: issuer,
@@ -74,7 +75,7 @@ export class RunnerAuth extends Construct {
     this.path = backend.path;
     new JwtAuthBackendRole(this, "apply-role", {
       backend: backend.path,
-      roleName: props.roleName ?? "provisioner",
+      roleName: props.roleName ?? APPLY_ROLE,
       roleType: s.role_type,
       boundAudiences: [...s.bound_audiences],
       userClaim: s.user_claim,

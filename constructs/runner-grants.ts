@@ -2,6 +2,7 @@ import { DataGoogleProject } from "@cdktf/provider-google/lib/data-google-projec
 import { ProjectIamMember } from "@cdktf/provider-google/lib/project-iam-member";
 import { SecretManagerSecretIamMember } from "@cdktf/provider-google/lib/secret-manager-secret-iam-member";
 import { Construct } from "constructs";
+import { accountIdPart } from "./account-ids";
 
 export interface RunnerGrantsProps {
   readonly project: string;
@@ -16,7 +17,6 @@ export interface RunnerGrantsProps {
 }
 
 const member = (email: string) => `serviceAccount:${email}`;
-const slug = (email: string) => email.replace(/[^a-z0-9]+/gi, "-");
 
 /**
  * What the runners may read in Secret Manager, and nothing more: plans read the
@@ -31,7 +31,7 @@ export class RunnerGrants extends Construct {
     super(scope, id);
     const readers = [...new Set([...props.planServiceAccounts, ...props.applyServiceAccounts])];
     for (const email of readers) {
-      new SecretManagerSecretIamMember(this, `plan-token-${slug(email)}`, {
+      new SecretManagerSecretIamMember(this, `plan-token-${accountIdPart(email)}`, {
         project: props.project,
         secretId: props.planTokenSecretId,
         role: "roles/secretmanager.secretAccessor",
@@ -41,7 +41,7 @@ export class RunnerGrants extends Construct {
     if (props.applyServiceAccounts.length === 0) return;
     const project = new DataGoogleProject(this, "project", { projectId: props.project });
     for (const email of props.applyServiceAccounts) {
-      new ProjectIamMember(this, `postgres-passwords-${slug(email)}`, {
+      new ProjectIamMember(this, `postgres-passwords-${accountIdPart(email)}`, {
         project: props.project,
         role: "roles/secretmanager.secretAccessor",
         member: member(email),

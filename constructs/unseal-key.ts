@@ -9,10 +9,9 @@ export interface UnsealKeyProps {
   readonly location: string;
   readonly keyRingName: string;
   readonly keyName: string;
-  /** @default 90 */
-  readonly rotationPeriodDays?: number;
-  /** SOFTWARE or HSM. @default "SOFTWARE" */
-  readonly protectionLevel?: "SOFTWARE" | "HSM";
+  /** Days between automatic rotations. */
+  readonly rotationPeriodDays: number;
+  readonly protectionLevel: "SOFTWARE" | "HSM";
   readonly labels?: Record<string, string>;
   readonly dependsOn?: ITerraformDependable[];
 }
@@ -30,7 +29,7 @@ export class UnsealKey extends Construct {
 
   constructor(scope: Construct, id: string, props: UnsealKeyProps) {
     super(scope, id);
-    const rotationPeriodDays = props.rotationPeriodDays ?? 90;
+    const rotationPeriodDays = props.rotationPeriodDays;
     if (!Number.isInteger(rotationPeriodDays) || rotationPeriodDays < 1) {
       throw new Error(`rotationPeriodDays must be a whole number of days of at least 1, got ${rotationPeriodDays}`);
     }
@@ -46,7 +45,7 @@ export class UnsealKey extends Construct {
       name: props.keyName,
       purpose: "ENCRYPT_DECRYPT",
       rotationPeriod: `${rotationPeriodDays * SECONDS_PER_DAY}s`,
-      versionTemplate: { algorithm: "GOOGLE_SYMMETRIC_ENCRYPTION", protectionLevel: props.protectionLevel ?? "SOFTWARE" },
+      versionTemplate: { algorithm: "GOOGLE_SYMMETRIC_ENCRYPTION", protectionLevel: props.protectionLevel },
       labels: props.labels,
       lifecycle: { preventDestroy: true },
     });

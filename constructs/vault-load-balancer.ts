@@ -1,6 +1,7 @@
 import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
 import { Construct } from "constructs";
-import { VAULT_POD_LABELS, VAULT_PORT } from "./vault-naming";
+import { VAULT_API_PORT } from "../contract/ports";
+import { VAULT_POD_LABELS } from "./vault-naming";
 
 export interface VaultLoadBalancerProps {
   readonly namespace: string;
@@ -9,10 +10,10 @@ export interface VaultLoadBalancerProps {
   readonly address: string;
   /** Client ranges allowed through the load balancer. */
   readonly sourceRanges: readonly string[];
-  /** @default true */
-  readonly internal?: boolean;
-  /** Clients in other regions may reach the internal load balancer. @default false */
-  readonly globalAccess?: boolean;
+  /** Internal (reachable from the VPC and peers) or external. */
+  readonly internal: boolean;
+  /** Clients in other regions may reach the internal load balancer. */
+  readonly globalAccess: boolean;
 }
 
 /**
@@ -27,7 +28,7 @@ export class VaultLoadBalancer extends Construct {
   constructor(scope: Construct, id: string, props: VaultLoadBalancerProps) {
     super(scope, id);
     if (props.sourceRanges.length === 0) throw new Error("sourceRanges is empty; list the client ranges allowed to reach Vault");
-    const internal = props.internal ?? true;
+    const internal = props.internal;
     const annotations: Record<string, string> = internal
       ? { "networking.gke.io/load-balancer-type": "Internal" }
       : { "cloud.google.com/l4-rbs": "enabled" };
@@ -40,7 +41,7 @@ export class VaultLoadBalancer extends Construct {
         loadBalancerSourceRanges: [...props.sourceRanges],
         externalTrafficPolicy: "Local",
         selector: { ...VAULT_POD_LABELS, [props.activeLabel]: "true" },
-        port: [{ name: "https", port: VAULT_PORT, targetPort: String(VAULT_PORT), protocol: "TCP" }],
+        port: [{ name: "https", port: VAULT_API_PORT, targetPort: String(VAULT_API_PORT), protocol: "TCP" }],
       },
     });
   }

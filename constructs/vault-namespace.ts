@@ -6,8 +6,8 @@ export interface VaultNamespaceProps {
   readonly name: string;
   /** The Google service account the Vault pods act as (Workload Identity). */
   readonly googleServiceAccountEmail: string;
-  /** @default "vault" */
-  readonly serviceAccountName?: string;
+  /** The pods' Kubernetes service account: the one Workload Identity binds to the Google service account. */
+  readonly serviceAccountName: string;
   readonly labels?: Record<string, string>;
 }
 
@@ -36,7 +36,7 @@ export class VaultNamespace extends Construct {
       },
     });
     this.name = this.namespace.metadata.name;
-    this.serviceAccountName = props.serviceAccountName ?? "vault";
+    this.serviceAccountName = props.serviceAccountName;
     new ServiceAccountV1(this, "service-account", {
       metadata: {
         name: this.serviceAccountName,

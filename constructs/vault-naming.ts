@@ -2,8 +2,6 @@
 // the certificate's SANs) must agree on.
 
 export const VAULT_STATEFULSET = "vault";
-export const VAULT_PORT = 8200;
-export const VAULT_CLUSTER_PORT = 8201;
 
 export const VAULT_SERVICES = {
   general: "vault",

@@ -1,6 +1,7 @@
 import { NetworkPolicyV1 } from "@cdktf/provider-kubernetes/lib/network-policy-v1";
 import { Construct } from "constructs";
-import { VAULT_CLUSTER_PORT, VAULT_POD_LABELS, VAULT_PORT } from "./vault-naming";
+import { VAULT_API_PORT, VAULT_CLUSTER_PORT } from "../contract/ports";
+import { VAULT_POD_LABELS } from "./vault-naming";
 
 export interface VaultNetworkPolicyProps {
   readonly namespace: string;
@@ -31,7 +32,7 @@ export class VaultNetworkPolicy extends Construct {
         podSelector: { matchLabels: { ...VAULT_POD_LABELS } },
         policyTypes: ["Ingress"],
         ingress: [
-          { ports: [{ port: String(VAULT_PORT), protocol: "TCP" }], from: apiSources },
+          { ports: [{ port: String(VAULT_API_PORT), protocol: "TCP" }], from: apiSources },
           { ports: [{ port: String(VAULT_CLUSTER_PORT), protocol: "TCP" }], from: [{ podSelector: { matchLabels: { ...VAULT_POD_LABELS } } }] },
         ],
       },

@@ -14,14 +14,13 @@ export interface VaultNodePoolProps {
   readonly zones: readonly string[];
   /** The node service account's email (logs and metrics only). */
   readonly serviceAccountEmail: string;
-  /** @default 1 */
-  readonly nodesPerZone?: number;
-  /** @default "n2-standard-2" */
-  readonly machineType?: string;
-  /** @default 50 */
-  readonly diskSizeGb?: number;
-  /** @default "pd-balanced" */
-  readonly diskType?: string;
+  /** Nodes per zone: one Vault server per node. */
+  readonly nodesPerZone: number;
+  readonly machineType: string;
+  /** Boot disk size of each node. */
+  readonly diskSizeGb: number;
+  /** Boot disk type of each node. */
+  readonly diskType: string;
   /** @default "vault" */
   readonly name?: string;
   readonly labels?: Record<string, string>;
@@ -43,7 +42,7 @@ export class VaultNodePool extends Construct {
     if (props.zones.length < 3) {
       throw new Error(`zones lists ${props.zones.length} zone(s); list at least 3 so Vault survives a zone outage`);
     }
-    const nodesPerZone = props.nodesPerZone ?? 1;
+    const nodesPerZone = props.nodesPerZone;
     if (!Number.isInteger(nodesPerZone) || nodesPerZone < 1) {
       throw new Error(`nodesPerZone must be a whole number of at least 1, got ${nodesPerZone}`);
     }
@@ -57,10 +56,10 @@ export class VaultNodePool extends Construct {
       management: { autoRepair: true, autoUpgrade: true },
       upgradeSettings: { strategy: "SURGE", maxSurge: 1, maxUnavailable: 0 },
       nodeConfig: {
-        machineType: props.machineType ?? "n2-standard-2",
+        machineType: props.machineType,
         imageType: "COS_CONTAINERD",
-        diskSizeGb: props.diskSizeGb ?? 50,
-        diskType: props.diskType ?? "pd-balanced",
+        diskSizeGb: props.diskSizeGb,
+        diskType: props.diskType,
         serviceAccount: props.serviceAccountEmail,
         oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
         labels: { [VAULT_NODE_LABEL.key]: VAULT_NODE_LABEL.value },

@@ -1,12 +1,12 @@
 import { IngressV1 } from "@cdktf/provider-kubernetes/lib/ingress-v1";
 import { Construct } from "constructs";
-import { VAULT_PORT, VAULT_SERVICES } from "./vault-naming";
+import { VAULT_API_PORT } from "../contract/ports";
+import { VAULT_SERVICES } from "./vault-naming";
 
 export interface VaultPassthroughIngressProps {
   readonly namespace: string;
   readonly hostname: string;
-  /** @default "nginx" */
-  readonly ingressClassName?: string;
+  readonly ingressClassName: string;
 }
 
 /**
@@ -31,13 +31,13 @@ export class VaultPassthroughIngress extends Construct {
         },
       },
       spec: {
-        ingressClassName: props.ingressClassName ?? "nginx",
+        ingressClassName: props.ingressClassName,
         tls: [{ hosts: [props.hostname] }],
         rule: [
           {
             host: props.hostname,
             http: {
-              path: [{ path: "/", pathType: "Prefix", backend: { service: { name: VAULT_SERVICES.active, port: { number: VAULT_PORT } } } }],
+              path: [{ path: "/", pathType: "Prefix", backend: { service: { name: VAULT_SERVICES.active, port: { number: VAULT_API_PORT } } } }],
             },
           },
         ],

@@ -1,6 +1,7 @@
 // Renders Vault's (and OpenBao's) server configuration as HCL text. A pure
 // function: the vault stack ships its output in a ConfigMap, and the
 // integration test loads the same text into real `bao server` processes.
+import { VAULT_API_PORT, VAULT_CLUSTER_PORT } from "../contract/ports";
 
 export interface RaftPeer {
   /** https://host:port of the peer's API. */
@@ -33,14 +34,13 @@ export interface AuditFileDevice {
 }
 
 export interface VaultServerConfigProps {
-  /** @default "[::]:8200" */
+  /** @default "[::]:8200" (every address, VAULT_API_PORT) */
   readonly listenAddress?: string;
-  /** @default "[::]:8201" */
+  /** @default "[::]:8201" (every address, VAULT_CLUSTER_PORT) */
   readonly clusterListenAddress?: string;
   readonly tlsCertFile: string;
   readonly tlsKeyFile: string;
-  /** @default "tls12" */
-  readonly tlsMinVersion?: "tls12" | "tls13";
+  readonly tlsMinVersion: "tls12" | "tls13";
   readonly storage: StorageConfig;
   readonly seal: SealConfig;
   /** Kubernetes service registration (labels the active pod vault-active=true). @default false */
@@ -52,10 +52,9 @@ export interface VaultServerConfigProps {
    * sidecar enables one through the API). @default none
    */
   readonly auditDevices?: readonly AuditFileDevice[];
-  /** @default true */
-  readonly ui?: boolean;
-  /** @default "info" */
-  readonly logLevel?: string;
+  /** Serve the web UI. */
+  readonly ui: boolean;
+  readonly logLevel: string;
   /** api_addr; in Kubernetes it comes per pod from VAULT_API_ADDR instead. @default none */
   readonly apiAddr?: string;
   /** cluster_addr; in Kubernetes it comes per pod from VAULT_CLUSTER_ADDR instead. @default none */
@@ -124,8 +123,8 @@ export function renderVaultServerConfig(props: VaultServerConfigProps): string {
   const sections: string[] = [];
   sections.push(
     [
-      attr("ui", props.ui ?? true),
-      attr("log_level", props.logLevel ?? "info"),
+      attr("ui", props.ui),
+      attr("log_level", props.logLevel),
       attr("log_format", "json"),
       // Raft keeps its data on disk and mlock would pin it all in memory; the
       // container has no IPC_LOCK capability either (all capabilities are dropped).
@@ -136,12 +135,12 @@ export function renderVaultServerConfig(props: VaultServerConfigProps): string {
   );
   sections.push(
     block(`listener "tcp"`, [
-      attr("address", props.listenAddress ?? "[::]:8200"),
-      attr("cluster_address", props.clusterListenAddress ?? "[::]:8201"),
+      attr("address", props.listenAddress ?? `[::]:${VAULT_API_PORT}`),
+      attr("cluster_address", props.clusterListenAddress ?? `[::]:${VAULT_CLUSTER_PORT}`),
       attr("tls_disable", false),
       attr("tls_cert_file", props.tlsCertFile),
       attr("tls_key_file", props.tlsKeyFile),
-      attr("tls_min_version", props.tlsMinVersion ?? "tls12"),
+      attr("tls_min_version", props.tlsMinVersion),
       "",
       ...block("telemetry", [attr("unauthenticated_metrics_access", false)]).split("\n"),
     ]),

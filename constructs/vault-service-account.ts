@@ -5,6 +5,7 @@ import { ServiceAccountIamMember } from "@cdktf/provider-google/lib/service-acco
 import { StorageBucketIamMember } from "@cdktf/provider-google/lib/storage-bucket-iam-member";
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
+import { accountIdPart } from "./account-ids";
 
 export interface VaultServiceAccountProps {
   readonly project: string;
@@ -76,7 +77,7 @@ export class VaultServiceAccount extends Construct {
       new StorageBucketIamMember(this, `bucket-${name}-objects`, { bucket, role: "roles/storage.objectUser", member: sa.member });
     }
     for (const email of props.verifiesLoginsOf ?? []) {
-      new ServiceAccountIamMember(this, `verify-login-${email.replace(/[^a-z0-9]+/gi, "-")}`, {
+      new ServiceAccountIamMember(this, `verify-login-${accountIdPart(email)}`, {
         serviceAccountId: `projects/${email.split("@")[1].split(".")[0]}/serviceAccounts/${email}`,
         role: "roles/iam.serviceAccountViewer",
         member: sa.member,

@@ -1,6 +1,7 @@
 import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
 import { Construct } from "constructs";
-import { VAULT_CLUSTER_PORT, VAULT_POD_LABELS, VAULT_PORT, VAULT_SERVICES } from "./vault-naming";
+import { VAULT_API_PORT, VAULT_CLUSTER_PORT } from "../contract/ports";
+import { VAULT_POD_LABELS, VAULT_SERVICES } from "./vault-naming";
 
 export interface VaultServicesProps {
   readonly namespace: string;
@@ -23,7 +24,7 @@ export class VaultServices extends Construct {
   constructor(scope: Construct, id: string, props: VaultServicesProps) {
     super(scope, id);
     const ports = [
-      { name: "https", port: VAULT_PORT, targetPort: String(VAULT_PORT) },
+      { name: "https", port: VAULT_API_PORT, targetPort: String(VAULT_API_PORT) },
       { name: "https-internal", port: VAULT_CLUSTER_PORT, targetPort: String(VAULT_CLUSTER_PORT) },
     ];
     const service = (cid: string, name: string, selector: Record<string, string>, extra: { clusterIp?: string; publishNotReadyAddresses?: boolean } = {}) =>

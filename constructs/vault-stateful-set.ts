@@ -2,9 +2,10 @@ import { ConfigMapV1 } from "@cdktf/provider-kubernetes/lib/config-map-v1";
 import { StatefulSetV1 } from "@cdktf/provider-kubernetes/lib/stateful-set-v1";
 import { createHash } from "node:crypto";
 import { Construct } from "constructs";
+import { SIDECAR_HTTP_PORT, VAULT_API_PORT, VAULT_CLUSTER_PORT } from "../contract/ports";
 import { caOnlyVolume, onDedicatedPool, RESTRICTED_CONTAINER, type NodePlacement } from "./dedicated-pool-pod";
 import type { DistributionProfile } from "./vault-distribution";
-import { VAULT_CLUSTER_PORT, VAULT_POD_LABELS, VAULT_PORT, VAULT_SERVICES, VAULT_STATEFULSET } from "./vault-naming";
+import { VAULT_POD_LABELS, VAULT_SERVICES, VAULT_STATEFULSET } from "./vault-naming";
 
 export type { NodePlacement } from "./dedicated-pool-pod";
 
@@ -35,18 +36,18 @@ export interface VaultStatefulSetProps {
   readonly bootstrapImage: string;
   /** Environment of the bootstrap sidecar (plain values; it holds no secret). */
   readonly bootstrapEnv: Readonly<Record<string, string>>;
-  /** The sidecar's local HTTP port (health, state, metrics). @default 8210 */
+  /** The sidecar's local HTTP port (health, state, metrics). @default SIDECAR_HTTP_PORT (8210) */
   readonly bootstrapHttpPort?: number;
-  /** @default 10 */
-  readonly dataVolumeSizeGb?: number;
-  /** @default 10 */
-  readonly auditVolumeSizeGb?: number;
-  /** @default { cpuRequest: "500m", memoryRequest: "512Mi", cpuLimit: "2", memoryLimit: "1Gi" } */
-  readonly resources?: ContainerResources;
-  /** Delay before SIGTERM so load balancers and endpoints drop the pod first. @default 5 */
-  readonly preStopDelaySec?: number;
-  /** Must cover the preStop delay plus step-down. @default 60 */
-  readonly terminationGracePeriodSec?: number;
+  /** Raft data disk per pod. */
+  readonly dataVolumeSizeGb: number;
+  /** Audit log disk per pod. */
+  readonly auditVolumeSizeGb: number;
+  /** Requests and limits of the Vault container. */
+  readonly resources: ContainerResources;
+  /** Delay before SIGTERM so load balancers and endpoints drop the pod first. */
+  readonly preStopDelaySec: number;
+  /** Must cover the preStop delay plus step-down. */
+  readonly terminationGracePeriodSec: number;
 }
 
 /** Where things are mounted in the Vault and sidecar containers. */
@@ -86,12 +87,12 @@ export class VaultStatefulSet extends Construct {
     if (!Number.isInteger(props.replicas) || props.replicas < 1) {
       throw new Error(`replicas must be a whole number of at least 1, got ${props.replicas}`);
     }
-    const preStop = props.preStopDelaySec ?? 5;
-    const grace = props.terminationGracePeriodSec ?? 60;
+    const preStop = props.preStopDelaySec;
+    const grace = props.terminationGracePeriodSec;
     if (grace < preStop + 10) {
       throw new Error(`terminationGracePeriodSec (${grace}) must cover preStopDelaySec (${preStop}) plus 10 s for step-down; raise it to ${preStop + 10}`);
     }
-    const res = props.resources ?? { cpuRequest: "500m", memoryRequest: "512Mi", cpuLimit: "2", memoryLimit: "1Gi" };
+    const res = props.resources;
     const p = props.distribution.envPrefix;
 
     const config = new ConfigMapV1(this, "config", {
@@ -108,7 +109,7 @@ export class VaultStatefulSet extends Construct {
     // OnDelete updates do not restart pods; the hash shows a config change in the plan
     // and tells the operator which pods still run the old configuration.
     const configHash = createHash("sha256").update(props.serverConfig).update(JSON.stringify(props.policies)).update(props.declaredAccessJson).digest("hex").slice(0, 16);
-    const httpPort = props.bootstrapHttpPort ?? 8210;
+    const httpPort = props.bootstrapHttpPort ?? SIDECAR_HTTP_PORT;
 
     const fieldRef = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { fieldPath } } });
     const podHost = `$(${p}_K8S_POD_NAME).${VAULT_SERVICES.internal}.$(${p}_K8S_NAMESPACE).svc.cluster.local`;
@@ -159,28 +160,28 @@ export class VaultStatefulSet extends Construct {
                 env: [
                   fieldRef(`${p}_K8S_POD_NAME`, "metadata.name"),
                   fieldRef(`${p}_K8S_NAMESPACE`, "metadata.namespace"),
-                  { name: `${p}_API_ADDR`, value: `https://${podHost}:${VAULT_PORT}` },
+                  { name: `${p}_API_ADDR`, value: `https://${podHost}:${VAULT_API_PORT}` },
                   { name: `${p}_CLUSTER_ADDR`, value: `https://${podHost}:${VAULT_CLUSTER_PORT}` },
                   { name: `${p}_RAFT_NODE_ID`, value: `$(${p}_K8S_POD_NAME)` },
                   // For the CLI inside the container (kubectl exec): talk TLS to the local server.
-                  { name: `${p}_ADDR`, value: `https://127.0.0.1:${VAULT_PORT}` },
+                  { name: `${p}_ADDR`, value: `https://127.0.0.1:${VAULT_API_PORT}` },
                   { name: `${p}_CACERT`, value: `${VAULT_PATHS.tls}/ca.crt` },
                   { name: "SKIP_SETCAP", value: "true" },
                   { name: "HOME", value: VAULT_PATHS.tmp },
                 ],
                 port: [
-                  { name: "https", containerPort: VAULT_PORT },
+                  { name: "https", containerPort: VAULT_API_PORT },
                   { name: "https-internal", containerPort: VAULT_CLUSTER_PORT },
                 ],
                 readinessProbe: {
-                  httpGet: { path: HEALTH_READY, port: String(VAULT_PORT), scheme: "HTTPS" },
+                  httpGet: { path: HEALTH_READY, port: String(VAULT_API_PORT), scheme: "HTTPS" },
                   periodSeconds: 5,
                   timeoutSeconds: 3,
                   failureThreshold: 2,
                   successThreshold: 1,
                 },
                 livenessProbe: {
-                  httpGet: { path: HEALTH_LIVE, port: String(VAULT_PORT), scheme: "HTTPS" },
+                  httpGet: { path: HEALTH_LIVE, port: String(VAULT_API_PORT), scheme: "HTTPS" },
                   initialDelaySeconds: 60,
                   periodSeconds: 10,
                   timeoutSeconds: 3,
@@ -247,8 +248,8 @@ export class VaultStatefulSet extends Construct {
           },
         },
         volumeClaimTemplate: [
-          this.claim("data", props.storageClassName, props.dataVolumeSizeGb ?? 10),
-          this.claim("audit", props.storageClassName, props.auditVolumeSizeGb ?? 10),
+          this.claim("data", props.storageClassName, props.dataVolumeSizeGb),
+          this.claim("audit", props.storageClassName, props.auditVolumeSizeGb),
         ],
       },
     });

@@ -23,19 +23,19 @@ export interface VaultTenantProps {
   /** Service accounts allowed to log in; "*" only after the config's explicit opt-in. */
   readonly serviceAccounts: readonly string[];
   readonly namespaces: readonly string[];
-  /** @default 1800 */
-  readonly tokenTtlSec?: number;
-  /** @default 3600 */
-  readonly tokenMaxTtlSec?: number;
-  /** @default 10 */
-  readonly kvMaxVersions?: number;
+  /** Lifetime of the tenant's tokens. */
+  readonly tokenTtlSec: number;
+  /** Longest life of the tenant's tokens with renewals. */
+  readonly tokenMaxTtlSec: number;
+  /** Versions the KV engine keeps per secret. */
+  readonly kvMaxVersions: number;
   /** @default none */
   readonly transitKeys?: readonly string[];
   /**
    * Dynamic PostgreSQL credentials; the admin password is write-only (never in
    * the state). `passwordVersion` goes up when the password changes. @default none
    */
-  readonly postgres?: PostgresEngineProps & { readonly password: string; readonly passwordVersion?: number };
+  readonly postgres?: PostgresEngineProps & { readonly password: string; readonly passwordVersion: number };
 }
 
 /**
@@ -50,15 +50,14 @@ export class VaultTenant extends Construct {
 
   constructor(scope: Construct, id: string, props: VaultTenantProps) {
     super(scope, id);
-    const tokenTtlSec = props.tokenTtlSec ?? 1800;
-    const tokenMaxTtlSec = props.tokenMaxTtlSec ?? 3600;
+    const { tokenTtlSec, tokenMaxTtlSec } = props;
     if (tokenTtlSec > tokenMaxTtlSec) throw new Error(`tokenTtlSec (${tokenTtlSec}) cannot exceed tokenMaxTtlSec (${tokenMaxTtlSec})`);
     if (props.serviceAccounts.length === 0 || props.namespaces.length === 0) throw new Error("serviceAccounts and namespaces must each list at least one name");
     if (!props.audience.trim()) throw new Error("audience is empty; pods must present a token minted for Vault (for example audience vault)");
     const paths = tenantMountPaths(props.tenant);
 
     const kv = new Mount(this, "kv", { path: paths.kv, type: "kv", options: { version: "2" }, description: `KV v2 of tenant ${props.tenant}` });
-    new KvSecretBackendV2(this, "kv-config", { mount: kv.path, maxVersions: props.kvMaxVersions ?? 10 });
+    new KvSecretBackendV2(this, "kv-config", { mount: kv.path, maxVersions: props.kvMaxVersions });
 
     if (props.transitKeys && props.transitKeys.length > 0) {
       const transit = new Mount(this, "transit", { path: paths.transit, type: "transit", description: `transit of tenant ${props.tenant}` });
@@ -88,7 +87,7 @@ export class VaultTenant extends Construct {
           // Vault accepts a connection only with its password (the apply credential's policy
           // requires it), so any change of the connection sends the password again: the
           // version follows the connection's settings and the declared password version.
-          passwordWoVersion: connectionVersion(pg.connectionUrl, props.postgres.username, props.postgres.passwordVersion ?? 1),
+          passwordWoVersion: connectionVersion(pg.connectionUrl, props.postgres.username, props.postgres.passwordVersion),
         },
       });
       new DatabaseSecretBackendRole(this, "postgres-role", {

@@ -1,6 +1,7 @@
 import { Manifest } from "@cdktf/provider-kubernetes/lib/manifest";
 import { Construct } from "constructs";
-import { VAULT_PORT, VAULT_SERVICES } from "./vault-naming";
+import { VAULT_API_PORT } from "../contract/ports";
+import { VAULT_SERVICES } from "./vault-naming";
 
 export interface VaultTlsRouteProps {
   readonly namespace: string;
@@ -27,7 +28,7 @@ export class VaultTlsRoute extends Construct {
         spec: {
           parentRefs: [{ name: props.gatewayName, namespace: props.gatewayNamespace, ...(props.sectionName ? { sectionName: props.sectionName } : {}) }],
           hostnames: [props.hostname],
-          rules: [{ backendRefs: [{ name: VAULT_SERVICES.active, port: VAULT_PORT }] }],
+          rules: [{ backendRefs: [{ name: VAULT_SERVICES.active, port: VAULT_API_PORT }] }],
         },
       },
     });

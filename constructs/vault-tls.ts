@@ -18,8 +18,8 @@ export interface VaultTlsProps {
   readonly existingSecretName?: string;
   /** SANs of the generated certificate. */
   readonly names: CertificateNames;
-  /** @default 365 */
-  readonly validityDays?: number;
+  /** Lifetime of the generated certificate (the CA lives twice as long). */
+  readonly validityDays: number;
   /** @default "vault-tls" */
   readonly secretName?: string;
 }
@@ -38,7 +38,7 @@ export class VaultTls extends Construct {
       this.secretName = props.existingSecretName;
       return;
     }
-    const validityHours = (props.validityDays ?? 365) * 24;
+    const validityHours = props.validityDays * 24;
     const caKey = new PrivateKey(this, "ca-key", { algorithm: "ECDSA", ecdsaCurve: "P384" });
     const ca = new SelfSignedCert(this, "ca", {
       privateKeyPem: caKey.privateKeyPem,

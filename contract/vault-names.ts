@@ -16,6 +16,12 @@ export function kubernetesAuthPath(cluster: string): string {
   return `kubernetes-${cluster}`;
 }
 
+/** The roles of the gcp auth backend (auth/gcp): everyday admins, and break-glass. */
+export const GCP_AUTH_ROLE = {
+  admin: "admin",
+  breakGlass: "break-glass",
+} as const;
+
 /** Policies the sidecar writes from policies/ (tenant-* policies are rendered by the sidecar from each tenant's engines). */
 export const POLICY = {
   admin: "admin",
@@ -34,3 +40,5 @@ export const SNAPSHOT_ROLE = "snapshot";
 export const SNAPSHOT_KSA = "vault-snapshot";
 /** Audience of the Kubernetes service account tokens Vault accepts, unless a tenant file says otherwise. */
 export const DEFAULT_TOKEN_AUDIENCE = "vault";
+/** The OIDC issuer the runners' login (auth/runner) trusts unless delivery.runnerIssuer names another: Google signs service accounts' ID tokens. */
+export const GOOGLE_ISSUER = "https://accounts.google.com";

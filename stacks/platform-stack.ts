@@ -2,7 +2,7 @@ import { ComputeAddress } from "@cdktf/provider-google/lib/compute-address";
 import { GoogleProvider } from "@cdktf/provider-google/lib/provider";
 import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
-import { artifactRegistryRepository, commonLabels, postgresPasswordSecretPrefix, unsealKeyNames, VAULT_KSA, vaultImage } from "../config/names";
+import { artifactRegistryRepository, commonLabels, postgresPasswordSecretPrefix, storageBucketName, unsealKeyNames, VAULT_KSA, vaultImage } from "../config/names";
 import { secretIds } from "../contract/secret-ids";
 import { SNAPSHOT_KSA } from "../contract/vault-names";
 import type { EnvironmentConfig } from "../config/schema";
@@ -159,7 +159,7 @@ export class PlatformStack extends TerraformStack {
     if (env.vault.storage === "gcs") {
       this.storageBucket = new HardenedBucket(this, "storage-bucket", {
         project,
-        name: `${project}-${env.name}-vault-storage`,
+        name: storageBucketName(env),
         location: env.region,
         labels,
         dependsOn: after,

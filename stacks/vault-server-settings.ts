@@ -1,10 +1,11 @@
 // The server configuration and sidecar settings the vault stack ships, as
 // functions of the environment, so tests can load exactly what ships.
 import { secretIds } from "../contract/secret-ids";
-import { unsealKeyNames } from "../config/names";
+import { storageBucketName, unsealKeyNames } from "../config/names";
 import type { EnvironmentConfig } from "../config/schema";
 import { distributionProfile } from "../constructs/vault-distribution";
-import { VAULT_PORT, vaultPodHost, vaultPodNames } from "../constructs/vault-naming";
+import { VAULT_API_PORT } from "../contract/ports";
+import { vaultPodHost, vaultPodNames } from "../constructs/vault-naming";
 import type { VaultServerConfigProps } from "../constructs/vault-server-config";
 import { DECLARED_ACCESS_FILE, VAULT_PATHS } from "../constructs/vault-stateful-set";
 
@@ -29,11 +30,11 @@ export function vaultServerConfigProps(env: EnvironmentConfig, storageBucket?: s
             path: VAULT_PATHS.data,
             caCertFile: `${VAULT_PATHS.tls}/ca.crt`,
             peers: vaultPodNames(v.replicas).map((pod) => ({
-              apiAddr: `https://${vaultPodHost(pod, v.namespace)}:${VAULT_PORT}`,
+              apiAddr: `https://${vaultPodHost(pod, v.namespace)}:${VAULT_API_PORT}`,
               tlsServerName: vaultPodHost(pod, v.namespace),
             })),
           }
-        : { type: "gcs", bucket: storageBucket ?? `${env.project}-${env.name}-vault-storage` },
+        : { type: "gcs", bucket: storageBucket ?? storageBucketName(env) },
     seal: v.seal === "gcpckms" ? { type: "gcpckms", project: env.project, region: env.region, keyRing: kms.keyRing, cryptoKey: kms.key } : { type: "shamir" },
     serviceRegistration: true,
     auditDevices: profile.auditInConfig ? AUDIT_DEVICES : [],
@@ -51,7 +52,7 @@ export function bootstrapEnvironment(env: EnvironmentConfig): Record<string, str
   const ids = secretIds(env.name);
   const v = env.vault;
   return {
-    VAULT_ADDR: `https://127.0.0.1:${VAULT_PORT}`,
+    VAULT_ADDR: `https://127.0.0.1:${VAULT_API_PORT}`,
     VAULT_CACERT: `${VAULT_PATHS.ca}/ca.crt`,
     SEAL_TYPE: v.seal === "gcpckms" ? "auto" : "shamir",
     STORAGE_TYPE: v.storage,

@@ -3,12 +3,13 @@ import { Fn, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { longestCronGapSec } from "../config/cron";
 import { DEFAULT_TOKEN_AUDIENCE, SNAPSHOT_KSA } from "../contract/vault-names";
-import { vaultImage } from "../config/names";
+import { VAULT_KSA, vaultImage } from "../config/names";
 import type { EnvironmentConfig } from "../config/schema";
 import { distributionProfile } from "../constructs/vault-distribution";
 import { VaultDisruptionBudget } from "../constructs/vault-disruption-budget";
 import { VaultLoadBalancer } from "../constructs/vault-load-balancer";
-import { VAULT_PORT, VAULT_SERVICES, vaultCertificateNames, vaultPodNames } from "../constructs/vault-naming";
+import { VAULT_API_PORT } from "../contract/ports";
+import { VAULT_SERVICES, vaultCertificateNames, vaultPodNames } from "../constructs/vault-naming";
 import { VaultNamespace } from "../constructs/vault-namespace";
 import { VaultNetworkPolicy } from "../constructs/vault-network-policy";
 import { VAULT_NODE_LABEL, VAULT_NODE_TAINT } from "../constructs/vault-node-pool";
@@ -55,6 +56,7 @@ export class VaultStack extends TerraformStack {
 
     const ns = new VaultNamespace(this, "namespace", {
       name: v.namespace,
+      serviceAccountName: VAULT_KSA,
       googleServiceAccountEmail: platform.vaultServiceAccount.serviceAccount.email,
       labels,
     });
@@ -106,7 +108,7 @@ export class VaultStack extends TerraformStack {
         maxAgeSec: 2 * longestCronGapSec(env.snapshots.schedule),
         bucket: platform.snapshotBucket.bucket.name,
         environment: env.name,
-        vaultAddress: `https://${VAULT_SERVICES.active}.${v.namespace}.svc:${VAULT_PORT}`,
+        vaultAddress: `https://${VAULT_SERVICES.active}.${v.namespace}.svc:${VAULT_API_PORT}`,
         tlsSecretName: tls.secretName,
         tokenAudience: DEFAULT_TOKEN_AUDIENCE,
         placement,

@@ -27,15 +27,23 @@ const statefulSetProps: VaultStatefulSetProps = {
   storageClassName: "sc",
   bootstrapImage: "bootstrap:1",
   bootstrapEnv: {},
+  dataVolumeSizeGb: 10,
+  auditVolumeSizeGb: 10,
+  resources: { cpuRequest: "500m", memoryRequest: "512Mi", cpuLimit: "2", memoryLimit: "1Gi" },
+  preStopDelaySec: 5,
+  terminationGracePeriodSec: 60,
 };
+
+/** What the stacks always pass and these cases do not vary. */
+const serverConfigSettings = { tlsMinVersion: "tls12", ui: true, logLevel: "info" } as const;
 
 describe("construct validation", () => {
   it("fails on a server config without TLS files", () => {
-    expect(() => renderVaultServerConfig({ tlsCertFile: "", tlsKeyFile: "", storage: { type: "gcs", bucket: "b" }, seal: { type: "shamir" } })).toThrow(/tlsCertFile and tlsKeyFile are required: the listener always serves TLS/);
+    expect(() => renderVaultServerConfig({ ...serverConfigSettings, tlsCertFile: "", tlsKeyFile: "", storage: { type: "gcs", bucket: "b" }, seal: { type: "shamir" } })).toThrow(/tlsCertFile and tlsKeyFile are required: the listener always serves TLS/);
   });
 
   it("fails on raft storage without peers", () => {
-    expect(() => renderVaultServerConfig({ tlsCertFile: "c", tlsKeyFile: "k", storage: { type: "raft", path: "/d", peers: [], caCertFile: "ca" }, seal: { type: "shamir" } })).toThrow(/at least one peer/);
+    expect(() => renderVaultServerConfig({ ...serverConfigSettings, tlsCertFile: "c", tlsKeyFile: "k", storage: { type: "raft", path: "/d", peers: [], caCertFile: "ca" }, seal: { type: "shamir" } })).toThrow(/at least one peer/);
   });
 
   it("fails on a grace period that does not cover the preStop delay", () => {
@@ -51,19 +59,19 @@ describe("construct validation", () => {
   });
 
   it("fails on existingSecret TLS without a secret name", () => {
-    expect(() => new VaultTls(stack(), "t", { namespace: "vault", mode: "existingSecret", names: { dnsNames: ["a"], ipAddresses: [] } })).toThrow(/existingSecretName is required/);
+    expect(() => new VaultTls(stack(), "t", { namespace: "vault", mode: "existingSecret", names: { dnsNames: ["a"], ipAddresses: [] }, validityDays: 365 })).toThrow(/existingSecretName is required/);
   });
 
   it("fails on a load balancer without source ranges", () => {
-    expect(() => new VaultLoadBalancer(stack(), "lb", { namespace: "vault", activeLabel: "vault-active", address: "10.0.0.1", sourceRanges: [] })).toThrow(/sourceRanges is empty/);
+    expect(() => new VaultLoadBalancer(stack(), "lb", { namespace: "vault", activeLabel: "vault-active", address: "10.0.0.1", sourceRanges: [], internal: true, globalAccess: false })).toThrow(/sourceRanges is empty/);
   });
 
   it("fails on a node pool in fewer than 3 zones", () => {
-    expect(() => new VaultNodePool(stack(), "p", { project: "p", clusterName: "c", clusterLocation: "r", zones: ["a", "b"], serviceAccountEmail: "e" })).toThrow(/lists 2 zone\(s\); list at least 3/);
+    expect(() => new VaultNodePool(stack(), "p", { project: "p", clusterName: "c", clusterLocation: "r", zones: ["a", "b"], serviceAccountEmail: "e", nodesPerZone: 1, machineType: "m", diskSizeGb: 50, diskType: "pd-balanced" })).toThrow(/lists 2 zone\(s\); list at least 3/);
   });
 
   it("fails on a zero rotation period", () => {
-    expect(() => new UnsealKey(stack(), "k", { project: "p", location: "l", keyRingName: "r", keyName: "k", rotationPeriodDays: 0 })).toThrow(/rotationPeriodDays must be a whole number of days of at least 1, got 0/);
+    expect(() => new UnsealKey(stack(), "k", { project: "p", location: "l", keyRingName: "r", keyName: "k", rotationPeriodDays: 0, protectionLevel: "SOFTWARE" })).toThrow(/rotationPeriodDays must be a whole number of days of at least 1, got 0/);
   });
 
   it("fails on a zero retention", () => {
@@ -76,6 +84,7 @@ describe("construct validation", () => {
         new GkeCluster(stack(), "c", {
           project: "p", region: "r", name: "c", zones: ["a", "b", "c"], networkId: "n", subnetworkId: "s", podsRangeName: "p", servicesRangeName: "s",
           masterIpv4CidrBlock: "172.16.0.0/24", masterAuthorizedNetworks: [{ cidrBlock: "10.0.0.0/8", displayName: "x" }], nodeServiceAccountEmail: "e", keyRingId: "k",
+          releaseChannel: "REGULAR", deletionProtection: true,
         }),
     ).toThrow(/must be a \/28, got 172\.16\.0\.0\/24/);
   });
