@@ -1,6 +1,6 @@
 import { TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
-import { APPLY_ROLE, AUTH_PATHS, DEFAULT_TOKEN_AUDIENCE, kubernetesAuthPath, POLICY, SNAPSHOT_KSA, SNAPSHOT_ROLE } from "../contract/vault-names";
+import { APPLY_ROLE, AUTH_PATHS, DEFAULT_TOKEN_AUDIENCE, POLICY, SNAPSHOT_KSA, SNAPSHOT_ROLE } from "../contract/vault-names";
 import { vaultAddress } from "../config/names";
 import { APPLY_TOKEN_MAX_TTL_SEC, type EnvironmentConfig } from "../config/schema";
 import { AdminGcpAuth } from "../constructs/admin-gcp-auth";
@@ -36,7 +36,8 @@ export class SharedStack extends TerraformStack {
       // The runner's (an admin's) Google identity reaches the tenant cluster to create the reviewer there.
       const provider = kubernetesProviderFor(this, `k8s-${c.name}`, { host: c.apiServerUrl, caCertificatePem: c.caCertificate }, c.name);
       const reviewer = new TokenReviewer(this, `reviewer-${c.name}`, { provider });
-      new KubernetesAuthBackend(this, kubernetesAuthPath(c.name), {
+      // A fixed id (today's mount path): the Terraform address stays put if kubernetesAuthPath() changes.
+      new KubernetesAuthBackend(this, `kubernetes-${c.name}`, {
         clusterName: c.name,
         apiServerUrl: c.apiServerUrl,
         caCertificatePem: c.caCertificate,
@@ -45,14 +46,16 @@ export class SharedStack extends TerraformStack {
       });
     }
 
-    new InClusterAuth(this, AUTH_PATHS.inCluster, {
+    // A fixed id (today's mount path): the Terraform address stays put if AUTH_PATHS.inCluster changes.
+    new InClusterAuth(this, "in-cluster", {
       path: AUTH_PATHS.inCluster,
       audience: DEFAULT_TOKEN_AUDIENCE,
       roles: [{ name: SNAPSHOT_ROLE, serviceAccount: SNAPSHOT_KSA, namespace: env.vault.namespace, policies: [POLICY.snapshot] }],
     });
 
     if (env.delivery.applyServiceAccounts.length > 0) {
-      new RunnerAuth(this, AUTH_PATHS.runner, {
+      // A fixed id (today's mount path): the Terraform address stays put if AUTH_PATHS.runner changes.
+      new RunnerAuth(this, "runner", {
         path: AUTH_PATHS.runner,
         roleName: APPLY_ROLE,
         applyServiceAccounts: env.delivery.applyServiceAccounts,
