@@ -2,6 +2,7 @@
 // see stacks/vault-server-settings.ts). A pure loader: bad settings become one
 // line per problem; main.ts prints them and exits 2.
 import { z } from "zod";
+import { SIDECAR_HTTP_PORT } from "../../../contract/ports";
 import type { SecretIds } from "../../../contract/secret-ids";
 
 /** The unit a variable's name ends in, for the fix in a message ("3600 seconds"). */
@@ -50,7 +51,7 @@ const fields = z.object({
       .regex(/^\d+$/, { error: "HTTP_PORT must be a whole number" })
       .transform(Number)
       .refine((n) => n <= 65535, { error: "HTTP_PORT must be at most 65535" })
-      .default(8210),
+      .default(SIDECAR_HTTP_PORT),
     /** How often tenant policies are rendered again from the tenants' engines. */
     TENANT_POLICY_SYNC_SEC: positiveInt("TENANT_POLICY_SYNC_SEC").default(30),
     /** How often the verifier runs on the active pod. */

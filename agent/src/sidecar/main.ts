@@ -5,6 +5,7 @@
 // Every other state it cannot fix is a diagnosis it keeps reporting.
 import { CLEARED } from "./clear-logging-switches";
 import { readFileSync } from "node:fs";
+import { SIDECAR_HTTP_PORT } from "../../../contract/ports";
 import { EXIT, SidecarLoop } from "./loop";
 import { BootstrapConfigError, loadConfig } from "./config";
 import { badConfiguration } from "./diagnoses";
@@ -31,7 +32,7 @@ async function reportBadConfiguration(problems: readonly string[]): Promise<void
   status.report(diagnosis);
   log.error({ diagnosis: diagnosis.code, recovery: diagnosis.recovery }, diagnosis.message);
   const asked = process.env.HTTP_PORT === undefined ? NaN : Number(process.env.HTTP_PORT);
-  const port = Number.isInteger(asked) && asked >= 0 && asked <= 65535 ? asked : 8210;
+  const port = Number.isInteger(asked) && asked >= 0 && asked <= 65535 ? asked : SIDECAR_HTTP_PORT;
   const server = await startStatusServer(status, { port, staleAfterMs: Number.MAX_SAFE_INTEGER }).catch(() => undefined);
   const address = server?.address();
   if (address && typeof address === "object") log.info({ port: address.port }, "status endpoint listening");
