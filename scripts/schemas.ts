@@ -23,7 +23,7 @@ export function renderJsonSchema(kind: keyof typeof SCHEMA_FILES): string {
     ...json,
     $id: `https://vault-gke.invalid/${SCHEMA_FILES[kind]}`,
     title: kind === "environment" ? "vault-gke environment file (environments/<name>.yaml)" : "vault-gke tenant file (tenants/<environment>/<tenant>.yaml)",
-    description: `Generated from config/${kind === "environment" ? "schema.ts" : "tenant-schema.ts"} by npm run schemas; do not edit by hand. Rules that span fields or files are checked at synth time.`,
+    description: `Generated from config/${kind === "environment" ? "schema/" : "tenant-schema.ts"} by npm run schemas; do not edit by hand. Rules that span fields or files are checked at synth time.`,
   };
   return `${JSON.stringify(titled, null, 2)}\n`;
 }

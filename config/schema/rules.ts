@@ -1,0 +1,125 @@
+// The rules that span fields of an environment file. Each adds one issue on
+// the field to change, with the value and the fix; load.ts adds the file and
+// line. A construct that checks the same thing keeps its own check, but no
+// environment that passes these reaches it.
+import type { z } from "zod";
+import { rangesOverlap } from "../cidr";
+import { longestCronGapSec } from "../cron";
+import type { gcpAuth } from "./admins";
+import type { clusterCreate, clusterExisting, nodePool } from "./cluster";
+import { APPLY_TOKEN_MAX_TTL_SEC } from "./delivery";
+import type { snapshots } from "./recovery";
+import type { vault } from "./vault";
+
+/** The fields the cross-field rules read, as parsed. */
+export type EnvironmentShape = {
+  zones: string[];
+  region: string;
+  cluster: z.output<typeof clusterCreate> | z.output<typeof clusterExisting>;
+  nodePool: z.output<typeof nodePool>;
+  vault: z.output<typeof vault>;
+  snapshots: z.output<typeof snapshots>;
+  gcpAuth: z.output<typeof gcpAuth>;
+  tenancy: { maxTokenTtl: number; clusters: { name: string }[] };
+  delivery: { applyTokenTtl: number };
+};
+
+type Issue = (path: (string | number)[], message: string, input: unknown) => void;
+
+/** Rules that span fields: each adds one issue with the path of the field to change. */
+export function checkCombinations(env: EnvironmentShape, ctx: z.RefinementCtx): void {
+  const issue: Issue = (path, message, input) => ctx.addIssue({ code: "custom", path, message, input });
+  const { vault: v } = env;
+
+  env.zones.forEach((zone, i) => {
+    if (!zone.startsWith(`${env.region}-`)) {
+      issue(["zones", i], `zone is not in region ${env.region}; use zones such as ${env.region}-b`, zone);
+    }
+  });
+  if (new Set(env.zones).size !== env.zones.length) {
+    issue(["zones"], "zones are listed twice; list each zone once", env.zones);
+  }
+  if (v.storage === "raft" && v.replicas % 2 === 0) {
+    issue(["vault", "replicas"], `raft needs an odd replica count to keep a quorum; use ${v.replicas - 1} or ${v.replicas + 1}`, v.replicas);
+  }
+  // The node pool spreads over at least 3 zones whatever the replica count (VaultNodePool's own invariant).
+  if (env.zones.length < 3) {
+    issue(["zones"], `list at least 3 zones of ${env.region}: the dedicated node pool spreads Vault over them to survive a zone outage`, env.zones);
+  }
+  const capacity = env.zones.length * env.nodePool.nodesPerZone;
+  if (v.replicas > capacity) {
+    issue(
+      ["vault", "replicas"],
+      `${v.replicas} replicas cannot be placed one per node on ${capacity} nodes (${env.zones.length} zones x nodePool.nodesPerZone ${env.nodePool.nodesPerZone}); lower vault.replicas or raise nodePool.nodesPerZone`,
+      v.replicas,
+    );
+  }
+  if (v.keyThreshold > v.keyShares) {
+    issue(["vault", "keyThreshold"], `the threshold cannot exceed vault.keyShares (${v.keyShares}); lower it or raise keyShares`, v.keyThreshold);
+  }
+  if (v.storage === "gcs" && v.distribution === "openbao") {
+    issue(["vault", "storage"], "OpenBao has no GCS storage backend; use storage: raft, or distribution: vault", v.storage);
+  }
+  if (!v.tls.enabled) {
+    issue(["vault", "tls", "enabled"], "TLS cannot be disabled: traffic is encrypted up to the Vault pods and no plaintext listener exists; remove the field or set it to true", false);
+  }
+  if (v.tls.mode === "existingSecret" && !v.tls.secretName) {
+    issue(["vault", "tls", "secretName"], "tls.mode existingSecret needs the name of a kubernetes.io/tls secret with tls.crt, tls.key and ca.crt", undefined);
+  }
+  if (v.exposure.type === "gatewayTlsRoute" && !v.exposure.gateway) {
+    issue(["vault", "exposure", "gateway"], "exposure.type gatewayTlsRoute needs gateway.name and gateway.namespace of a Gateway with a TLS passthrough listener", undefined);
+  }
+  v.exposure.sourceRanges.forEach((range, i) => {
+    if (range.endsWith("/0") && !v.exposure.internal && !v.exposure.allowWorldAccess) {
+      issue(["vault", "exposure", "sourceRanges", i], "a public load balancer open to the whole internet needs vault.exposure.allowWorldAccess: true; list narrower ranges instead", range);
+    }
+  });
+  if (v.terminationGracePeriodSec < v.preStopDelaySec + 10) {
+    issue(["vault", "terminationGracePeriodSec"], `the grace period must cover the preStop delay (${v.preStopDelaySec}s) plus 10s for Vault to step down; raise it to at least ${v.preStopDelaySec + 10}`, v.terminationGracePeriodSec);
+  }
+  const clusterNames = new Set<string>();
+  env.tenancy.clusters.forEach((c, i) => {
+    if (clusterNames.has(c.name)) issue(["tenancy", "clusters", i, "name"], "this cluster is registered twice; register each cluster once", c.name);
+    clusterNames.add(c.name);
+  });
+  if (env.delivery.applyTokenTtl > APPLY_TOKEN_MAX_TTL_SEC) {
+    issue(["delivery", "applyTokenTtl"], `the apply credential lives at most ${APPLY_TOKEN_MAX_TTL_SEC / 60}m; use 20m or less`, `${env.delivery.applyTokenTtl / 60}m`);
+  }
+  if (env.gcpAuth.tokenTtl > env.gcpAuth.tokenMaxTtl) {
+    issue(["gcpAuth", "tokenTtl"], "the token TTL cannot exceed gcpAuth.tokenMaxTtl; lower it", env.gcpAuth.tokenTtl);
+  }
+  let gapSec: number | undefined;
+  try {
+    gapSec = longestCronGapSec(env.snapshots.schedule);
+  } catch (error) {
+    issue(["snapshots", "schedule"], `${(error as Error).message}; for example "0 */6 * * *" (every six hours)`, env.snapshots.schedule);
+  }
+  if (gapSec !== undefined && env.snapshots.retentionDays * 86_400 < 2 * gapSec) {
+    issue(["snapshots", "retentionDays"], `snapshots would expire before the next two are taken (the schedule leaves up to ${gapSec / 3600}h between runs); keep them longer`, env.snapshots.retentionDays);
+  }
+  if (env.cluster.mode === "existing" && !env.cluster.sharedProjectAcknowledged) {
+    issue(
+      ["cluster", "sharedProjectAcknowledged"],
+      "with an existing cluster, any cluster of this project can run a vault/vault service account that Workload Identity maps to Vault's Google identity (its keys and secrets); give Vault a dedicated project, or set sharedProjectAcknowledged: true once every cluster of the project is trusted like Vault's (README: Workload Identity)",
+      false,
+    );
+  }
+  if (env.cluster.mode === "create") {
+    const ranges: [string, string][] = [
+      ["cluster.network.subnetCidr", env.cluster.network.subnetCidr],
+      ["cluster.network.podsCidr", env.cluster.network.podsCidr],
+      ["cluster.network.servicesCidr", env.cluster.network.servicesCidr],
+      ["cluster.masterIpv4CidrBlock", env.cluster.masterIpv4CidrBlock],
+    ];
+    for (let i = 0; i < ranges.length; i++) {
+      for (let j = i + 1; j < ranges.length; j++) {
+        if (rangesOverlap(ranges[i][1], ranges[j][1])) {
+          issue(ranges[j][0].split("."), `overlaps ${ranges[i][0]} (${ranges[i][1]}); choose a range that does not`, ranges[j][1]);
+        }
+      }
+    }
+    if (!env.cluster.masterIpv4CidrBlock.endsWith("/28")) {
+      issue(["cluster", "masterIpv4CidrBlock"], "GKE needs a /28 for the private control plane; for example 172.16.0.0/28", env.cluster.masterIpv4CidrBlock);
+    }
+  }
+}
