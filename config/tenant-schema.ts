@@ -36,7 +36,18 @@ export const tenantSchema = z.strictObject({
         .prefault({})
         .describe("KV v2 at tenants/<name>/kv: always on; only this tenant reaches it."),
       transit: z
-        .strictObject({ keys: z.array(dnsLabel("engines.transit.keys[]")).min(1, { error: "list at least one key name" }).describe("Key names (aes256-gcm96).") })
+        .strictObject({
+          keys: z
+            .array(dnsLabel("engines.transit.keys[]"))
+            .min(1, { error: "list at least one key name" })
+            // Each key is a resource named after it (VaultTenant): a key listed twice would be two resources at one address.
+            .superRefine((keys, ctx) =>
+              keys.forEach((key, i) => {
+                if (keys.indexOf(key) < i) ctx.addIssue({ code: "custom", path: [i], message: `this key is listed twice (engines.transit.keys[${keys.indexOf(key)}]); list each key once`, input: key });
+              }),
+            )
+            .describe("Key names (aes256-gcm96), each once."),
+        })
         .optional()
         .describe("Encryption as a service: keys at tenants/<name>/transit, never exportable, never deleted by automation."),
       postgres: z

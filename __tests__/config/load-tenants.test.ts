@@ -57,6 +57,12 @@ describe("tenant files", () => {
     expect(failure(dir, "payments.yaml", "engines.mongodb")).toContain("unknown engine; choose from kv, transit and postgres");
   });
 
+  // Each transit key is a resource named after it: a key listed twice was a cdktf stack trace at synth.
+  it("fails on a transit key listed twice, naming the second one and the fix", () => {
+    const dir = folder(merge(payments(), { engines: { transit: { keys: ["card-tokens", "iban", "card-tokens"] } } }) as Record<string, unknown>);
+    expect(failure(dir, "payments.yaml", "engines.transit.keys[2]")).toContain(': engines.transit.keys[2]: got "card-tokens"; this key is listed twice (engines.transit.keys[0]); list each key once');
+  });
+
   it("fails on a wildcard service account without the explicit opt-in", () => {
     const dir = folder({ ...payments(), serviceAccounts: ["*"] });
     const line = failure(dir, "payments.yaml", "serviceAccounts[0]");

@@ -225,6 +225,36 @@ describe("loadEnvironmentFile", () => {
     expect(failure(writeEnv(`bad${n++}`, overrides(value)), field)).toContain(`: ${field}: got ${JSON.stringify(value)}${fix}`);
   });
 
+  // Service accounts name Terraform resources (constructs/account-ids.ts): a list that would give two resources one
+  // address was a cdktf stack trace at synth; the schema refuses it with the field, the value and the fix.
+  const SA = (name: string) => `${name}@acme-vault-example.iam.gserviceaccount.com`;
+  it.each([
+    ["an admin listed twice", { gcpAuth: { adminServiceAccounts: [SA("ops"), SA("ops")] } }, "gcpAuth.adminServiceAccounts[1]", "this account is listed twice (gcpAuth.adminServiceAccounts[0]); list each account once"],
+    ["an admin that is also break-glass", { gcpAuth: { adminServiceAccounts: [SA("ops")], breakGlassServiceAccounts: [SA("ops")] } }, "gcpAuth.breakGlassServiceAccounts[0]", "this account is also an admin (gcpAuth.adminServiceAccounts[0]): a break-glass account is one that nobody uses day to day"],
+    ["an apply account listed twice", { delivery: { applyServiceAccounts: [SA("ci"), SA("atlantis"), SA("ci")] } }, "delivery.applyServiceAccounts[2]", "this account is listed twice (delivery.applyServiceAccounts[0]); list each account once"],
+    [
+      "two admins whose resource names are one",
+      { gcpAuth: { adminServiceAccounts: ["ops-admin@p-x.iam.gserviceaccount.com", "ops@admin-p-x.iam.gserviceaccount.com"] } },
+      "gcpAuth.adminServiceAccounts[1]",
+      'names the same Terraform resources as "ops-admin@p-x.iam.gserviceaccount.com" (gcpAuth.adminServiceAccounts[0]), since resource names keep only an email\'s letters and digits; use another service account for one of the two',
+    ],
+    [
+      "a plan and an apply account whose resource names are one",
+      { delivery: { planServiceAccounts: ["ci-plan@p.iam.gserviceaccount.com"], applyServiceAccounts: ["ci@plan-p.iam.gserviceaccount.com"] } },
+      "delivery.applyServiceAccounts[0]",
+      'names the same Terraform resources as "ci-plan@p.iam.gserviceaccount.com" (delivery.planServiceAccounts[0])',
+    ],
+  ])("fails on %s, naming the second entry, its value and the fix", (_, overrides, field, fix) => {
+    const line = failure(writeEnv(`accounts${n++}`, overrides), field);
+    expect(line).toMatch(new RegExp(`: ${field.replace(/[.[\]]/g, "\\$&")}: got "[^"]+"; `));
+    expect(line).toContain(fix);
+  });
+
+  it("loads an account that both plans and applies, and a plan account listed twice (their plan token grant is one)", () => {
+    const env = loadEnvironmentFile(writeEnv("planapply", { delivery: { planServiceAccounts: [SA("ci"), SA("ci")], applyServiceAccounts: [SA("ci")] } }));
+    expect(env.delivery.applyServiceAccounts).toEqual([SA("ci")]);
+  });
+
   it("fails on a token TTL above its maximum", () => {
     expect(failure(writeEnv("ttl", { gcpAuth: { tokenTtl: "3h" } }), "gcpAuth.tokenTtl")).toContain("cannot exceed gcpAuth.tokenMaxTtl");
   });

@@ -17,7 +17,7 @@ export const delivery = z
       .array(serviceAccountEmail)
       .default([])
       .describe(
-        "Google service accounts of approved applies (Atlantis after approval, the protected deploy job): they log in to Vault per run and get the provisioner policy (default none).",
+        "Google service accounts of approved applies (Atlantis after approval, the protected deploy job), each once: they log in to Vault per run and get the provisioner policy (default none).",
       ),
     applyTokenTtl: duration
       .prefault("15m")

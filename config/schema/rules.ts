@@ -1,13 +1,14 @@
 // The rules that span fields of an environment file. Each adds one issue on
 // the field to change, with the value and the fix; load.ts adds the file and
 // line. A construct that checks the same thing keeps its own check, but no
-// environment that passes these reaches it.
+// environment that passes these reaches it (__tests__/constructs/construct-validation-walk.test.ts).
 import type { z } from "zod";
+import { accountIdPart } from "../../constructs/account-ids";
 import { rangesOverlap } from "../cidr";
 import { longestCronGapSec } from "../cron";
 import type { gcpAuth } from "./admins";
 import type { clusterCreate, clusterExisting, nodePool } from "./cluster";
-import { APPLY_TOKEN_MAX_TTL_SEC } from "./delivery";
+import { APPLY_TOKEN_MAX_TTL_SEC, type delivery } from "./delivery";
 import type { snapshots } from "./recovery";
 import type { vault } from "./vault";
 
@@ -21,10 +22,11 @@ export type EnvironmentShape = {
   snapshots: z.output<typeof snapshots>;
   gcpAuth: z.output<typeof gcpAuth>;
   tenancy: { maxTokenTtl: number; clusters: { name: string }[] };
-  delivery: { applyTokenTtl: number };
+  delivery: z.output<typeof delivery>;
 };
 
-type Issue = (path: (string | number)[], message: string, input: unknown) => void;
+type Path = (string | number)[];
+type Issue = (path: Path, message: string, input: unknown) => void;
 
 /** Rules that span fields: each adds one issue with the path of the field to change. */
 export function checkCombinations(env: EnvironmentShape, ctx: z.RefinementCtx): void {
@@ -121,5 +123,54 @@ export function checkCombinations(env: EnvironmentShape, ctx: z.RefinementCtx): 
     if (!env.cluster.masterIpv4CidrBlock.endsWith("/28")) {
       issue(["cluster", "masterIpv4CidrBlock"], "GKE needs a /28 for the private control plane; for example 172.16.0.0/28", env.cluster.masterIpv4CidrBlock);
     }
+  }
+  checkGcpAuthAccounts(env.gcpAuth, issue);
+  checkDeliveryAccounts(env.delivery, issue);
+}
+
+const where = (path: Path) => path.map((key, i) => (typeof key === "number" ? `[${key}]` : `${i === 0 ? "" : "."}${key}`)).join("");
+
+interface ListedAccount {
+  readonly list: "adminServiceAccounts" | "breakGlassServiceAccounts" | "planServiceAccounts" | "applyServiceAccounts";
+  readonly path: Path;
+  readonly email: string;
+}
+
+const listed = (section: "gcpAuth" | "delivery", list: ListedAccount["list"], emails: readonly string[]): ListedAccount[] =>
+  emails.map((email, i) => ({ list, path: [section, list, i], email }));
+
+/** Two different accounts that the constructs would name alike (constructs/account-ids.ts): cdktf refuses two resources at one address. */
+const sameIdPart = (first: ListedAccount) =>
+  `names the same Terraform resources as ${JSON.stringify(first.email)} (${where(first.path)}), since resource names keep only an email's letters and digits; use another service account for one of the two`;
+
+/**
+ * Vault's Google identity may view each admin and break-glass account (one grant per account, named after it),
+ * and a break-glass account is one that nobody uses day to day, so each account is listed once in both lists.
+ */
+function checkGcpAuthAccounts(gcpAuth: EnvironmentShape["gcpAuth"], issue: Issue): void {
+  const seen = new Map<string, ListedAccount>();
+  for (const entry of [...listed("gcpAuth", "adminServiceAccounts", gcpAuth.adminServiceAccounts), ...listed("gcpAuth", "breakGlassServiceAccounts", gcpAuth.breakGlassServiceAccounts)]) {
+    const first = seen.get(accountIdPart(entry.email));
+    if (!first) seen.set(accountIdPart(entry.email), entry);
+    else if (first.email !== entry.email) issue(entry.path, sameIdPart(first), entry.email);
+    else if (first.list === entry.list) issue(entry.path, `this account is listed twice (${where(first.path)}); list each account once`, entry.email);
+    else issue(entry.path, `this account is also an admin (${where(first.path)}): a break-glass account is one that nobody uses day to day; list a separate account here`, entry.email);
+  }
+}
+
+/**
+ * Each apply account gets its own grant on the tenants' database passwords (named after it), so it is listed once;
+ * plan and apply accounts share the plan token's grants, so an account may be in both lists (an apply runner plans too).
+ */
+function checkDeliveryAccounts(delivery: EnvironmentShape["delivery"], issue: Issue): void {
+  const seen = new Map<string, ListedAccount>();
+  const applying = new Map<string, ListedAccount>();
+  for (const entry of [...listed("delivery", "planServiceAccounts", delivery.planServiceAccounts), ...listed("delivery", "applyServiceAccounts", delivery.applyServiceAccounts)]) {
+    const first = seen.get(accountIdPart(entry.email));
+    const firstApply = entry.list === "applyServiceAccounts" ? applying.get(entry.email) : undefined;
+    if (first && first.email !== entry.email) issue(entry.path, sameIdPart(first), entry.email);
+    else if (firstApply) issue(entry.path, `this account is listed twice (${where(firstApply.path)}); list each account once`, entry.email);
+    if (!first) seen.set(accountIdPart(entry.email), entry);
+    if (entry.list === "applyServiceAccounts" && !firstApply) applying.set(entry.email, entry);
   }
 }
