@@ -28,7 +28,8 @@ function writeStack(stack: string, input: string): void {
   mkdirSync(stackDir(stack), { recursive: true });
   writeFileSync(join(stackDir(stack), "cdk.tf.json"), JSON.stringify({ resource: { terraform_data: { setting: { input } } } }));
 }
-const terraform = (stack: string, ...args: string[]) => execFileSync("terraform", args, { cwd: stackDir(stack), env: { ...process.env, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1" }, encoding: "utf8" });
+const terraform = (stack: string, ...args: string[]) =>
+  execFileSync("terraform", args, { cwd: stackDir(stack), env: { ...process.env, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1" }, encoding: "utf8" });
 /** Atlantis' init and plan steps, then the workflow's last plan step. */
 function plan(stack: string) {
   terraform(stack, "init", "-input=false", "-no-color");
@@ -39,7 +40,14 @@ function plan(stack: string) {
 function step(script: string, stack: string) {
   const res = spawnSync("sh", ["-c", join(BIN, script)], {
     cwd: stackDir(stack),
-    env: { PATH: process.env.PATH ?? "", HOME: clone, DIR: stackDir(stack), PROJECT_NAME: stack, PLANFILE: join(stackDir(stack), "default.tfplan"), CHECKPOINT_DISABLE: "1" },
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: clone,
+      DIR: stackDir(stack),
+      PROJECT_NAME: stack,
+      PLANFILE: join(stackDir(stack), "default.tfplan"),
+      CHECKPOINT_DISABLE: "1",
+    },
     encoding: "utf8",
   });
   return { status: res.status, stdout: res.stdout, stderr: res.stderr };
@@ -48,18 +56,31 @@ function step(script: string, stack: string) {
 function hookBeforeApply(): Promise<{ status: number | null; stderr: string }> {
   const child = spawn("bash", [join(BIN, "pre-workflow-hook.sh")], {
     cwd: clone,
-    env: { PATH: process.env.PATH ?? "", HOME: clone, DIR: clone, PULL_NUM: "3", HEAD_COMMIT: head, BASE_REPO_OWNER: "acme", BASE_REPO_NAME: "vault-gke", COMMAND_NAME: "apply", VAULT_GKE_GITHUB_TOKEN: GH_TOKEN, VAULT_GKE_GITHUB_API_URL: github.url },
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: clone,
+      DIR: clone,
+      PULL_NUM: "3",
+      HEAD_COMMIT: head,
+      BASE_REPO_OWNER: "acme",
+      BASE_REPO_NAME: "vault-gke",
+      COMMAND_NAME: "apply",
+      VAULT_GKE_GITHUB_TOKEN: GH_TOKEN,
+      VAULT_GKE_GITHUB_API_URL: github.url,
+    },
   });
   let stderr = "";
   child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
   return new Promise((resolve) => child.on("close", (status) => resolve({ status, stderr })));
 }
-const applied = (stack: string) => existsSync(join(stackDir(stack), "terraform.tfstate")) && readFileSync(join(stackDir(stack), "terraform.tfstate"), "utf8").includes("terraform_data");
+const applied = (stack: string) =>
+  existsSync(join(stackDir(stack), "terraform.tfstate")) && readFileSync(join(stackDir(stack), "terraform.tfstate"), "utf8").includes("terraform_data");
 
 beforeAll(async () => {
   await github.start();
   clone = mkdtempSync(join(tmpdir(), "vault-gke-apply-gate-"));
-  const git = (...args: string[]) => execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd: clone, encoding: "utf8" }).trim();
+  const git = (...args: string[]) =>
+    execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd: clone, encoding: "utf8" }).trim();
   git("init", "-q");
   writeFileSync(join(clone, "README"), "a pull request that changes the shared stack and a tenant\n");
   git("add", ".");
@@ -81,7 +102,11 @@ afterAll(async () => {
 
 describe("atlantis apply of a pull request that changes the shared stack and a tenant", () => {
   it("refuses before anything is applied while the shared stack has changes an admin must apply", async () => {
-    expect(plan(SHARED)).toEqual({ status: 0, stderr: "", stdout: expect.stringContaining(`vault-gke: ${SHARED} has 1 change(s) that only an admin applies (terraform_data.setting)`) });
+    expect(plan(SHARED)).toEqual({
+      status: 0,
+      stderr: "",
+      stdout: expect.stringContaining(`vault-gke: ${SHARED} has 1 change(s) that only an admin applies (terraform_data.setting)`),
+    });
     expect(plan(TENANT)).toEqual({ status: 0, stdout: "", stderr: "" });
 
     const hook = await hookBeforeApply();
@@ -102,7 +127,11 @@ describe("atlantis apply of a pull request that changes the shared stack and a t
     expect(plan(SHARED).stdout).toBe(`vault-gke: ${SHARED} has no changes; 'atlantis apply' passes it without applying anything\n`);
     expect((await hookBeforeApply()).status).toBe(0);
 
-    expect(step("apply.sh", SHARED)).toEqual({ status: 0, stderr: "", stdout: `vault-gke: ${SHARED} has no changes; nothing applied (an admin applies this stack)\n` });
+    expect(step("apply.sh", SHARED)).toEqual({
+      status: 0,
+      stderr: "",
+      stdout: `vault-gke: ${SHARED} has no changes; nothing applied (an admin applies this stack)\n`,
+    });
     const tenant = step("apply.sh", TENANT);
     expect(tenant.status).toBe(0);
     expect(tenant.stdout).toContain("Apply complete! Resources: 1 added, 0 changed, 0 destroyed.");

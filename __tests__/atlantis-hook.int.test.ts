@@ -44,7 +44,14 @@ function makeClone(): { dir: string; head: string } {
     scripts: { synth: "node synth.js", presynth: mark("presynth-ran"), postinstall: mark("postinstall-ran"), prepare: mark("prepare-ran") },
   };
   writeFileSync(join(dir, "package.json"), JSON.stringify(pkg, null, 2));
-  writeFileSync(join(dir, "package-lock.json"), JSON.stringify({ name: "hook-fixture", version: "1.0.0", lockfileVersion: 3, requires: true, packages: { "": { name: "hook-fixture", version: "1.0.0" } } }, null, 2));
+  writeFileSync(
+    join(dir, "package-lock.json"),
+    JSON.stringify(
+      { name: "hook-fixture", version: "1.0.0", lockfileVersion: 3, requires: true, packages: { "": { name: "hook-fixture", version: "1.0.0" } } },
+      null,
+      2,
+    ),
+  );
   writeFileSync(join(dir, "synth.js"), SYNTH);
   const git = (...args: string[]) => execFileSync("git", args, { cwd: dir, encoding: "utf8" }).trim();
   git("init", "-q");
@@ -88,7 +95,13 @@ function runHook(dir: string, head: string, extra: Record<string, string> = {}):
 }
 
 /** A review; the reviewer gets `permission` on the repository (write unless said; null: no collaborator, GitHub answers 404). */
-function review(login: string, state: Review["state"], commit: string, association = "COLLABORATOR", permission: "admin" | "write" | "read" | "none" | null = "write"): Review {
+function review(
+  login: string,
+  state: Review["state"],
+  commit: string,
+  association = "COLLABORATOR",
+  permission: "admin" | "write" | "read" | "none" | null = "write",
+): Review {
   if (permission) github.permissions[login] = permission;
   else delete github.permissions[login];
   return { user: { login }, state, commit_id: commit, author_association: association };
@@ -112,7 +125,11 @@ describe("pre-workflow hook", () => {
     const { dir, head } = makeClone();
     github.reviews = [review("bob", "COMMENTED", OLD), review("alice", "APPROVED", head)];
     const res = await runHook(dir, head);
-    expect(res).toEqual({ status: 0, stdout: `approved at ${head.slice(0, 12)} by @alice; synthesized 1 stacks of ${head.slice(0, 12)} into ci-cdktf.out\n`, stderr: "" });
+    expect(res).toEqual({
+      status: 0,
+      stdout: `approved at ${head.slice(0, 12)} by @alice; synthesized 1 stacks of ${head.slice(0, 12)} into ci-cdktf.out\n`,
+      stderr: "",
+    });
     expect(synthesized(dir)).toBe(true);
     expect(readFileSync(join(dir, "OUTPUT_STATUS_FILE"), "utf8")).toContain("approved at");
     for (const f of ["postinstall-ran", "prepare-ran", "presynth-ran"]) expect(existsSync(join(dir, f))).toBe(false);
@@ -134,7 +151,11 @@ describe("pre-workflow hook", () => {
   it("refuses an approval of an older commit", async () => {
     const { dir, head } = makeClone();
     github.reviews = [review("alice", "APPROVED", OLD)];
-    expect(await runHook(dir, head)).toEqual({ status: 1, stdout: "", stderr: expect.stringMatching(new RegExp(`^vault-gke: waiting for an approval of ${head} [^\n]*\n$`)) });
+    expect(await runHook(dir, head)).toEqual({
+      status: 1,
+      stdout: "",
+      stderr: expect.stringMatching(new RegExp(`^vault-gke: waiting for an approval of ${head} [^\n]*\n$`)),
+    });
     expect(synthesized(dir)).toBe(false);
     expect(existsSync(join(dir, "node_modules"))).toBe(false);
   });
@@ -166,7 +187,9 @@ describe("pre-workflow hook", () => {
     github.reviews = [review("reader", "APPROVED", head, "MEMBER", "read"), review("triager", "APPROVED", head, "COLLABORATOR", "read")];
     expect((await runHook(dir, head)).status).toBe(1);
     expect(synthesized(dir)).toBe(false);
-    expect(github.requests.map((r) => r.url)).toEqual(expect.arrayContaining(["/repos/acme/vault-gke/collaborators/reader/permission", "/repos/acme/vault-gke/collaborators/triager/permission"]));
+    expect(github.requests.map((r) => r.url)).toEqual(
+      expect.arrayContaining(["/repos/acme/vault-gke/collaborators/reader/permission", "/repos/acme/vault-gke/collaborators/triager/permission"]),
+    );
     github.permissions.reader = "admin";
     expect((await runHook(dir, head)).stdout).toMatch(/^approved at [0-9a-f]{12} by @reader; /);
   });
@@ -242,11 +265,17 @@ describe("pre-workflow hook", () => {
 // synthesizes again when the clone moved, and the first step of every apply refuses.
 describe("synth.sh, the first step of every plan and apply", () => {
   const SYNTH_SH = join(ROOT, "deploy", "atlantis", "bin", "synth.sh");
-  const step = (dir: string, mode: "ensure" | "check") => spawnSync("bash", [SYNTH_SH, mode], { cwd: join(dir, "ci-cdktf.out"), env: { PATH: process.env.PATH ?? "", HOME: dir, npm_config_cache: join(dir, ".npm-cache"), DIR: join(dir, "ci-cdktf.out") }, encoding: "utf8" });
+  const step = (dir: string, mode: "ensure" | "check") =>
+    spawnSync("bash", [SYNTH_SH, mode], {
+      cwd: join(dir, "ci-cdktf.out"),
+      env: { PATH: process.env.PATH ?? "", HOME: dir, npm_config_cache: join(dir, ".npm-cache"), DIR: join(dir, "ci-cdktf.out") },
+      encoding: "utf8",
+    });
   /** What Atlantis does when main moved: a new merge commit on top of the clone. */
   function mainMoves(dir: string): string {
     writeFileSync(join(dir, "from-main.txt"), "main moved");
-    const git = (...args: string[]) => execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd: dir, encoding: "utf8" }).trim();
+    const git = (...args: string[]) =>
+      execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd: dir, encoding: "utf8" }).trim();
     git("add", "from-main.txt");
     git("commit", "-q", "-m", "atlantis-merge");
     return git("rev-parse", "HEAD");
@@ -262,7 +291,9 @@ describe("synth.sh, the first step of every plan and apply", () => {
     const merged = mainMoves(dir);
     const refused = step(dir, "check");
     expect(refused.status).toBe(1);
-    expect(refused.stderr).toBe(`vault-gke: ci-cdktf.out does not hold the synth of ${merged.slice(0, 12)}, the commit this clone is at now (it moved after the plan): comment 'atlantis plan' again, then 'atlantis apply'\n`);
+    expect(refused.stderr).toBe(
+      `vault-gke: ci-cdktf.out does not hold the synth of ${merged.slice(0, 12)}, the commit this clone is at now (it moved after the plan): comment 'atlantis plan' again, then 'atlantis apply'\n`,
+    );
 
     expect(step(dir, "ensure")).toMatchObject({ status: 0, stdout: `synthesized 1 stacks of ${merged.slice(0, 12)} into ci-cdktf.out\n` });
     expect(marker(dir)).toBe(merged);
@@ -280,7 +311,11 @@ describe("synth.sh, the first step of every plan and apply", () => {
     const merged = mainMoves(dir);
     const res = step(dir, "ensure");
     expect(res.status).toBe(1);
-    expect(res.stderr).toMatch(new RegExp(`^vault-gke: this clone moved to ${merged.slice(0, 12)} while the pull request was being planned \\(main moved\\), so the 1 plan\\(s\\) already made came from another commit and were removed: comment 'atlantis plan' again\n$`));
+    expect(res.stderr).toMatch(
+      new RegExp(
+        `^vault-gke: this clone moved to ${merged.slice(0, 12)} while the pull request was being planned \\(main moved\\), so the 1 plan\\(s\\) already made came from another commit and were removed: comment 'atlantis plan' again\n$`,
+      ),
+    );
     expect(existsSync(plan)).toBe(false);
     expect(marker(dir)).toBe(merged);
     // The next plan command starts from the new synth.

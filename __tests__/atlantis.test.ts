@@ -38,10 +38,22 @@ const requirement = z.enum(["approved", "mergeable", "undiverged", "policies_pas
 const repoLocks = z.strictObject({ mode: z.enum(["disabled", "on_plan", "on_apply"]) });
 const rawStep = z.union([z.string(), z.record(z.string(), z.unknown())]);
 const rawStage = z.strictObject({ steps: z.array(rawStep) });
-const rawWorkflow = z.strictObject({ plan: rawStage.optional(), apply: rawStage.optional(), policy_check: rawStage.optional(), import: rawStage.optional(), state_rm: rawStage.optional() });
+const rawWorkflow = z.strictObject({
+  plan: rawStage.optional(),
+  apply: rawStage.optional(),
+  policy_check: rawStage.optional(),
+  import: rawStage.optional(),
+  state_rm: rawStage.optional(),
+});
 const rawProject = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9._~\-/]+$/).optional(),
-  branch: z.string().regex(/^\/.*\/$/).optional(),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9._~\-/]+$/)
+    .optional(),
+  branch: z
+    .string()
+    .regex(/^\/.*\/$/)
+    .optional(),
   dir: z.string().refine((d) => !d.includes(".."), "cannot contain '..'"),
   workspace: z.string().optional(),
   workflow: z.string().optional(),
@@ -79,7 +91,13 @@ const rawRepoConfig = z.strictObject({
 type RawRepoConfig = z.infer<typeof rawRepoConfig>;
 
 // --- Atlantis' raw server-side config (the keys vault-gke may use), strictly ---
-const hook = z.strictObject({ run: z.string(), description: z.string().optional(), shell: z.string().optional(), shellArgs: z.string().optional(), commands: z.string().optional() });
+const hook = z.strictObject({
+  run: z.string(),
+  description: z.string().optional(),
+  shell: z.string().optional(),
+  shellArgs: z.string().optional(),
+  commands: z.string().optional(),
+});
 const serverRepo = z.strictObject({
   id: z.string(),
   branch: z.string().optional(),
@@ -106,11 +124,22 @@ function serverSideProblems(repoCfg: RawRepoConfig, server: ServerConfig): strin
   const repo = server.repos[server.repos.length - 1];
   const allowed = repo.allowed_overrides ?? [];
   const problems: string[] = [];
-  const gated = ["workflow", "apply_requirements", "plan_requirements", "import_requirements", "delete_source_branch_on_merge", "repo_locking", "repo_locks", "custom_policy_check", "silence_pr_comments"] as const;
+  const gated = [
+    "workflow",
+    "apply_requirements",
+    "plan_requirements",
+    "import_requirements",
+    "delete_source_branch_on_merge",
+    "repo_locking",
+    "repo_locks",
+    "custom_policy_check",
+    "silence_pr_comments",
+  ] as const;
   for (const p of repoCfg.projects ?? []) {
     for (const key of gated) if (p[key] !== undefined && !allowed.includes(key)) problems.push(`${p.name}: repo config not allowed to set '${key}' key`);
   }
-  if (Object.keys(repoCfg.workflows ?? {}).length > 0 && repo.allow_custom_workflows !== true) problems.push("repo config not allowed to define custom workflows");
+  if (Object.keys(repoCfg.workflows ?? {}).length > 0 && repo.allow_custom_workflows !== true)
+    problems.push("repo config not allowed to define custom workflows");
   return problems;
 }
 
@@ -140,7 +169,9 @@ for (const name of ["readFileSync", "readdirSync", "openSync", "existsSync", "st
 process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(out)}, JSON.stringify([...seen])));`,
     );
     rmSync(synthesizeWith(ROOT, code, ["--require", tracer]), { recursive: true, force: true });
-    return (JSON.parse(readFileSync(out, "utf8")) as string[]).map((f) => relative(ROOT, f)).filter((f) => !f.startsWith("..") && !f.startsWith("node_modules/") && !f.startsWith(".vault-gke-synth-") && f !== "");
+    return (JSON.parse(readFileSync(out, "utf8")) as string[])
+      .map((f) => relative(ROOT, f))
+      .filter((f) => !f.startsWith("..") && !f.startsWith("node_modules/") && !f.startsWith(".vault-gke-synth-") && f !== "");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -211,7 +242,11 @@ describe("atlantis.yaml", () => {
     for (const p of projects) expect(Object.keys(p).sort()).toEqual(expect.arrayContaining(["autoplan", "dir", "execution_order_group", "name"]));
     expect(new Set(projects.map((p) => p.name)).size).toBe(projects.length);
     // And the checks would catch the old file's mistakes.
-    const old = rawRepoConfig.parse({ version: 3, projects: [{ name: "x", dir: ".", workflow: "cdktf", apply_requirements: ["approved"] }], workflows: { cdktf: {} } });
+    const old = rawRepoConfig.parse({
+      version: 3,
+      projects: [{ name: "x", dir: ".", workflow: "cdktf", apply_requirements: ["approved"] }],
+      workflows: { cdktf: {} },
+    });
     expect(serverSideProblems(old, server)).toHaveLength(3);
   });
 
@@ -260,7 +295,8 @@ describe("atlantis.yaml", () => {
   });
 
   it("plans the vault stack for what it imports and reads, which the old file missed", () => {
-    for (const f of ["stacks/platform-stack.ts", "policies/index.ts", "policies/provisioner.hcl", "constructs/vault-stateful-set.ts"]) expect(planned(f)).toContain("example-vault");
+    for (const f of ["stacks/platform-stack.ts", "policies/index.ts", "policies/provisioner.hcl", "constructs/vault-stateful-set.ts"])
+      expect(planned(f)).toContain("example-vault");
     for (const f of ["scripts/build.mjs", "tsconfig.json", "cdktf.json", "package-lock.json", "main.ts", "environments/example.yaml"]) {
       expect(planned(f).sort()).toEqual(projects.map((p) => p.name).sort());
     }
@@ -354,12 +390,17 @@ describe("the Atlantis server (deploy/atlantis)", () => {
     const files = [
       join(ROOT, "deploy", "atlantis", "repos.yaml"),
       ...readdirSync(bin).map((f) => join(bin, f)),
-      ...(existsSync(join(ROOT, ".github", "workflows")) ? readdirSync(join(ROOT, ".github", "workflows")).map((f) => join(ROOT, ".github", "workflows", f)) : []),
+      ...(existsSync(join(ROOT, ".github", "workflows"))
+        ? readdirSync(join(ROOT, ".github", "workflows")).map((f) => join(ROOT, ".github", "workflows", f))
+        : []),
     ];
     for (const file of files) {
       const content = readFileSync(file, "utf8");
       for (const m of content.matchAll(/npm (ci|install|i|add)\b[^\n]*/g)) {
-        expect({ file: relative(ROOT, file), command: m[0] }).toEqual({ file: relative(ROOT, file), command: expect.stringMatching(/^npm ci --ignore-scripts\b/) });
+        expect({ file: relative(ROOT, file), command: m[0] }).toEqual({
+          file: relative(ROOT, file),
+          command: expect.stringMatching(/^npm ci --ignore-scripts\b/),
+        });
       }
     }
   });

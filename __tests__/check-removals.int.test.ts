@@ -72,7 +72,7 @@ it("refuses with exit 3 when the state cannot be read", async () => {
 });
 
 it.each([
-  ["--base missing", [], 'check-removals: --base is missing; give the git ref the change merges into, for example --base origin/main'],
+  ["--base missing", [], "check-removals: --base is missing; give the git ref the change merges into, for example --base origin/main"],
   ["--base without a ref", ["--base"], "check-removals: --base needs a git ref, got nothing; for example --base origin/main"],
   ["an empty --base", ["--base", ""], 'check-removals: --base needs a git ref, got ""; for example --base origin/main'],
   ["extra arguments", ["--base", "base", "tenants"], 'check-removals: unexpected argument "tenants"; give only --base <ref>'],
@@ -84,7 +84,9 @@ it.each([
 it("fails on an unknown git ref with exit 2, naming it and the fix", () => {
   const r = run({}, ["--base", "no-such-ref"]);
   expect([r.status, r.stdout]).toEqual([2, ""]);
-  expect(r.stderr).toMatch(/^check-removals: --base "no-such-ref": cannot list tenants\/ at this ref \(fatal: .*no-such-ref.*\); fetch the base branch first .* or fix the ref\n$/);
+  expect(r.stderr).toMatch(
+    /^check-removals: --base "no-such-ref": cannot list tenants\/ at this ref \(fatal: .*no-such-ref.*\); fetch the base branch first .* or fix the ref\n$/,
+  );
 });
 
 describe("pure parts", () => {

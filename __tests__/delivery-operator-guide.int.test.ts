@@ -36,7 +36,8 @@ describe("docs/operator-guide.md", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("has its Mermaid architecture diagram render in headless Chromium", async () => {
-    if (!existsSync(BROWSER)) throw new Error(`${BROWSER} is missing: run \`npm run tools\` (installs Debian's chromium as root) or set PUPPETEER_EXECUTABLE_PATH`);
+    if (!existsSync(BROWSER))
+      throw new Error(`${BROWSER} is missing: run \`npm run tools\` (installs Debian's chromium as root) or set PUPPETEER_EXECUTABLE_PATH`);
     expect(diagrams).toHaveLength(1);
     writeFileSync(join(dir, "puppeteer.json"), JSON.stringify({ executablePath: BROWSER, args: HEADLESS_FLAGS }));
     writeFileSync(join(dir, "architecture.mmd"), diagrams[0]);
@@ -45,7 +46,16 @@ describe("docs/operator-guide.md", () => {
     const svg = readFileSync(join(dir, "architecture.svg"), "utf8");
     expect(svg).toMatch(/^<svg[^>]+aria-roledescription="flowchart-v2"/);
     expect(svg).not.toMatch(/Syntax error/i);
-    for (const label of ["pre-workflow hook", "bootstrap sidecar", "Secret Manager", "Cloud KMS", "tenant pods", "plan token (read-only)", "shared stack: auth methods, clusters"]) expect(svg).toContain(label);
+    for (const label of [
+      "pre-workflow hook",
+      "bootstrap sidecar",
+      "Secret Manager",
+      "Cloud KMS",
+      "tenant pods",
+      "plan token (read-only)",
+      "shared stack: auth methods, clusters",
+    ])
+      expect(svg).toContain(label);
   });
 
   it("fails to render a broken diagram (the renderer really checks)", async () => {

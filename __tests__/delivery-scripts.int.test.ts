@@ -37,7 +37,9 @@ interface Step {
   env?: { name: string; command?: string; value?: string };
   run?: string;
 }
-const server = parse(readFileSync(join(ROOT, "deploy", "atlantis", "repos.yaml"), "utf8")) as { workflows: Record<string, Record<Stage, { steps: (string | Step)[] }>> };
+const server = parse(readFileSync(join(ROOT, "deploy", "atlantis", "repos.yaml"), "utf8")) as {
+  workflows: Record<string, Record<Stage, { steps: (string | Step)[] }>>;
+};
 const steps = (stage: Stage) => server.workflows["vault-gke"][stage].steps.filter((s): s is Step => typeof s === "object");
 /** The command of an env step, with the image's script folder mapped to the repository's. */
 function envCommand(stage: Stage, name: string): string {
@@ -94,17 +96,28 @@ beforeAll(async () => {
     if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
   };
   // The policies the sidecar writes (the apply token has no default policy: its own grants what it needs).
-  for (const [name, policy] of Object.entries(environmentPolicies(env.tenancy.clusters.map((c) => c.name)))) await ok("PUT", `sys/policies/acl/${name}`, { policy });
+  for (const [name, policy] of Object.entries(environmentPolicies(env.tenancy.clusters.map((c) => c.name))))
+    await ok("PUT", `sys/policies/acl/${name}`, { policy });
   await ok("POST", "sys/auth/runner", { type: "jwt" });
   await ok("POST", "auth/runner/config", { jwt_validation_pubkeys: [issuer.publicKeyPem], bound_issuer: GOOGLE_ISSUER });
   await ok(
     "POST",
     "auth/runner/role/provisioner",
-    applyRoleSettings({ applyServiceAccounts: env.delivery.applyServiceAccounts, audience: bao.addr, policy: "provisioner", ttlSec: env.delivery.applyTokenTtl, maxTtlSec: APPLY_TOKEN_MAX_TTL_SEC }),
+    applyRoleSettings({
+      applyServiceAccounts: env.delivery.applyServiceAccounts,
+      audience: bao.addr,
+      policy: "provisioner",
+      ttlSec: env.delivery.applyTokenTtl,
+      maxTtlSec: APPLY_TOKEN_MAX_TTL_SEC,
+    }),
   );
 
   gcloud = new GcloudStandIn();
-  gcloud.secret(PROJECT, "example-vault-plan-token", JSON.stringify({ format: "vault-gke/plan-token/v1", token: PLAN_TOKEN, accessor: "acc", storedAt: "2026-11-29T00:00:00Z" }));
+  gcloud.secret(
+    PROJECT,
+    "example-vault-plan-token",
+    JSON.stringify({ format: "vault-gke/plan-token/v1", token: PLAN_TOKEN, accessor: "acc", storedAt: "2026-11-29T00:00:00Z" }),
+  );
   gcloud.secret(PROJECT, "example-tenant-postgres-payments", PASSWORD);
   const state = { version: 4, outputs: { vault_ca_certificate: { value: bao.ca.toString(), type: "string" } } };
   gcloud.object(env.backend.bucket, `${env.backend.prefix}/example-vault/default.tfstate`, JSON.stringify(state));
@@ -193,7 +206,9 @@ describe("apply stage", () => {
     const token = value(run(envCommand("apply", "VAULT_TOKEN"), stack, { VAULT_CACERT: ca, VAULT_GKE_APPLY_SERVICE_ACCOUNT: APPLY_SA }));
     expect(token).toMatch(/^s\.|^hvs\./);
     expect(value(run(envCommand("apply", "TF_VAR_postgres_password"), stack))).toBe(PASSWORD);
-    expect(gcloud.calls()).toEqual(expect.arrayContaining([`auth print-identity-token --audiences=${bao.addr} --include-email --impersonate-service-account=${APPLY_SA}`]));
+    expect(gcloud.calls()).toEqual(
+      expect.arrayContaining([`auth print-identity-token --audiences=${bao.addr} --include-email --impersonate-service-account=${APPLY_SA}`]),
+    );
 
     const self = await lookupSelf(token);
     expect(self.status).toBe(200);
@@ -203,7 +218,9 @@ describe("apply stage", () => {
     expect(data.ttl).toBeLessThanOrEqual(env.delivery.applyTokenTtl);
     expect(data.explicit_max_ttl).toBeLessThanOrEqual(APPLY_TOKEN_MAX_TTL_SEC);
 
-    const revoke = steps("apply").find((s) => s.run?.includes("revoke-token.sh"))?.run?.replace("/opt/vault-gke/bin/", `${BIN}/`) as string;
+    const revoke = steps("apply")
+      .find((s) => s.run?.includes("revoke-token.sh"))
+      ?.run?.replace("/opt/vault-gke/bin/", `${BIN}/`) as string;
     const res = run(revoke, stack, { VAULT_TOKEN: token, VAULT_CACERT: ca });
     expect(res).toEqual({ status: 0, stdout: "vault-gke: revoked this run's apply token\n", stderr: "" });
     expect((await lookupSelf(token)).status).toBe(403);
@@ -220,7 +237,10 @@ describe("apply stage", () => {
     expect(gcloud.minted().slice(before)).toEqual([expect.objectContaining({ email: sa, email_verified: true, aud: bao.addr })]);
 
     // What the runner's own credential prints (no impersonation) is refused by auth/runner: no email claim.
-    const own = spawnSync("gcloud", ["auth", "print-identity-token", `--audiences=${bao.addr}`, "--include-email"], { env: { PATH: gcloud.path() }, encoding: "utf8" });
+    const own = spawnSync("gcloud", ["auth", "print-identity-token", `--audiences=${bao.addr}`, "--include-email"], {
+      env: { PATH: gcloud.path() },
+      encoding: "utf8",
+    });
     expect(gcloud.minted().at(-1)).not.toHaveProperty("email");
     const login = await vaultRequest(bao.addr, bao.ca, "POST", "/v1/auth/runner/login", { body: { role: "provisioner", jwt: own.stdout.trim() } });
     expect(login.status).toBe(400);
@@ -240,7 +260,14 @@ describe("apply stage", () => {
   });
 
   it("fails when Vault's certificate is not the one the vault stack's state names", () => {
-    expect(refused(run(envCommand("apply", "VAULT_TOKEN"), "example-tenant-payments", { VAULT_CACERT: "/etc/ssl/certs/ca-certificates.crt", VAULT_GKE_APPLY_SERVICE_ACCOUNT: APPLY_SA }))).toMatch(/cannot reach Vault/);
+    expect(
+      refused(
+        run(envCommand("apply", "VAULT_TOKEN"), "example-tenant-payments", {
+          VAULT_CACERT: "/etc/ssl/certs/ca-certificates.crt",
+          VAULT_GKE_APPLY_SERVICE_ACCOUNT: APPLY_SA,
+        }),
+      ),
+    ).toMatch(/cannot reach Vault/);
   });
 
   it("gives the shared stack no credential at apply (apply.sh applies nothing there; an admin applies it)", () => {
@@ -255,9 +282,16 @@ describe("apply stage", () => {
 describe("after the apply", () => {
   it("runs the verifier with the plan token for tenant and shared stacks, and fails the step on findings", async () => {
     // A real plan token on this OpenBao, as the sidecar makes it; this server has none of the shared stack's auth methods.
-    const res = await vaultRequest(bao.addr, bao.ca, "POST", "/v1/auth/token/create-orphan", { token: root, body: { policies: ["vault-gke-plan"], period: "1h", no_default_policy: true } });
+    const res = await vaultRequest(bao.addr, bao.ca, "POST", "/v1/auth/token/create-orphan", {
+      token: root,
+      body: { policies: ["vault-gke-plan"], period: "1h", no_default_policy: true },
+    });
     const planToken = String((res.body.auth as { client_token: string }).client_token);
-    gcloud.secret(PROJECT, "example-vault-plan-token", JSON.stringify({ format: "vault-gke/plan-token/v1", token: planToken, accessor: "acc", storedAt: "2026-11-29T00:00:00Z" }));
+    gcloud.secret(
+      PROJECT,
+      "example-vault-plan-token",
+      JSON.stringify({ format: "vault-gke/plan-token/v1", token: planToken, accessor: "acc", storedAt: "2026-11-29T00:00:00Z" }),
+    );
     try {
       const step = steps("apply").find((s) => s.run?.endsWith("verify.sh"));
       expect(step).toBeDefined();
@@ -265,13 +299,19 @@ describe("after the apply", () => {
       const ca = value(run(envCommand("apply", "VAULT_CACERT"), "example-tenant-search"));
       const verified = run(command, "example-tenant-search", { VAULT_CACERT: ca, VAULT_GKE_REPO: ROOT, PATH: `${gcloud.path()}:${process.env.PATH}` });
       expect(verified.status).toBe(1);
-      expect(verified.stdout).toContain("finding missing-auth-method auth/in-cluster: the stacks declare a kubernetes auth method here and Vault has none (apply the shared stack)");
+      expect(verified.stdout).toContain(
+        "finding missing-auth-method auth/in-cluster: the stacks declare a kubernetes auth method here and Vault has none (apply the shared stack)",
+      );
       expect(verified.stdout).toMatch(/\d+ finding\(s\) in https:\/\/127\.0\.0\.1:\d+ for environment example/);
       expect(verified.stdout + verified.stderr).not.toContain(planToken);
       // Nothing to verify after a platform or vault apply.
       expect(run(command, "example-platform", { VAULT_GKE_REPO: ROOT })).toMatchObject({ status: 0, stdout: "" });
     } finally {
-      gcloud.secret(PROJECT, "example-vault-plan-token", JSON.stringify({ format: "vault-gke/plan-token/v1", token: PLAN_TOKEN, accessor: "acc", storedAt: "2026-11-29T00:00:00Z" }));
+      gcloud.secret(
+        PROJECT,
+        "example-vault-plan-token",
+        JSON.stringify({ format: "vault-gke/plan-token/v1", token: PLAN_TOKEN, accessor: "acc", storedAt: "2026-11-29T00:00:00Z" }),
+      );
     }
   });
 });
@@ -290,7 +330,12 @@ describe("deploy-tenants.sh", () => {
       const before = gcloud.minted().length;
       const res = spawnSync("bash", [join(ROOT, ".github", "scripts", "deploy-tenants.sh"), "example"], {
         cwd: ROOT,
-        env: { PATH: `${fakes}:${gcloud.path()}`, HOME: outdir, VAULT_GKE_DELIVERY: join(outdir, DELIVERY_MANIFEST_FILE), VAULT_GKE_APPLY_SERVICE_ACCOUNT: APPLY_SA },
+        env: {
+          PATH: `${fakes}:${gcloud.path()}`,
+          HOME: outdir,
+          VAULT_GKE_DELIVERY: join(outdir, DELIVERY_MANIFEST_FILE),
+          VAULT_GKE_APPLY_SERVICE_ACCOUNT: APPLY_SA,
+        },
         encoding: "utf8",
         timeout: 60_000,
       });

@@ -12,7 +12,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { exampleEnv, exampleTenants, ROOT, synthEnvironment, type TfJson } from "./helpers";
-import { renderResource, renderStack, resolveReferences, terraformLeaves, valueAt, type Json, type RenderedObject, type TerraformJson } from "./support/k8s-manifests";
+import {
+  renderResource,
+  renderStack,
+  resolveReferences,
+  terraformLeaves,
+  valueAt,
+  type Json,
+  type RenderedObject,
+  type TerraformJson,
+} from "./support/k8s-manifests";
 
 jest.setTimeout(120_000);
 
@@ -42,7 +51,9 @@ function manifestLeaves(value: unknown): number {
 function lost(tf: TfJson, object: RenderedObject): string[] {
   const [type, name] = object.address.split(".");
   const accounted = new Set([...object.fields.map((f) => f.tfPath), ...object.terraformOnly]);
-  return terraformLeaves(tf.resource?.[type]?.[name]).filter((leaf) => ![...accounted].some((a) => leaf === a || leaf.startsWith(`${a}.`) || leaf.startsWith(`${a}[`)));
+  return terraformLeaves(tf.resource?.[type]?.[name]).filter(
+    (leaf) => ![...accounted].some((a) => leaf === a || leaf.startsWith(`${a}.`) || leaf.startsWith(`${a}[`)),
+  );
 }
 
 /** Is the API value the provider's value in the API's form? */
@@ -62,7 +73,21 @@ describe("rendering the vault stack's kubernetes_* resources as manifests", () =
     const types = Object.keys(vault.resource ?? {}).filter((t) => t.startsWith("kubernetes_"));
     const count = types.reduce((n, t) => n + Object.keys(vault.resource?.[t] ?? {}).length, 0);
     expect(rendered).toHaveLength(count);
-    expect(rendered.map((r) => r.manifest.kind)).toEqual(expect.arrayContaining(["StatefulSet", "Service", "NetworkPolicy", "PodDisruptionBudget", "Role", "RoleBinding", "ServiceAccount", "Secret", "ConfigMap", "Namespace", "StorageClass"]));
+    expect(rendered.map((r) => r.manifest.kind)).toEqual(
+      expect.arrayContaining([
+        "StatefulSet",
+        "Service",
+        "NetworkPolicy",
+        "PodDisruptionBudget",
+        "Role",
+        "RoleBinding",
+        "ServiceAccount",
+        "Secret",
+        "ConfigMap",
+        "Namespace",
+        "StorageClass",
+      ]),
+    );
   });
 
   it("loses no field of the Terraform JSON, and adds none", () => {
@@ -161,7 +186,11 @@ describe("rendering the vault stack's kubernetes_* resources as manifests", () =
             backoffLimit: 2,
             template: {
               metadata: {},
-              spec: { serviceAccountName: "vault-snapshot", restartPolicy: "Never", containers: [{ name: "snapshot", image: "example/bootstrap:1", args: ["snapshot"], securityContext: { runAsNonRoot: true } }] },
+              spec: {
+                serviceAccountName: "vault-snapshot",
+                restartPolicy: "Never",
+                containers: [{ name: "snapshot", image: "example/bootstrap:1", args: ["snapshot"], securityContext: { runAsNonRoot: true } }],
+              },
             },
           },
         },
@@ -176,7 +205,9 @@ describe("rendering the vault stack's kubernetes_* resources as manifests", () =
   });
 
   it("refuses to guess: two blocks where the API has one object, or an unknown resource type", () => {
-    const tf: TerraformJson = { resource: { kubernetes_service_v1: { s: { metadata: { name: "x" }, spec: { session_affinity_config: [{}, {}] } } }, kubernetes_thing_v1: { t: {} } } };
+    const tf: TerraformJson = {
+      resource: { kubernetes_service_v1: { s: { metadata: { name: "x" }, spec: { session_affinity_config: [{}, {}] } } }, kubernetes_thing_v1: { t: {} } },
+    };
     expect(() => renderResource(tf, "kubernetes_service_v1", "s")).toThrow(/a list of 2 blocks where the API has a single sessionAffinityConfig/);
     expect(() => renderResource(tf, "kubernetes_thing_v1", "t")).toThrow(/no Kubernetes kind known/);
   });
@@ -186,7 +217,11 @@ describe("checkov's Kubernetes framework on the rendered manifests", () => {
   let dir: string;
   let report: {
     summary: { passed: number; failed: number; skipped: number; parsing_errors: number; resource_count: number };
-    results: { passed_checks?: { check_id: string; resource: string }[]; failed_checks?: { check_id: string; resource: string; check_name: string }[]; skipped_checks?: { check_id: string }[] };
+    results: {
+      passed_checks?: { check_id: string; resource: string }[];
+      failed_checks?: { check_id: string; resource: string; check_name: string }[];
+      skipped_checks?: { check_id: string }[];
+    };
   };
 
   beforeAll(() => {

@@ -65,8 +65,18 @@ beforeAll(async () => {
   await ok("POST", "tenants/b/kv/data/db", { data: { password: "b-secret" } });
   // The registered cluster's backend, as the shared stack (an admin) configures it.
   await ok("POST", `sys/auth/kubernetes-${CLUSTER}`, { type: "kubernetes" });
-  await ok("POST", `auth/kubernetes-${CLUSTER}/config`, { kubernetes_host: "https://127.0.0.1:9", kubernetes_ca_cert: server.ca.toString(), disable_local_ca_jwt: true, token_reviewer_jwt: REVIEWER_JWT });
-  await ok("POST", `auth/kubernetes-${CLUSTER}/role/a`, { bound_service_account_names: ["api"], bound_service_account_namespaces: ["a"], audience: "vault", token_policies: ["tenant-a"] });
+  await ok("POST", `auth/kubernetes-${CLUSTER}/config`, {
+    kubernetes_host: "https://127.0.0.1:9",
+    kubernetes_ca_cert: server.ca.toString(),
+    disable_local_ca_jwt: true,
+    token_reviewer_jwt: REVIEWER_JWT,
+  });
+  await ok("POST", `auth/kubernetes-${CLUSTER}/role/a`, {
+    bound_service_account_names: ["api"],
+    bound_service_account_namespaces: ["a"],
+    audience: "vault",
+    token_policies: ["tenant-a"],
+  });
   await ok("POST", "sys/auth/in-cluster", { type: "kubernetes" });
   // The runners' login, with a test key standing in for Google's published keys.
   await ok("POST", "sys/auth/runner", { type: "jwt" });
@@ -99,29 +109,87 @@ afterAll(async () => {
 const ATTACKS: { name: string; method: string; path: string; body?: unknown; refusedWith?: number }[] = [
   { name: "(1) enable userpass at kubernetes-backdoor", method: "POST", path: "sys/auth/kubernetes-backdoor", body: { type: "userpass" } },
   { name: "(1) enable any auth method anywhere", method: "POST", path: "sys/auth/ops", body: { type: "approle" } },
-  { name: "(2) write tenant-x with path \"*\"", method: "PUT", path: "sys/policies/acl/tenant-x", body: { policy: 'path "*" { capabilities = ["create", "read", "update", "delete", "list", "sudo"] }' } },
-  { name: "(2) rewrite an existing tenant policy", method: "PUT", path: "sys/policies/acl/tenant-a", body: { policy: 'path "tenants/b/*" { capabilities = ["read"] }' } },
-  { name: "(3) point a registered cluster's backend at another API server", method: "POST", path: `auth/kubernetes-${CLUSTER}/config`, body: { kubernetes_host: "https://evil.example" } },
-  { name: "(4) log tenants' secret values in plain text (mount tune)", method: "POST", path: "sys/mounts/tenants/a/kv/tune", body: { audit_non_hmac_response_keys: ["data"] } },
+  {
+    name: '(2) write tenant-x with path "*"',
+    method: "PUT",
+    path: "sys/policies/acl/tenant-x",
+    body: { policy: 'path "*" { capabilities = ["create", "read", "update", "delete", "list", "sudo"] }' },
+  },
+  {
+    name: "(2) rewrite an existing tenant policy",
+    method: "PUT",
+    path: "sys/policies/acl/tenant-a",
+    body: { policy: 'path "tenants/b/*" { capabilities = ["read"] }' },
+  },
+  {
+    name: "(3) point a registered cluster's backend at another API server",
+    method: "POST",
+    path: `auth/kubernetes-${CLUSTER}/config`,
+    body: { kubernetes_host: "https://evil.example" },
+  },
+  {
+    name: "(4) log tenants' secret values in plain text (mount tune)",
+    method: "POST",
+    path: "sys/mounts/tenants/a/kv/tune",
+    body: { audit_non_hmac_response_keys: ["data"] },
+  },
   { name: "(4) raise a tenant engine's lease ceiling", method: "POST", path: "sys/mounts/tenants/a/kv/tune", body: { max_lease_ttl: "8760h" } },
-  { name: "(4) log pods' login JWTs (auth tune)", method: "POST", path: `sys/mounts/auth/kubernetes-${CLUSTER}/tune`, body: { audit_non_hmac_request_keys: ["jwt"] } },
-  { name: "(4) the same through sys/auth/<path>/tune", method: "POST", path: `sys/auth/kubernetes-${CLUSTER}/tune`, body: { audit_non_hmac_request_keys: ["jwt"] } },
+  {
+    name: "(4) log pods' login JWTs (auth tune)",
+    method: "POST",
+    path: `sys/mounts/auth/kubernetes-${CLUSTER}/tune`,
+    body: { audit_non_hmac_request_keys: ["jwt"] },
+  },
+  {
+    name: "(4) the same through sys/auth/<path>/tune",
+    method: "POST",
+    path: `sys/auth/kubernetes-${CLUSTER}/tune`,
+    body: { audit_non_hmac_request_keys: ["jwt"] },
+  },
   { name: "(4) raise an auth backend's token ceiling", method: "POST", path: `sys/mounts/auth/kubernetes-${CLUSTER}/tune`, body: { max_lease_ttl: "8760h" } },
   { name: "(5) make a transit key exportable", method: "PUT", path: "tenants/a/transit/keys/k/config", body: { exportable: true } },
   { name: "(5) allow a plaintext backup", method: "PUT", path: "tenants/a/transit/keys/k/config", body: { allow_plaintext_backup: true } },
   { name: "(5) allow deleting a key", method: "PUT", path: "tenants/a/transit/keys/k/config", body: { deletion_allowed: true } },
-  { name: "(5) the same settings spelled as strings", method: "PUT", path: "tenants/a/transit/keys/k/config", body: { exportable: "true", deletion_allowed: "1" } },
+  {
+    name: "(5) the same settings spelled as strings",
+    method: "PUT",
+    path: "tenants/a/transit/keys/k/config",
+    body: { exportable: "true", deletion_allowed: "1" },
+  },
   { name: "(5) create an exportable key", method: "PUT", path: "tenants/a/transit/keys/leaky", body: { type: "aes256-gcm96", exportable: true } },
   { name: "(5) delete a key", method: "DELETE", path: "tenants/a/transit/keys/k" },
   { name: "(5) export a key", method: "GET", path: "tenants/a/transit/export/encryption-key/k" },
   { name: "(5) back up a key", method: "GET", path: "tenants/a/transit/backup/k" },
   { name: "remount a tenant engine elsewhere", method: "POST", path: "sys/remount", body: { from: "tenants/a/kv", to: "tenants/x/kv" } },
   { name: "delete a tenant's KV engine (its data)", method: "DELETE", path: "sys/mounts/tenants/b/kv" },
-  { name: "(3) swap the keys the runner backend trusts", method: "POST", path: "auth/runner/config", body: { jwt_validation_pubkeys: ["-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----"], bound_issuer: "https://accounts.google.com" } },
-  { name: "(3) point Vault's own cluster backend at another API server", method: "POST", path: "auth/in-cluster/config", body: { kubernetes_host: "https://203.0.113.9" } },
+  {
+    name: "(3) swap the keys the runner backend trusts",
+    method: "POST",
+    path: "auth/runner/config",
+    body: {
+      jwt_validation_pubkeys: ["-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----"],
+      bound_issuer: "https://accounts.google.com",
+    },
+  },
+  {
+    name: "(3) point Vault's own cluster backend at another API server",
+    method: "POST",
+    path: "auth/in-cluster/config",
+    body: { kubernetes_host: "https://203.0.113.9" },
+  },
   { name: "(3) configure the admins' GCP backend", method: "POST", path: "auth/gcp/config", body: { credentials: "{}" } },
-  { name: "bind a runner login to another identity", method: "PUT", path: "auth/runner/role/provisioner", body: { bound_claims: { email: ["attacker@example.com"] }, token_policies: ["admin"] } },
-  { name: "add a role on Vault's own cluster backend", method: "PUT", path: "auth/in-cluster/role/x", body: { bound_service_account_names: ["*"], bound_service_account_namespaces: ["*"], token_policies: ["admin"] } },
+  {
+    name: "bind a runner login to another identity",
+    method: "PUT",
+    path: "auth/runner/role/provisioner",
+    body: { bound_claims: { email: ["attacker@example.com"] }, token_policies: ["admin"] },
+  },
+  {
+    name: "add a role on Vault's own cluster backend",
+    method: "PUT",
+    path: "auth/in-cluster/role/x",
+    body: { bound_service_account_names: ["*"], bound_service_account_namespaces: ["*"], token_policies: ["admin"] },
+  },
   { name: "write the admin policy", method: "PUT", path: "sys/policies/acl/admin", body: { policy: 'path "*" { capabilities = ["sudo", "update"] }' } },
   { name: "write its own policy", method: "PUT", path: "sys/policies/acl/provisioner", body: { policy: 'path "*" { capabilities = ["sudo", "update"] }' } },
   // Vault answers 400 here: a child token's policies must be a subset of its parent's.
@@ -131,19 +199,48 @@ const ATTACKS: { name: string; method: string; path: string; body?: unknown; ref
   { name: "take a Raft snapshot", method: "GET", path: "sys/storage/raft/snapshot" },
   // Found in the attacker's review of this design, on a real OpenBao:
   // (Pointing a connection elsewhere without its password is not refusable: README, threat model.)
-  { name: "create a MySQL connection (its TLS key would be readable)", method: "PUT", path: "tenants/a/database/config/my", body: { plugin_name: "mysql-database-plugin", connection_url: "{{username}}:{{password}}@tcp(127.0.0.1:1)/", password: "x", verify_connection: false } },
+  {
+    name: "create a MySQL connection (its TLS key would be readable)",
+    method: "PUT",
+    path: "tenants/a/database/config/my",
+    body: { plugin_name: "mysql-database-plugin", connection_url: "{{username}}:{{password}}@tcp(127.0.0.1:1)/", password: "x", verify_connection: false },
+  },
   { name: "mount a Kubernetes engine where a tenant's KV goes", method: "POST", path: "sys/mounts/tenants/x/kv", body: { type: "kubernetes" } },
   { name: "mount a PKI engine where a tenant's database engine goes", method: "POST", path: "sys/mounts/tenants/x/database", body: { type: "pki" } },
-  { name: "give a tenant login role a period (tokens outliving the ceiling)", method: "PUT", path: `auth/kubernetes-${CLUSTER}/role/a`, body: { bound_service_account_names: ["api"], bound_service_account_namespaces: ["a"], audience: "vault", token_policies: ["tenant-a"], token_period: "3600s" } },
-  { name: "bind policies through the legacy policies field", method: "PUT", path: `auth/kubernetes-${CLUSTER}/role/a`, body: { bound_service_account_names: ["api"], bound_service_account_namespaces: ["a"], audience: "vault", policies: ["admin"] } },
-  { name: "bind by namespace selector", method: "PUT", path: `auth/kubernetes-${CLUSTER}/role/a`, body: { bound_service_account_names: ["*"], bound_service_account_namespace_selector: "{}", audience: "vault", token_policies: ["tenant-a"] } },
+  {
+    name: "give a tenant login role a period (tokens outliving the ceiling)",
+    method: "PUT",
+    path: `auth/kubernetes-${CLUSTER}/role/a`,
+    body: {
+      bound_service_account_names: ["api"],
+      bound_service_account_namespaces: ["a"],
+      audience: "vault",
+      token_policies: ["tenant-a"],
+      token_period: "3600s",
+    },
+  },
+  {
+    name: "bind policies through the legacy policies field",
+    method: "PUT",
+    path: `auth/kubernetes-${CLUSTER}/role/a`,
+    body: { bound_service_account_names: ["api"], bound_service_account_namespaces: ["a"], audience: "vault", policies: ["admin"] },
+  },
+  {
+    name: "bind by namespace selector",
+    method: "PUT",
+    path: `auth/kubernetes-${CLUSTER}/role/a`,
+    body: { bound_service_account_names: ["*"], bound_service_account_namespace_selector: "{}", audience: "vault", token_policies: ["tenant-a"] },
+  },
   { name: "create a token role", method: "POST", path: "auth/token/roles/ops", body: { allowed_policies: ["admin", "break-glass"], orphan: true } },
   { name: "write to cubbyhole", method: "POST", path: "cubbyhole/stash", body: { blob: "x".repeat(1024) } },
   { name: "store a year-long wrapped blob", method: "POST", path: "sys/wrapping/wrap", body: { blob: "x" } },
 ];
 
 /** The tenant stack's requests, each with its name in the tests' titles. */
-const tenantStack = (filter: (r: ProviderRequest) => boolean = () => true) => tenantStackRequests("c", CLUSTER).filter(filter).map((r) => [r.what, r] as const);
+const tenantStack = (filter: (r: ProviderRequest) => boolean = () => true) =>
+  tenantStackRequests("c", CLUSTER)
+    .filter(filter)
+    .map((r) => [r.what, r] as const);
 
 describe("the plan credential (pull-request code can read it)", () => {
   it.each(tenantStack(isWrite))("is refused: %s", async (_, r) => {
@@ -167,7 +264,17 @@ describe("the plan credential (pull-request code can read it)", () => {
   });
 
   it("reads what a refresh of the tenant and shared stacks needs", async () => {
-    for (const path of ["sys/mounts/tenants/a/kv", "tenants/a/transit/keys/k", `auth/kubernetes-${CLUSTER}/role/a`, `auth/kubernetes-${CLUSTER}/config`, `sys/mounts/auth/kubernetes-${CLUSTER}`, `sys/mounts/auth/kubernetes-${CLUSTER}/tune`, "sys/policies/acl/tenant-a", "sys/auth", "sys/mounts"]) {
+    for (const path of [
+      "sys/mounts/tenants/a/kv",
+      "tenants/a/transit/keys/k",
+      `auth/kubernetes-${CLUSTER}/role/a`,
+      `auth/kubernetes-${CLUSTER}/config`,
+      `sys/mounts/auth/kubernetes-${CLUSTER}`,
+      `sys/mounts/auth/kubernetes-${CLUSTER}/tune`,
+      "sys/policies/acl/tenant-a",
+      "sys/auth",
+      "sys/mounts",
+    ]) {
       expect([path, await status(tokens.plan, "GET", path)]).toEqual([path, 200]);
     }
     expect(await status(tokens.plan, "LIST", `auth/kubernetes-${CLUSTER}/role`)).toBe(200);
@@ -218,21 +325,28 @@ describe("the apply credential (a per-run login after approval)", () => {
     const child = await call(String(res.token), "POST", "auth/token/create", { ttl: "20m" });
     expect(child.status).toBe(200);
     const childToken = String((child.body.auth as { client_token: string }).client_token);
-    await waitFor("the short-lived apply token to expire", async () => ((await status(String(res.token), "GET", "sys/mounts/tenants/a/kv")) === 403 ? true : undefined), 15_000, 250);
+    await waitFor(
+      "the short-lived apply token to expire",
+      async () => ((await status(String(res.token), "GET", "sys/mounts/tenants/a/kv")) === 403 ? true : undefined),
+      15_000,
+      250,
+    );
     expect(await status(String(res.token), "GET", "auth/token/lookup-self")).toBe(403);
-    await waitFor("its child token to go with it", async () => ((await status(childToken, "GET", "sys/mounts/tenants/a/kv")) === 403 ? true : undefined), 15_000, 250);
+    await waitFor(
+      "its child token to go with it",
+      async () => ((await status(childToken, "GET", "sys/mounts/tenants/a/kv")) === 403 ? true : undefined),
+      15_000,
+      250,
+    );
   });
 
   // In the order the provider makes them: each read follows the write that created what it reads.
-  it.each(tenantStack())(
-    "makes what the tenant stack needs, or is refused what only an admin may: %s",
-    async (_, r) => {
-      const got = await status(tokens.apply, r.method, r.path, r.body);
-      if (r.adminOnly) expect(got).toBe(403);
-      else if (isWrite(r)) expect([200, 204]).toContain(got);
-      else expect(got).toBe(200);
-    },
-  );
+  it.each(tenantStack())("makes what the tenant stack needs, or is refused what only an admin may: %s", async (_, r) => {
+    const got = await status(tokens.apply, r.method, r.path, r.body);
+    if (r.adminOnly) expect(got).toBe(403);
+    else if (isWrite(r)) expect([200, 204]).toContain(got);
+    else expect(got).toBe(200);
+  });
 
   it.each(ATTACKS.map((a) => [a.name, a] as const))("is refused: %s", async (_, a) => {
     expect(await status(tokens.apply, a.method, a.path, a.body)).toBe(a.refusedWith ?? 403);
@@ -248,7 +362,8 @@ describe("the apply credential (a per-run login after approval)", () => {
 describe("the sidecar's own token", () => {
   it("writes tenant policies and nothing else", async () => {
     expect(await status(tokens.sidecar, "PUT", "sys/policies/acl/tenant-z", { policy: renderTenantPolicy({ tenant: "z" }) })).toBe(204);
-    for (const name of ["admin", "provisioner", "vault-gke-sidecar", "default", "ops"]) expect(await status(tokens.sidecar, "PUT", `sys/policies/acl/${name}`, { policy: 'path "*" { capabilities = ["read"] }' })).toBe(403);
+    for (const name of ["admin", "provisioner", "vault-gke-sidecar", "default", "ops"])
+      expect(await status(tokens.sidecar, "PUT", `sys/policies/acl/${name}`, { policy: 'path "*" { capabilities = ["read"] }' })).toBe(403);
     expect(await status(tokens.sidecar, "GET", "tenants/b/kv/data/db")).toBe(403);
     expect(await status(tokens.sidecar, "POST", "sys/auth/x", { type: "userpass" })).toBe(403);
     expect(await status(tokens.sidecar, "LIST", "tenants/a/transit/keys")).toBe(200);

@@ -73,7 +73,9 @@ it("issues working credentials and revokes them with the lease", async () => {
 
   // The tenant reads credentials with its own policy, as its pods would.
   await call(root, "PUT", "sys/policies/acl/tenant-payments", { policy: renderTenantPolicy({ tenant: "payments", databaseRoles: [settings.roleName] }) });
-  const tenantToken = String(((await call(root, "POST", "auth/token/create", { policies: ["tenant-payments"], ttl: "10m" })).body.auth as { client_token: string }).client_token);
+  const tenantToken = String(
+    ((await call(root, "POST", "auth/token/create", { policies: ["tenant-payments"], ttl: "10m" })).body.auth as { client_token: string }).client_token,
+  );
   const creds = await call(tenantToken, "GET", `${mount}/creds/${settings.roleName}`);
   expect(creds.status).toBe(200);
   expect(creds.body.lease_duration).toBe(900);

@@ -18,8 +18,13 @@ const validators = {
 };
 
 const yamlFiles = (dir: string): string[] =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? yamlFiles(join(dir, e.name)) : /\.ya?ml$/.test(e.name) ? [join(dir, e.name)] : []));
-const examples = [...yamlFiles(join(ROOT, "environments")).map((f) => ["environment", f] as const), ...yamlFiles(join(ROOT, "tenants")).map((f) => ["tenant", f] as const)];
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? yamlFiles(join(dir, e.name)) : /\.ya?ml$/.test(e.name) ? [join(dir, e.name)] : [],
+  );
+const examples = [
+  ...yamlFiles(join(ROOT, "environments")).map((f) => ["environment", f] as const),
+  ...yamlFiles(join(ROOT, "tenants")).map((f) => ["tenant", f] as const),
+];
 
 describe("JSON Schemas of the environment and tenant files", () => {
   it.each(Object.keys(SCHEMA_FILES) as (keyof typeof SCHEMA_FILES)[])("%s: the committed file is what `npm run schemas` generates", (kind) => {

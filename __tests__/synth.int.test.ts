@@ -23,7 +23,13 @@ const STACKS = ["example-platform", "example-vault", "example-shared", "example-
  * At least this many checks must pass per stack, so a scan that checks nothing cannot pass.
  * checkov has no check for the vault_* resources of tenant stacks: there it must have parsed them cleanly.
  */
-const MIN_PASSED: Record<string, number> = { "example-platform": 50, "example-vault": 15, "example-shared": 3, "example-tenant-payments": 0, "example-tenant-search": 0 };
+const MIN_PASSED: Record<string, number> = {
+  "example-platform": 50,
+  "example-vault": 15,
+  "example-shared": 3,
+  "example-tenant-payments": 0,
+  "example-tenant-search": 0,
+};
 
 it("writes the manifest and one cdk.tf.json per stack", () => {
   const manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8"));
@@ -43,7 +49,9 @@ it("synthesizes the same stacks through the cdktf CLI", () => {
   expect(run.status).toBe(0);
   const manifest = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8"));
   expect(Object.keys(manifest.stacks).sort()).toEqual([...STACKS].sort());
-  expect(readFileSync(join(out, "stacks", "example-vault", "cdk.tf.json"), "utf8")).toBe(readFileSync(join(outdir, "stacks", "example-vault", "cdk.tf.json"), "utf8"));
+  expect(readFileSync(join(out, "stacks", "example-vault", "cdk.tf.json"), "utf8")).toBe(
+    readFileSync(join(outdir, "stacks", "example-vault", "cdk.tf.json"), "utf8"),
+  );
 }, 120_000);
 
 describe("checkov", () => {
@@ -53,7 +61,11 @@ describe("checkov", () => {
         encoding: "utf8",
         timeout: 120_000,
       });
-      const reports = [JSON.parse(run.stdout)].flat() as { check_type: string; summary: { passed: number; failed: number; parsing_errors: number }; results: { failed_checks: { check_id: string; resource: string }[] } }[];
+      const reports = [JSON.parse(run.stdout)].flat() as {
+        check_type: string;
+        summary: { passed: number; failed: number; parsing_errors: number };
+        results: { failed_checks: { check_id: string; resource: string }[] };
+      }[];
       const failed = reports.flatMap((r) => r.results?.failed_checks ?? []).map((c) => `${c.check_id} ${c.resource}`);
       expect(failed).toEqual([]);
       // The scan really ran checks on this stack (an empty stack passes nothing).
@@ -68,9 +80,16 @@ it("stops with one line per problem, exit 2, no stack trace and no output on a b
   const envDir = join(work, "bad-envs");
   mkdirSync(envDir);
   const example = readFileSync(join(ROOT, "environments", "example.yaml"), "utf8");
-  writeFileSync(join(envDir, "bad.yaml"), example.replace("name: example ", "name: bad ").replace("replicas: 3 ", "replicas: 4 ").replace("seal: gcpckms ", "seal: kms "));
+  writeFileSync(
+    join(envDir, "bad.yaml"),
+    example.replace("name: example ", "name: bad ").replace("replicas: 3 ", "replicas: 4 ").replace("seal: gcpckms ", "seal: kms "),
+  );
   const badOut = join(work, "bad-out");
-  const run = spawnSync("node", ["dist/main.js"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, CDKTF_OUTDIR: badOut, VAULT_GKE_ENVIRONMENTS: envDir } });
+  const run = spawnSync("node", ["dist/main.js"], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, CDKTF_OUTDIR: badOut, VAULT_GKE_ENVIRONMENTS: envDir },
+  });
   expect(run.status).toBe(2);
   const lines = run.stderr.trim().split("\n");
   expect(lines[0]).toMatch(new RegExp(`^${join(envDir, "bad.yaml")}:\\d+:\\d+: vault\\.seal: got "kms"; use one of "gcpckms", "shamir"$`));

@@ -23,7 +23,11 @@ const ledger: TenantConfig = {
   namespaces: ["ledger", "ledger-jobs"],
   serviceAccounts: ["ledger-api"],
   audience: "https://vault.ledger.internal",
-  engines: { ...payments.engines, transit: { keys: ["entries", "journal"] }, postgres: payments.engines.postgres && { ...payments.engines.postgres, access: "readonly" } },
+  engines: {
+    ...payments.engines,
+    transit: { keys: ["entries", "journal"] },
+    postgres: payments.engines.postgres && { ...payments.engines.postgres, access: "readonly" },
+  },
 };
 const tenants = [...examples, ledger];
 
@@ -70,7 +74,9 @@ function instancesOf(tenant: TenantConfig, tf: TfJson): Instance[] {
     for (const [name, config] of Object.entries(byName)) out.push({ tenant, type, name, config, attributes: flatten(type, config, whole) });
   }
   for (const [provider, blocks] of Object.entries(tf.provider ?? {})) {
-    blocks.forEach((config, n) => out.push({ tenant, type: `provider.${provider}`, name: String(n), config, attributes: flatten(`provider.${provider}`, config, whole) }));
+    blocks.forEach((config, n) =>
+      out.push({ tenant, type: `provider.${provider}`, name: String(n), config, attributes: flatten(`provider.${provider}`, config, whole) }),
+    );
   }
   return out;
 }
@@ -118,12 +124,23 @@ describe("the tenant stack's request table", () => {
   it("is checked against stacks with every engine and resource type", () => {
     expect(stacks.map((s) => s.tenant.name)).toEqual(["payments", "search", "ledger"]);
     const types = new Set(instances.map((i) => i.type));
-    for (const type of ["vault_mount", "vault_kv_secret_backend_v2", "vault_transit_secret_backend_key", "vault_database_secret_backend_connection", "vault_database_secret_backend_role", "vault_kubernetes_auth_backend_role", "provider.vault"]) {
+    for (const type of [
+      "vault_mount",
+      "vault_kv_secret_backend_v2",
+      "vault_transit_secret_backend_key",
+      "vault_database_secret_backend_connection",
+      "vault_database_secret_backend_role",
+      "vault_kubernetes_auth_backend_role",
+      "provider.vault",
+    ]) {
       expect([type, types.has(type)]).toEqual([type, true]);
     }
-    expect(instances.filter((i) => i.type === "vault_mount").map((i) => `${i.tenant.name} ${String(i.attributes.type)}`).sort()).toEqual(
-      ["ledger database", "ledger kv", "ledger transit", "payments database", "payments kv", "payments transit", "search kv"],
-    );
+    expect(
+      instances
+        .filter((i) => i.type === "vault_mount")
+        .map((i) => `${i.tenant.name} ${String(i.attributes.type)}`)
+        .sort(),
+    ).toEqual(["ledger database", "ledger kv", "ledger transit", "payments database", "payments kv", "payments transit", "search kv"]);
   });
 
   it("has requests that create every resource type of the tenant stacks and read it back", () => {
@@ -180,7 +197,8 @@ describe("the tenant stack's request table", () => {
             if (parameter !== IN_PATH) continue;
             const value = resolve(tf, i.attributes[attribute]);
             checked++;
-            if (typeof value !== "string" || !`/${r.path}/`.includes(`/${value}/`)) problems.push(`${label(i, attribute)} = ${JSON.stringify(value)}, not in ${r.method} ${r.path}`);
+            if (typeof value !== "string" || !`/${r.path}/`.includes(`/${value}/`))
+              problems.push(`${label(i, attribute)} = ${JSON.stringify(value)}, not in ${r.method} ${r.path}`);
           }
         }
       }
@@ -192,7 +210,9 @@ describe("the tenant stack's request table", () => {
   it("replays with the stacks' values every parameter the provisioner policy allows only given values of", () => {
     const provisioner = environmentPolicies(env.tenancy.clusters.map((c) => c.name)).provisioner;
     const restricted = new Set([...provisioner.matchAll(/"([a-z_]+)"\s*=\s*\[\s*[^\]\s][^\]]*\]/g)].map((m) => m[1]));
-    expect([...restricted].sort()).toEqual(expect.arrayContaining(["allow_plaintext_backup", "deletion_allowed", "exportable", "plugin_name", "token_type", "type"]));
+    expect([...restricted].sort()).toEqual(
+      expect.arrayContaining(["allow_plaintext_backup", "deletion_allowed", "exportable", "plugin_name", "token_type", "type"]),
+    );
     const problems: string[] = [];
     let checked = 0;
     for (const i of instances) {
@@ -203,7 +223,8 @@ describe("the tenant stack's request table", () => {
           if (JSON.stringify(value).includes("${")) continue;
           checked++;
           const sent = valueAt(r.body, parameter).value;
-          if (JSON.stringify(sent) !== JSON.stringify(value)) problems.push(`${label(i, attribute)} = ${JSON.stringify(value)}; "${r.what}" replays ${parameter} = ${JSON.stringify(sent)}`);
+          if (JSON.stringify(sent) !== JSON.stringify(value))
+            problems.push(`${label(i, attribute)} = ${JSON.stringify(value)}; "${r.what}" replays ${parameter} = ${JSON.stringify(sent)}`);
         }
       }
     }

@@ -36,7 +36,10 @@ describe("terraform validate", () => {
     const results = stacks.map((stack) => {
       const dir = join(outdir, "stacks", stack);
       execFileSync("terraform", ["init", "-backend=false", "-input=false", "-no-color"], { cwd: dir, env, stdio: "pipe" });
-      const out = JSON.parse(execFileSync("terraform", ["validate", "-json", "-no-color"], { cwd: dir, env, encoding: "utf8" })) as { valid: boolean; diagnostics: { severity: string; summary: string }[] };
+      const out = JSON.parse(execFileSync("terraform", ["validate", "-json", "-no-color"], { cwd: dir, env, encoding: "utf8" })) as {
+        valid: boolean;
+        diagnostics: { severity: string; summary: string }[];
+      };
       return { stack, valid: out.valid, errors: out.diagnostics.filter((d) => d.severity === "error").map((d) => d.summary) };
     });
     expect(results).toEqual(stacks.map((stack) => ({ stack, valid: true, errors: [] })));

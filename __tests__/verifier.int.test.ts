@@ -35,7 +35,14 @@ const env = exampleEnv(overrides);
 const CLUSTER = env.tenancy.clusters[0].name;
 const AUDIENCE = "https://vault.example.acme.dev:8200";
 /** The runners' apply login role, as the shared stack configures it. */
-const applyRole = () => applyRoleSettings({ applyServiceAccounts: env.delivery.applyServiceAccounts, audience: AUDIENCE, policy: "provisioner", ttlSec: 900, maxTtlSec: APPLY_TOKEN_MAX_TTL_SEC });
+const applyRole = () =>
+  applyRoleSettings({
+    applyServiceAccounts: env.delivery.applyServiceAccounts,
+    audience: AUDIENCE,
+    policy: "provisioner",
+    ttlSec: 900,
+    maxTtlSec: APPLY_TOKEN_MAX_TTL_SEC,
+  });
 
 let dir: string;
 let envDir: string;
@@ -82,8 +89,18 @@ function tenantRequest(tenant: string, what: string) {
 /** Vault's own cluster backend and its snapshot role, as the shared stack configures them. */
 async function configureInCluster(): Promise<void> {
   await ok(root, "POST", "sys/auth/in-cluster", { type: "kubernetes" });
-  await ok(root, "POST", "auth/in-cluster/config", { kubernetes_host: kube.url, kubernetes_ca_cert: kube.caPem, disable_local_ca_jwt: true, token_reviewer_jwt: kube.reviewerJwt });
-  await ok(root, "POST", "auth/in-cluster/role/snapshot", { bound_service_account_names: ["vault-snapshot"], bound_service_account_namespaces: ["vault"], audience: "vault", token_policies: ["snapshot"] });
+  await ok(root, "POST", "auth/in-cluster/config", {
+    kubernetes_host: kube.url,
+    kubernetes_ca_cert: kube.caPem,
+    disable_local_ca_jwt: true,
+    token_reviewer_jwt: kube.reviewerJwt,
+  });
+  await ok(root, "POST", "auth/in-cluster/role/snapshot", {
+    bound_service_account_names: ["vault-snapshot"],
+    bound_service_account_namespaces: ["vault"],
+    audience: "vault",
+    token_policies: ["snapshot"],
+  });
 }
 
 /** "<kind> <path>" of each finding line, sorted. */
@@ -101,7 +118,13 @@ function kindsAndPaths(lines: readonly string[]): string[] {
 function runVerify(): { status: number | null; lines: string[] } {
   const run = spawnSync(process.execPath, [...commandArgs("verify"), "example"], {
     encoding: "utf8",
-    env: { PATH: process.env.PATH ?? "", VAULT_ADDR: server.addr, VAULT_TOKEN: String(tokens.plan), VAULT_CACERT: join(dir, "bao", "vault-ca.pem"), VAULT_GKE_ENVIRONMENTS: envDir },
+    env: {
+      PATH: process.env.PATH ?? "",
+      VAULT_ADDR: server.addr,
+      VAULT_TOKEN: String(tokens.plan),
+      VAULT_CACERT: join(dir, "bao", "vault-ca.pem"),
+      VAULT_GKE_ENVIRONMENTS: envDir,
+    },
   });
   expect(run.stderr).toBe("");
   return { status: run.status, lines: run.stdout.trim().split("\n") };
@@ -124,7 +147,12 @@ beforeAll(async () => {
   for (const [name, policy] of Object.entries(environmentPolicies([CLUSTER]))) await ok(root, "PUT", `sys/policies/acl/${name}`, { policy });
   await ok(root, "POST", `sys/auth/kubernetes-${CLUSTER}`, { type: "kubernetes" });
   await ok(root, "POST", `sys/mounts/auth/kubernetes-${CLUSTER}/tune`, { default_lease_ttl: "1800s", max_lease_ttl: "3600s" });
-  await ok(root, "POST", `auth/kubernetes-${CLUSTER}/config`, { kubernetes_host: kube.url, kubernetes_ca_cert: kube.caPem, token_reviewer_jwt: kube.reviewerJwt, disable_local_ca_jwt: true });
+  await ok(root, "POST", `auth/kubernetes-${CLUSTER}/config`, {
+    kubernetes_host: kube.url,
+    kubernetes_ca_cert: kube.caPem,
+    token_reviewer_jwt: kube.reviewerJwt,
+    disable_local_ca_jwt: true,
+  });
   await configureInCluster();
   await ok(root, "POST", "sys/auth/runner", { type: "jwt" });
   await ok(root, "POST", "auth/runner/config", { jwt_validation_pubkeys: [issuer.publicKeyPem], bound_issuer: GOOGLE_ISSUER });
@@ -132,7 +160,9 @@ beforeAll(async () => {
 
   tokens.plan = await orphan("vault-gke-plan");
   tokens.sidecar = await orphan("vault-gke-sidecar");
-  const login = await vaultRequest(server.addr, server.ca, "POST", "/v1/auth/runner/login", { body: { role: "provisioner", jwt: issuer.issue({ email: env.delivery.applyServiceAccounts[0], audience: AUDIENCE }) } });
+  const login = await vaultRequest(server.addr, server.ca, "POST", "/v1/auth/runner/login", {
+    body: { role: "provisioner", jwt: issuer.issue({ email: env.delivery.applyServiceAccounts[0], audience: AUDIENCE }) },
+  });
   tokens.apply = String((login.body.auth as { client_token: string }).client_token);
   // Two tenants, applied the way the runner applies them.
   for (const tenant of ["payments", "search"]) {
@@ -172,7 +202,7 @@ describe("the verifier", () => {
     expect(runVerify()).toEqual({ status: 0, lines: clean() });
   });
 
-  it("reports a role bound to admin, a tenant policy with path \"*\" and an undeclared auth method, and exits 1", async () => {
+  it('reports a role bound to admin, a tenant policy with path "*" and an undeclared auth method, and exits 1', async () => {
     const role = (await ok(root, "GET", `auth/kubernetes-${CLUSTER}/role/payments`)).data as Record<string, unknown>;
     try {
       await ok(root, "POST", `auth/kubernetes-${CLUSTER}/role/payments`, { ...role, token_policies: ["tenant-payments", "admin"] });
@@ -209,7 +239,11 @@ describe("the verifier", () => {
           `finding role-period auth/kubernetes-${CLUSTER}/role/search: issues periodic tokens (3600s) that outlive the backend's lease ceiling`,
         ]),
       );
-      expect(kindsAndPaths(lines)).toEqual(["kv-version-expiry tenants/payments/kv/config", `role-period auth/kubernetes-${CLUSTER}/role/search`, "token-role auth/token/roles/ops"]);
+      expect(kindsAndPaths(lines)).toEqual([
+        "kv-version-expiry tenants/payments/kv/config",
+        `role-period auth/kubernetes-${CLUSTER}/role/search`,
+        "token-role auth/token/roles/ops",
+      ]);
     } finally {
       await ok(root, "DELETE", "auth/token/roles/ops");
       await applyAsRunner(tenantRequest("payments", "configure KV v2"));
@@ -225,11 +259,15 @@ describe("the verifier", () => {
     const body = (r: typeof kv, config: Record<string, unknown>) => ({ ...r.body, config: { ...(r.body?.config as Record<string, unknown>), ...config } });
     try {
       // Exactly what a tenant stack with these settings would send, with the runner's own credential.
-      expect((await call(apply, kv.method, kv.path, body(kv, { audit_non_hmac_request_keys: ["data"], audit_non_hmac_response_keys: ["data"] }))).status).toBe(204);
+      expect((await call(apply, kv.method, kv.path, body(kv, { audit_non_hmac_request_keys: ["data"], audit_non_hmac_response_keys: ["data"] }))).status).toBe(
+        204,
+      );
       expect((await call(apply, db.method, db.path, body(db, { max_lease_ttl: `${env.tenancy.maxTokenTtl + 1}s` }))).status).toBe(204);
       const { status, lines } = runVerify();
       expect(kindsAndPaths(lines)).toEqual(["lease-ceiling tenants/billing/database", "plaintext-audit tenants/billing/kv"]);
-      expect(lines).toContain("finding plaintext-audit tenants/billing/kv: audit logs these values in plain text: request data, response data; nothing vault-gke declares does");
+      expect(lines).toContain(
+        "finding plaintext-audit tenants/billing/kv: audit logs these values in plain text: request data, response data; nothing vault-gke declares does",
+      );
       expect(status).toBe(1);
     } finally {
       // Removing a tenant's engines is an admin's.
@@ -247,18 +285,35 @@ describe("the verifier", () => {
       await ok(admin, "POST", "sys/auth/ops", { type: "userpass" });
       await ok(admin, "POST", "auth/ops/users/me", { password: "x".repeat(24), token_policies: ["ops"] });
       // Themselves added to a declared role.
-      await ok(admin, "POST", "auth/runner/role/provisioner", { ...applyRole(), bound_claims: { email: [...env.delivery.applyServiceAccounts, "me@acme-vault-example.iam.gserviceaccount.com"] } });
+      await ok(admin, "POST", "auth/runner/role/provisioner", {
+        ...applyRole(),
+        bound_claims: { email: [...env.delivery.applyServiceAccounts, "me@acme-vault-example.iam.gserviceaccount.com"] },
+      });
       // A tenant cluster's backend trusting another API server (whose tokens it would then accept).
-      await ok(admin, "POST", backend, { kubernetes_host: "https://203.0.113.9", kubernetes_ca_cert: kube.caPem, token_reviewer_jwt: kube.reviewerJwt, disable_local_ca_jwt: true });
+      await ok(admin, "POST", backend, {
+        kubernetes_host: "https://203.0.113.9",
+        kubernetes_ca_cert: kube.caPem,
+        token_reviewer_jwt: kube.reviewerJwt,
+        disable_local_ca_jwt: true,
+      });
       const { status, lines } = runVerify();
-      expect(kindsAndPaths(lines)).toEqual(["auth-config auth/kubernetes-apps-prod/config", "role-binding auth/runner/role/provisioner", "undeclared-auth-method auth/ops"]);
+      expect(kindsAndPaths(lines)).toEqual([
+        "auth-config auth/kubernetes-apps-prod/config",
+        "role-binding auth/runner/role/provisioner",
+        "undeclared-auth-method auth/ops",
+      ]);
       expect(lines).toContainEqual(expect.stringContaining("me@acme-vault-example.iam.gserviceaccount.com"));
       expect(status).toBe(1);
     } finally {
       await ok(root, "DELETE", "sys/auth/ops");
       await ok(root, "DELETE", "sys/policies/acl/ops");
       await ok(root, "POST", "auth/runner/role/provisioner", applyRole());
-      await ok(root, "POST", backend, { kubernetes_host: kube.url, kubernetes_ca_cert: kube.caPem, token_reviewer_jwt: kube.reviewerJwt, disable_local_ca_jwt: true });
+      await ok(root, "POST", backend, {
+        kubernetes_host: kube.url,
+        kubernetes_ca_cert: kube.caPem,
+        token_reviewer_jwt: kube.reviewerJwt,
+        disable_local_ca_jwt: true,
+      });
     }
   });
 
@@ -275,14 +330,26 @@ describe("the verifier", () => {
       // A role no stack declares on a platform backend.
       await ok(root, "POST", "auth/runner/role/ops", { role_type: "jwt", user_claim: "sub", bound_audiences: [AUDIENCE], token_policies: ["admin"] });
       // A tenant login role without an audience.
-      await ok(root, "POST", `auth/kubernetes-${CLUSTER}/role/reports`, { bound_service_account_names: ["reports-api"], bound_service_account_namespaces: ["reports"], token_policies: ["tenant-reports"] });
+      await ok(root, "POST", `auth/kubernetes-${CLUSTER}/role/reports`, {
+        bound_service_account_names: ["reports-api"],
+        bound_service_account_namespaces: ["reports"],
+        token_policies: ["tenant-reports"],
+      });
       // Platform policies edited and removed.
-      await ok(root, "PUT", "sys/policies/acl/snapshot", { policy: `${policies.snapshot}\npath "sys/storage/raft/snapshot-force" {\n  capabilities = ["update"]\n}\n` });
+      await ok(root, "PUT", "sys/policies/acl/snapshot", {
+        policy: `${policies.snapshot}\npath "sys/storage/raft/snapshot-force" {\n  capabilities = ["update"]\n}\n`,
+      });
       await ok(root, "DELETE", "sys/policies/acl/generate-root");
       // A tenant policy without a tenant.
       await ok(root, "PUT", "sys/policies/acl/tenant-ghost", { policy: renderTenantPolicy({ tenant: "ghost" }) });
       // A database connection with another plugin (verify_connection false: nothing listens).
-      await ok(root, "PUT", "tenants/search/database/config/legacy", { plugin_name: "mysql-database-plugin", connection_url: "{{username}}:{{password}}@tcp(127.0.0.1:1)/", username: "vault", password: "x", verify_connection: false });
+      await ok(root, "PUT", "tenants/search/database/config/legacy", {
+        plugin_name: "mysql-database-plugin",
+        connection_url: "{{username}}:{{password}}@tcp(127.0.0.1:1)/",
+        username: "vault",
+        password: "x",
+        verify_connection: false,
+      });
       // Engines no stack declares: outside tenants/, an engine name tenants do not have, KV v1 where a tenant's KV v2 goes.
       await ok(root, "POST", "sys/mounts/ops-kv", { type: "kv", options: { version: "2" } });
       await ok(root, "POST", "sys/mounts/tenants/search/pki", { type: "pki" });
@@ -310,7 +377,9 @@ describe("the verifier", () => {
       expect(status).toBe(1);
     } finally {
       await ok(root, "POST", `sys/auth/kubernetes-${CLUSTER}/tune`, { audit_non_hmac_request_keys: [], max_lease_ttl: "3600s" });
-      await ok(root, "POST", "sys/mounts/tenants/search/database/tune", { max_lease_ttl: (tenantRequest("search", "create the database engine").body?.config as { max_lease_ttl: string }).max_lease_ttl });
+      await ok(root, "POST", "sys/mounts/tenants/search/database/tune", {
+        max_lease_ttl: (tenantRequest("search", "create the database engine").body?.config as { max_lease_ttl: string }).max_lease_ttl,
+      });
       await ok(root, "DELETE", "sys/auth/in-cluster");
       await configureInCluster();
       await ok(root, "DELETE", "auth/runner/role/ops");
@@ -336,10 +405,22 @@ describe("the verifier", () => {
   });
 
   it("says when Vault cannot be read, with exit 3, and when the token is missing, with exit 2", () => {
-    const bad = spawnSync(process.execPath, [...commandArgs("verify"), "example"], { encoding: "utf8", env: { PATH: process.env.PATH ?? "", VAULT_ADDR: server.addr, VAULT_TOKEN: "not-a-token", VAULT_CACERT: join(dir, "bao", "vault-ca.pem"), VAULT_GKE_ENVIRONMENTS: envDir } });
+    const bad = spawnSync(process.execPath, [...commandArgs("verify"), "example"], {
+      encoding: "utf8",
+      env: {
+        PATH: process.env.PATH ?? "",
+        VAULT_ADDR: server.addr,
+        VAULT_TOKEN: "not-a-token",
+        VAULT_CACERT: join(dir, "bao", "vault-ca.pem"),
+        VAULT_GKE_ENVIRONMENTS: envDir,
+      },
+    });
     expect(bad.status).toBe(3);
     expect(bad.stderr).toMatch(/^verify: reading https:\/\/127\.0\.0\.1:\d+ failed: vault read sys\/auth: HTTP 403/);
-    const none = spawnSync(process.execPath, [...commandArgs("verify"), "example"], { encoding: "utf8", env: { PATH: process.env.PATH ?? "", VAULT_GKE_ENVIRONMENTS: envDir } });
+    const none = spawnSync(process.execPath, [...commandArgs("verify"), "example"], {
+      encoding: "utf8",
+      env: { PATH: process.env.PATH ?? "", VAULT_GKE_ENVIRONMENTS: envDir },
+    });
     expect(none.status).toBe(2);
     expect(none.stderr).toContain("VAULT_TOKEN is not set");
   });

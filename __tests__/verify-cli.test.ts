@@ -16,7 +16,10 @@ afterAll(() => rmSync(envDir, { recursive: true, force: true }));
 
 /** Runs the command, expects exit 2 with nothing on stdout and no stack trace, and returns stderr. */
 function failure(args: string[], env: Record<string, string> = {}): string {
-  const run = spawnSync(process.execPath, [...commandArgs("verify"), ...args], { encoding: "utf8", env: { PATH: process.env.PATH ?? "", VAULT_TOKEN: "not-used", VAULT_GKE_ENVIRONMENTS: envDir, ...env } });
+  const run = spawnSync(process.execPath, [...commandArgs("verify"), ...args], {
+    encoding: "utf8",
+    env: { PATH: process.env.PATH ?? "", VAULT_TOKEN: "not-used", VAULT_GKE_ENVIRONMENTS: envDir, ...env },
+  });
   expect([run.status, run.stdout]).toEqual([2, ""]);
   expect(run.stderr).not.toMatch(/\n\s+at /);
   return run.stderr;
@@ -32,6 +35,8 @@ describe("npm run verify", () => {
   });
 
   it("fails on an unreadable VAULT_CACERT, naming it and the fix, before contacting Vault", () => {
-    expect(failure(["example"], { VAULT_CACERT: join(envDir, "no-ca.pem") })).toBe(`verify: VAULT_CACERT: cannot read ${join(envDir, "no-ca.pem")} (ENOENT); point it at Vault's CA certificate\n`);
+    expect(failure(["example"], { VAULT_CACERT: join(envDir, "no-ca.pem") })).toBe(
+      `verify: VAULT_CACERT: cannot read ${join(envDir, "no-ca.pem")} (ENOENT); point it at Vault's CA certificate\n`,
+    );
   });
 });

@@ -45,9 +45,12 @@ describe("GitHub Actions workflows", () => {
 
   it("pin every action by a full commit, with the release in a comment", () => {
     for (const f of files) {
-      const lines = text(f).split("\n").filter((l) => /^\s*(- )?uses:/.test(l));
+      const lines = text(f)
+        .split("\n")
+        .filter((l) => /^\s*(- )?uses:/.test(l));
       expect(lines.length).toBeGreaterThan(0);
-      for (const line of lines) expect({ f, line }).toEqual({ f, line: expect.stringMatching(/uses: [\w.-]+\/[\w.-]+(\/[\w./-]+)?@[0-9a-f]{40} # v\d+\.\d+\.\d+$/) });
+      for (const line of lines)
+        expect({ f, line }).toEqual({ f, line: expect.stringMatching(/uses: [\w.-]+\/[\w.-]+(\/[\w./-]+)?@[0-9a-f]{40} # v\d+\.\d+\.\d+$/) });
       for (const job of Object.values(workflows[f].jobs)) for (const s of job.steps) if (s.uses) expect(s.uses).toMatch(/@[0-9a-f]{40}$/);
     }
   });
@@ -68,7 +71,10 @@ describe("GitHub Actions workflows", () => {
           else expect(level).toMatch(/^(read|none)$/);
         }
         const usesGoogle = job.steps.some((s) => s.uses?.startsWith("google-github-actions/auth@"));
-        expect({ job: `${f}:${name}`, idToken: (perms as Record<string, string>)["id-token"] === "write" }).toEqual({ job: `${f}:${name}`, idToken: usesGoogle });
+        expect({ job: `${f}:${name}`, idToken: (perms as Record<string, string>)["id-token"] === "write" }).toEqual({
+          job: `${f}:${name}`,
+          idToken: usesGoogle,
+        });
       }
     }
     expect(writers.sort()).toEqual(["deploy.yml:deploy:id-token", "plan.yml:plan:id-token", "plan.yml:removals:id-token"]);
@@ -150,7 +156,10 @@ describe("GitHub Actions workflows", () => {
     const dir = mkdtempSync(join(tmpdir(), "vault-gke-actionlint-"));
     try {
       const bad = join(dir, "bad.yml");
-      writeFileSync(bad, "on: push\npermissions:\n  id-tokens: write\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo ${{ nope.value }}\n");
+      writeFileSync(
+        bad,
+        "on: push\npermissions:\n  id-tokens: write\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo ${{ nope.value }}\n",
+      );
       const caught = spawnSync(ACTIONLINT, ["-color=false", bad], { cwd: dir, encoding: "utf8" });
       expect(caught.status).toBe(1);
       expect(caught.stdout).toMatch(/id-tokens/);

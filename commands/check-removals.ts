@@ -24,7 +24,11 @@ export interface RemovedStack {
 }
 
 /** Tenant files present in `base` and gone now, as the stacks they synthesized and where their state lives. */
-export function removedTenantStacks(baseFiles: readonly string[], headFiles: readonly string[], environments: ReadonlyMap<string, Pick<EnvironmentConfig, "name" | "backend">>): RemovedStack[] {
+export function removedTenantStacks(
+  baseFiles: readonly string[],
+  headFiles: readonly string[],
+  environments: ReadonlyMap<string, Pick<EnvironmentConfig, "name" | "backend">>,
+): RemovedStack[] {
   const head = new Set(headFiles);
   const out: RemovedStack[] = [];
   for (const file of baseFiles) {
@@ -54,7 +58,11 @@ function headTenantFiles(root: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isDirectory())
-    .flatMap((e) => readdirSync(join(dir, e.name)).filter((f) => /\.ya?ml$/.test(f)).map((f) => `tenants/${e.name}/${f}`));
+    .flatMap((e) =>
+      readdirSync(join(dir, e.name))
+        .filter((f) => /\.ya?ml$/.test(f))
+        .map((f) => `tenants/${e.name}/${f}`),
+    );
 }
 
 function usageError(problem: string): never {
@@ -67,9 +75,11 @@ function baseRef(args: readonly string[]): string {
   const i = args.indexOf("--base");
   if (i < 0) usageError("--base is missing; give the git ref the change merges into, for example --base origin/main");
   const base = args[i + 1];
-  if (!base || base.startsWith("-")) usageError(`--base needs a git ref, got ${base === undefined ? "nothing" : JSON.stringify(base)}; for example --base origin/main`);
+  if (!base || base.startsWith("-"))
+    usageError(`--base needs a git ref, got ${base === undefined ? "nothing" : JSON.stringify(base)}; for example --base origin/main`);
   const extra = args.filter((_, j) => j !== i && j !== i + 1);
-  if (extra.length > 0) usageError(`unexpected argument${extra.length > 1 ? "s" : ""} ${extra.map((a) => JSON.stringify(a)).join(" ")}; give only --base <ref>`);
+  if (extra.length > 0)
+    usageError(`unexpected argument${extra.length > 1 ? "s" : ""} ${extra.map((a) => JSON.stringify(a)).join(" ")}; give only --base <ref>`);
   return base;
 }
 
@@ -80,15 +90,23 @@ async function main(): Promise<void> {
   try {
     baseFiles = git(root, ["ls-tree", "-r", "--name-only", base, "--", "tenants"]).split("\n").filter(Boolean);
   } catch (error) {
-    const reason = String((error as { stderr?: unknown }).stderr ?? "").trim().split("\n")[0] || (error as Error).message.split("\n")[0];
-    process.stderr.write(`check-removals: --base ${JSON.stringify(base)}: cannot list tenants/ at this ref (${reason}); fetch the base branch first (git fetch origin <branch>) or fix the ref\n`);
+    const reason =
+      String((error as { stderr?: unknown }).stderr ?? "")
+        .trim()
+        .split("\n")[0] || (error as Error).message.split("\n")[0];
+    process.stderr.write(
+      `check-removals: --base ${JSON.stringify(base)}: cannot list tenants/ at this ref (${reason}); fetch the base branch first (git fetch origin <branch>) or fix the ref\n`,
+    );
     process.exit(2);
   }
   // The environments as they were at the base: a removed environment's tenants are found there too.
   const environments = new Map<string, Pick<EnvironmentConfig, "name" | "backend">>();
-  for (const file of git(root, ["ls-tree", "-r", "--name-only", base, "--", "environments"]).split("\n").filter((f) => /\.ya?ml$/.test(f))) {
+  for (const file of git(root, ["ls-tree", "-r", "--name-only", base, "--", "environments"])
+    .split("\n")
+    .filter((f) => /\.ya?ml$/.test(f))) {
     const doc = parse(git(root, ["show", `${base}:${file}`])) as { name?: string; backend?: { bucket: string; prefix: string } };
-    if (doc?.name && doc.backend) environments.set(doc.name, { name: doc.name, backend: { bucket: doc.backend.bucket, prefix: doc.backend.prefix.replace(/\/+$/, "") } });
+    if (doc?.name && doc.backend)
+      environments.set(doc.name, { name: doc.name, backend: { bucket: doc.backend.bucket, prefix: doc.backend.prefix.replace(/\/+$/, "") } });
   }
   let removed: RemovedStack[];
   try {
@@ -109,7 +127,9 @@ async function main(): Promise<void> {
       state = exists ? (await file.download())[0] : undefined;
     } catch (error) {
       unreadable++;
-      process.stderr.write(`check-removals: ${r.file}: cannot read the state of ${r.stack} at gs://${r.bucket}/${r.object} (${(error as Error).message.split("\n")[0]}); the removal cannot be shown safe\n`);
+      process.stderr.write(
+        `check-removals: ${r.file}: cannot read the state of ${r.stack} at gs://${r.bucket}/${r.object} (${(error as Error).message.split("\n")[0]}); the removal cannot be shown safe\n`,
+      );
       continue;
     }
     const count = managedResources(state);

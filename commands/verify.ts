@@ -38,13 +38,19 @@ function environmentNames(dir: string): string[] {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args.length !== 1) {
-    fail(2, `${args.length === 0 ? "no environment given" : `expected one environment, got ${args.length} arguments (${args.map((a) => JSON.stringify(a)).join(" ")})`}; ${USAGE}`);
+    fail(
+      2,
+      `${args.length === 0 ? "no environment given" : `expected one environment, got ${args.length} arguments (${args.map((a) => JSON.stringify(a)).join(" ")})`}; ${USAGE}`,
+    );
   }
   const name = args[0];
   const dir = process.env.VAULT_GKE_ENVIRONMENTS ?? join(root, "environments");
   const known = environmentNames(dir);
   if (!known.includes(name)) {
-    fail(2, `no environment ${JSON.stringify(name)} in ${dir}; ${known.length > 0 ? `use one of ${known.join(", ")}` : "write environments/<name>.yaml first (copy environments/example.yaml)"}`);
+    fail(
+      2,
+      `no environment ${JSON.stringify(name)} in ${dir}; ${known.length > 0 ? `use one of ${known.join(", ")}` : "write environments/<name>.yaml first (copy environments/example.yaml)"}`,
+    );
   }
   let env;
   try {

@@ -5,7 +5,16 @@
 // the sidecar beside the policies. Tenant engines and roles follow conventions
 // the verifier checks on its own (contract/tenant-policy.ts), so adding a
 // tenant changes nothing here.
-import { APPLY_ROLE, AUTH_PATHS, DEFAULT_TOKEN_AUDIENCE, GCP_AUTH_ROLE, kubernetesAuthPath, POLICY, SNAPSHOT_KSA, SNAPSHOT_ROLE } from "../contract/vault-names";
+import {
+  APPLY_ROLE,
+  AUTH_PATHS,
+  DEFAULT_TOKEN_AUDIENCE,
+  GCP_AUTH_ROLE,
+  kubernetesAuthPath,
+  POLICY,
+  SNAPSHOT_KSA,
+  SNAPSHOT_ROLE,
+} from "../contract/vault-names";
 import { vaultAddress } from "./names";
 import type { DeclaredAccess, DeclaredAuthMount } from "../contract/declared-access";
 import type { EnvironmentConfig } from "./schema";
@@ -19,7 +28,13 @@ export function declaredAccess(env: EnvironmentConfig): DeclaredAccess {
     path: AUTH_PATHS.inCluster,
     type: "kubernetes",
     roles: { [SNAPSHOT_ROLE]: [POLICY.snapshot] },
-    bindings: { [SNAPSHOT_ROLE]: { bound_service_account_names: [SNAPSHOT_KSA], bound_service_account_namespaces: [env.vault.namespace], audience: [DEFAULT_TOKEN_AUDIENCE] } },
+    bindings: {
+      [SNAPSHOT_ROLE]: {
+        bound_service_account_names: [SNAPSHOT_KSA],
+        bound_service_account_namespaces: [env.vault.namespace],
+        audience: [DEFAULT_TOKEN_AUDIENCE],
+      },
+    },
   });
   if (env.delivery.applyServiceAccounts.length > 0) {
     mounts.push({

@@ -47,17 +47,28 @@ export function loadTenantFile(file: string, env: EnvironmentConfig): LoadedTena
   const max = env.tenancy.maxTokenTtl;
   for (const field of ["tokenTtl", "tokenMaxTtl"] as const) {
     if (tenant[field] > max) {
-      problems.push(`${at([field])}: got ${formatTtl(tenant[field])}; it is above the environment's tenancy.maxTokenTtl (${formatTtl(max)}); use ${formatTtl(max)} or less`);
+      problems.push(
+        `${at([field])}: got ${formatTtl(tenant[field])}; it is above the environment's tenancy.maxTokenTtl (${formatTtl(max)}); use ${formatTtl(max)} or less`,
+      );
     }
   }
-  if (tenant.tokenTtl > tenant.tokenMaxTtl) problems.push(`${at(["tokenTtl"])}: got ${formatTtl(tenant.tokenTtl)}; it cannot exceed tokenMaxTtl (${formatTtl(tenant.tokenMaxTtl)})`);
+  if (tenant.tokenTtl > tenant.tokenMaxTtl)
+    problems.push(`${at(["tokenTtl"])}: got ${formatTtl(tenant.tokenTtl)}; it cannot exceed tokenMaxTtl (${formatTtl(tenant.tokenMaxTtl)})`);
   const pg = tenant.engines.postgres;
-  if (pg && pg.defaultTtl > pg.maxTtl) problems.push(`${at(["engines", "postgres", "defaultTtl"])}: got ${formatTtl(pg.defaultTtl)}; it cannot exceed engines.postgres.maxTtl (${formatTtl(pg.maxTtl)})`);
-  if (pg && pg.maxTtl > max) problems.push(`${at(["engines", "postgres", "maxTtl"])}: got ${formatTtl(pg.maxTtl)}; it is above the environment's tenancy.maxTokenTtl (${formatTtl(max)}); use ${formatTtl(max)} or less`);
+  if (pg && pg.defaultTtl > pg.maxTtl)
+    problems.push(
+      `${at(["engines", "postgres", "defaultTtl"])}: got ${formatTtl(pg.defaultTtl)}; it cannot exceed engines.postgres.maxTtl (${formatTtl(pg.maxTtl)})`,
+    );
+  if (pg && pg.maxTtl > max)
+    problems.push(
+      `${at(["engines", "postgres", "maxTtl"])}: got ${formatTtl(pg.maxTtl)}; it is above the environment's tenancy.maxTokenTtl (${formatTtl(max)}); use ${formatTtl(max)} or less`,
+    );
   for (const field of ["namespaces", "serviceAccounts"] as const) {
     tenant[field].forEach((value, i) => {
       if (isWildcard(value) && !tenant.allowWildcards) {
-        problems.push(`${at([field, i])}: got "*"; a wildcard lets every ${field === "namespaces" ? "namespace" : "service account"} of the cluster log in as this tenant: list names, or set allowWildcards: true to mean it`);
+        problems.push(
+          `${at([field, i])}: got "*"; a wildcard lets every ${field === "namespaces" ? "namespace" : "service account"} of the cluster log in as this tenant: list names, or set allowWildcards: true to mean it`,
+        );
       }
     });
   }
@@ -77,7 +88,9 @@ export function loadTenants(dir: string, env: EnvironmentConfig): TenantConfig[]
       const key = `${cluster}/${ns}`;
       const other = claims.get(key) ?? (isWildcard(ns) ? [...claims.entries()].find(([k]) => k.startsWith(`${cluster}/`))?.[1] : claims.get(`${cluster}/*`));
       if (other && other !== l) {
-        problems.push(`${l.file}: namespaces: namespace "${ns}" of cluster "${cluster}" is already claimed by tenant ${other.tenant.name} (${other.file}); a namespace belongs to one tenant: choose another namespace`);
+        problems.push(
+          `${l.file}: namespaces: namespace "${ns}" of cluster "${cluster}" is already claimed by tenant ${other.tenant.name} (${other.file}); a namespace belongs to one tenant: choose another namespace`,
+        );
       }
       claims.set(key, l);
     }

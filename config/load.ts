@@ -17,9 +17,7 @@ export class ConfigError extends Error {
 type Path = readonly PropertyKey[];
 
 export function formatPath(path: Path): string {
-  return path
-    .map((key, i) => (typeof key === "number" ? `[${key}]` : `${i === 0 ? "" : "."}${String(key)}`))
-    .join("");
+  return path.map((key, i) => (typeof key === "number" ? `[${key}]` : `${i === 0 ? "" : "."}${String(key)}`)).join("");
 }
 
 function formatValue(value: unknown): string {
@@ -52,7 +50,10 @@ function describe(issue: z.core.$ZodIssue, hints: UnknownKeyHints, documentedIn:
     case "invalid_type": {
       const type = typeName(issue.expected);
       if (value === undefined) return { path: issue.path, text: `is required; add it (${type})` };
-      return { path: issue.path, text: `got ${formatValue(value)}, expected ${type}; ${issue.expected === "boolean" ? "write true or false" : `write ${type}`}` };
+      return {
+        path: issue.path,
+        text: `got ${formatValue(value)}, expected ${type}; ${issue.expected === "boolean" ? "write true or false" : `write ${type}`}`,
+      };
     }
     case "invalid_value":
       return { path: issue.path, text: `got ${formatValue(value)}; use one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}` };

@@ -20,15 +20,27 @@ export const tenantSchema = z.strictObject({
   ),
   audience: z
     .string()
-    .min(1, { error: "the audience cannot be empty: pods must present a token minted for Vault; leave the field out for the default \"vault\"" })
+    .min(1, { error: 'the audience cannot be empty: pods must present a token minted for Vault; leave the field out for the default "vault"' })
     .regex(/^\S+$/, { error: "an audience has no spaces; for example vault" })
     .default(DEFAULT_TOKEN_AUDIENCE)
-    .describe("The audience the pods' projected service account tokens must carry (default vault): a token made for another service cannot be replayed to Vault."),
-  namespaces: z.array(nameOrWildcard("namespaces[]")).min(1, { error: "list at least one namespace" }).describe('Namespaces whose service accounts may log in. "*" needs allowWildcards: true.'),
-  serviceAccounts: z.array(nameOrWildcard("serviceAccounts[]")).min(1, { error: "list at least one service account" }).describe('Service accounts that may log in. "*" needs allowWildcards: true.'),
+    .describe(
+      "The audience the pods' projected service account tokens must carry (default vault): a token made for another service cannot be replayed to Vault.",
+    ),
+  namespaces: z
+    .array(nameOrWildcard("namespaces[]"))
+    .min(1, { error: "list at least one namespace" })
+    .describe('Namespaces whose service accounts may log in. "*" needs allowWildcards: true.'),
+  serviceAccounts: z
+    .array(nameOrWildcard("serviceAccounts[]"))
+    .min(1, { error: "list at least one service account" })
+    .describe('Service accounts that may log in. "*" needs allowWildcards: true.'),
   allowWildcards: z.boolean().default(false).describe('Explicit opt-in for "*" in namespaces or serviceAccounts (default false).'),
-  tokenTtl: duration.prefault("30m").describe("Lifetime of the tenant's Vault tokens, such as 30m (default 30m; at most the environment's tenancy.maxTokenTtl)."),
-  tokenMaxTtl: duration.prefault("1h").describe("Longest life of the tenant's Vault tokens with renewals (default 1h; at most the environment's tenancy.maxTokenTtl)."),
+  tokenTtl: duration
+    .prefault("30m")
+    .describe("Lifetime of the tenant's Vault tokens, such as 30m (default 30m; at most the environment's tenancy.maxTokenTtl)."),
+  tokenMaxTtl: duration
+    .prefault("1h")
+    .describe("Longest life of the tenant's Vault tokens with renewals (default 1h; at most the environment's tenancy.maxTokenTtl)."),
   engines: z
     .strictObject({
       kv: z
@@ -43,7 +55,13 @@ export const tenantSchema = z.strictObject({
             // Each key is a resource named after it (VaultTenant): a key listed twice would be two resources at one address.
             .superRefine((keys, ctx) =>
               keys.forEach((key, i) => {
-                if (keys.indexOf(key) < i) ctx.addIssue({ code: "custom", path: [i], message: `this key is listed twice (engines.transit.keys[${keys.indexOf(key)}]); list each key once`, input: key });
+                if (keys.indexOf(key) < i)
+                  ctx.addIssue({
+                    code: "custom",
+                    path: [i],
+                    message: `this key is listed twice (engines.transit.keys[${keys.indexOf(key)}]); list each key once`,
+                    input: key,
+                  });
               }),
             )
             .describe("Key names (aes256-gcm96), each once."),
@@ -58,7 +76,11 @@ export const tenantSchema = z.strictObject({
           username: pgName("user name").describe(
             "The user Vault creates roles with. Its password comes from Secret Manager secret <environment>-tenant-postgres-<tenant> at apply (write-only: never in a plan or the state).",
           ),
-          schema: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/).default("public").describe("Default public."),
+          schema: z
+            .string()
+            .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/)
+            .default("public")
+            .describe("Default public."),
           access: z.enum(["readonly", "readwrite"]).default("readonly").describe("What issued users may do (default readonly)."),
           sslMode: z.enum(["require", "verify-ca", "verify-full"]).default("verify-full").describe("TLS to the database (default verify-full)."),
           defaultTtl: duration.prefault("15m").describe("Lease of issued credentials (default 15m)."),

@@ -30,7 +30,8 @@ export interface AdminGcpAuthProps {
 export class AdminGcpAuth extends Construct {
   constructor(scope: Construct, id: string, props: AdminGcpAuthProps) {
     super(scope, id);
-    if (props.adminServiceAccounts.length === 0) throw new Error("adminServiceAccounts is empty; list the admins' Google service accounts or leave GCP auth out");
+    if (props.adminServiceAccounts.length === 0)
+      throw new Error("adminServiceAccounts is empty; list the admins' Google service accounts or leave GCP auth out");
     const backend = new GcpAuthBackend(this, "backend", { path: AUTH_PATHS.gcp, description: "admins' Google service accounts (vault-gke)" });
     const admin = props.policy ?? POLICY.admin;
     const role = (cid: string, name: string, accounts: readonly string[], policies: string[], ttl: number, maxTtl: number) =>

@@ -50,9 +50,7 @@ export class HardenedBucket extends Construct {
       project: props.project,
       name: props.name,
       location: props.location.toUpperCase(),
-      customPlacementConfig: props.secondRegion
-        ? { dataLocations: [props.location.toUpperCase(), props.secondRegion.toUpperCase()] }
-        : undefined,
+      customPlacementConfig: props.secondRegion ? { dataLocations: [props.location.toUpperCase(), props.secondRegion.toUpperCase()] } : undefined,
       storageClass: "STANDARD",
       uniformBucketLevelAccess: true,
       publicAccessPrevention: "enforced",

@@ -26,7 +26,10 @@ export class TokenReviewer extends Construct {
   constructor(scope: Construct, id: string, props: TokenReviewerProps) {
     super(scope, id);
     const provider = props.provider;
-    const ns = new NamespaceV1(this, "namespace", { provider, metadata: { name: props.namespace ?? "vault-auth", labels: { "app.kubernetes.io/managed-by": "vault-gke" } } });
+    const ns = new NamespaceV1(this, "namespace", {
+      provider,
+      metadata: { name: props.namespace ?? "vault-auth", labels: { "app.kubernetes.io/managed-by": "vault-gke" } },
+    });
     const sa = new ServiceAccountV1(this, "service-account", {
       provider,
       metadata: { name: "vault-token-reviewer", namespace: ns.metadata.name },

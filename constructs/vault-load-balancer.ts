@@ -29,9 +29,7 @@ export class VaultLoadBalancer extends Construct {
     super(scope, id);
     if (props.sourceRanges.length === 0) throw new Error("sourceRanges is empty; list the client ranges allowed to reach Vault");
     const internal = props.internal;
-    const annotations: Record<string, string> = internal
-      ? { "networking.gke.io/load-balancer-type": "Internal" }
-      : { "cloud.google.com/l4-rbs": "enabled" };
+    const annotations: Record<string, string> = internal ? { "networking.gke.io/load-balancer-type": "Internal" } : { "cloud.google.com/l4-rbs": "enabled" };
     if (internal && props.globalAccess) annotations["networking.gke.io/internal-load-balancer-allow-global-access"] = "true";
     this.service = new ServiceV1(this, "service", {
       metadata: { name: "vault-lb", namespace: props.namespace, labels: { ...VAULT_POD_LABELS }, annotations },

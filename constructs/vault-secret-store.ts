@@ -56,6 +56,12 @@ export class VaultSecretStore extends Construct {
 
   /** Every secret the Vault pods write and read, by a stable name (it becomes the Terraform address of the grants). */
   get byName(): Record<string, SecretManagerSecret> {
-    return { "init-response": this.initResponse, "root-token": this.rootToken, "plan-token": this.planToken, "sidecar-token": this.sidecarToken, canary: this.canary };
+    return {
+      "init-response": this.initResponse,
+      "root-token": this.rootToken,
+      "plan-token": this.planToken,
+      "sidecar-token": this.sidecarToken,
+      canary: this.canary,
+    };
   }
 }

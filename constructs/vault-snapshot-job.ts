@@ -49,7 +49,12 @@ export class VaultSnapshotJob extends Construct {
     const deadline = props.deadlineSec ?? 3600;
     const labels = { "app.kubernetes.io/name": "vault-snapshot", "app.kubernetes.io/component": "snapshot", "app.kubernetes.io/managed-by": "vault-gke" };
     const sa = new ServiceAccountV1(this, "service-account", {
-      metadata: { name: props.serviceAccountName, namespace: props.namespace, annotations: { "iam.gke.io/gcp-service-account": props.googleServiceAccountEmail }, labels },
+      metadata: {
+        name: props.serviceAccountName,
+        namespace: props.namespace,
+        annotations: { "iam.gke.io/gcp-service-account": props.googleServiceAccountEmail },
+        labels,
+      },
       // No API token in the pod: Vault gets a projected token for its own audience, Google one through Workload Identity.
       automountServiceAccountToken: false,
     });
@@ -109,7 +114,12 @@ export class VaultSnapshotJob extends Construct {
                 ],
                 volume: [
                   caOnlyVolume("ca", props.tlsSecretName),
-                  { name: "vault-token", projected: [{ defaultMode: "0440", sources: [{ serviceAccountToken: { audience: props.tokenAudience, expirationSeconds: 600, path: "token" } }] }] },
+                  {
+                    name: "vault-token",
+                    projected: [
+                      { defaultMode: "0440", sources: [{ serviceAccountToken: { audience: props.tokenAudience, expirationSeconds: 600, path: "token" } }] },
+                    ],
+                  },
                   { name: "spool", emptyDir: { sizeLimit: `${props.spoolSizeGb}Gi` } },
                   { name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "16Mi" } },
                 ],

@@ -108,7 +108,12 @@ export class VaultStatefulSet extends Construct {
     });
     // OnDelete updates do not restart pods; the hash shows a config change in the plan
     // and tells the operator which pods still run the old configuration.
-    const configHash = createHash("sha256").update(props.serverConfig).update(JSON.stringify(props.policies)).update(props.declaredAccessJson).digest("hex").slice(0, 16);
+    const configHash = createHash("sha256")
+      .update(props.serverConfig)
+      .update(JSON.stringify(props.policies))
+      .update(props.declaredAccessJson)
+      .digest("hex")
+      .slice(0, 16);
     const httpPort = props.bootstrapHttpPort ?? SIDECAR_HTTP_PORT;
 
     const fieldRef = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { fieldPath } } });
@@ -149,7 +154,12 @@ export class VaultStatefulSet extends Construct {
               },
             },
             topologySpreadConstraint: [
-              { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "DoNotSchedule", labelSelector: [{ matchLabels: { ...VAULT_POD_LABELS } }] },
+              {
+                maxSkew: 1,
+                topologyKey: "topology.kubernetes.io/zone",
+                whenUnsatisfiable: "DoNotSchedule",
+                labelSelector: [{ matchLabels: { ...VAULT_POD_LABELS } }],
+              },
             ],
             container: [
               {

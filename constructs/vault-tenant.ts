@@ -62,7 +62,14 @@ export class VaultTenant extends Construct {
     if (props.transitKeys && props.transitKeys.length > 0) {
       const transit = new Mount(this, "transit", { path: paths.transit, type: "transit", description: `transit of tenant ${props.tenant}` });
       for (const key of props.transitKeys) {
-        new TransitSecretBackendKey(this, `transit-key-${key}`, { backend: transit.path, name: key, type: "aes256-gcm96", exportable: false, allowPlaintextBackup: false, deletionAllowed: false });
+        new TransitSecretBackendKey(this, `transit-key-${key}`, {
+          backend: transit.path,
+          name: key,
+          type: "aes256-gcm96",
+          exportable: false,
+          allowPlaintextBackup: false,
+          deletionAllowed: false,
+        });
       }
     }
 
@@ -119,5 +126,11 @@ export class VaultTenant extends Construct {
 
 /** A positive number that changes with the connection's settings or its password version. */
 export function connectionVersion(connectionUrl: string, username: string, passwordVersion: number): number {
-  return parseInt(createHash("sha256").update(JSON.stringify([connectionUrl, username, passwordVersion])).digest("hex").slice(0, 12), 16);
+  return parseInt(
+    createHash("sha256")
+      .update(JSON.stringify([connectionUrl, username, passwordVersion]))
+      .digest("hex")
+      .slice(0, 12),
+    16,
+  );
 }

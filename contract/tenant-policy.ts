@@ -59,7 +59,9 @@ export function renderTenantPolicy(props: TenantPolicyProps): string {
   for (const role of roles) rules.push(rule(`${m.database}/creds/${role}`, ["read"]));
   // Renewing takes a lease ID in the body: only this tenant's database leases (Vault matches the value as a prefix glob).
   if (roles.length > 0) {
-    rules.push(`path "sys/leases/renew" {\n  capabilities = ["update"]\n  allowed_parameters = {\n    "lease_id"  = ["${m.database}/creds/*"]\n    "increment" = []\n  }\n}`);
+    rules.push(
+      `path "sys/leases/renew" {\n  capabilities = ["update"]\n  allowed_parameters = {\n    "lease_id"  = ["${m.database}/creds/*"]\n    "increment" = []\n  }\n}`,
+    );
   }
   return `${rules.join("\n\n")}\n`;
 }

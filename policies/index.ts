@@ -33,10 +33,16 @@ const ROLE_PARAMETERS = [
 /** The provisioner's login-role rules: one per registered cluster, so no other auth method's roles are reachable. */
 export function renderProvisionerPolicy(base: string, registeredClusters: readonly string[]): string {
   // The provider always sends the namespace selector, empty: only empty is allowed (a selector would reach any namespace).
-  const allowed = [...ROLE_PARAMETERS.map((p) => `    "${p}" = []`), `    "token_type" = ["service"]`, `    "bound_service_account_namespace_selector" = [""]`].join("\n");
+  const allowed = [
+    ...ROLE_PARAMETERS.map((p) => `    "${p}" = []`),
+    `    "token_type" = ["service"]`,
+    `    "bound_service_account_namespace_selector" = [""]`,
+  ].join("\n");
   const rules = [...registeredClusters]
     .sort()
-    .map((c) => `path "auth/kubernetes-${c}/role/+" {\n  capabilities = ["create", "read", "update", "delete"]\n  allowed_parameters = {\n${allowed}\n  }\n}\n`);
+    .map(
+      (c) => `path "auth/kubernetes-${c}/role/+" {\n  capabilities = ["create", "read", "update", "delete"]\n  allowed_parameters = {\n${allowed}\n  }\n}\n`,
+    );
   return `${base.trimEnd()}\n${rules.length ? `\n${rules.join("\n")}` : "# (no cluster is registered yet)\n"}`;
 }
 

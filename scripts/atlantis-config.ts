@@ -190,7 +190,11 @@ export function synthesizeWith(root: string, code: string, nodeArgs: readonly st
   const work = mkdtempSync(join(root, ".vault-gke-synth-"));
   try {
     writeFileSync(join(work, "main.js"), code);
-    execFileSync(process.execPath, [...nodeArgs, join(work, "main.js")], { cwd: root, env: { ...process.env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: "1" }, stdio: ["ignore", "ignore", "inherit"] });
+    execFileSync(process.execPath, [...nodeArgs, join(work, "main.js")], {
+      cwd: root,
+      env: { ...process.env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: "1" },
+      stdio: ["ignore", "ignore", "inherit"],
+    });
     return outdir;
   } catch (error) {
     rmSync(outdir, { recursive: true, force: true });

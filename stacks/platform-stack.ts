@@ -2,7 +2,15 @@ import { ComputeAddress } from "@cdktf/provider-google/lib/compute-address";
 import { GoogleProvider } from "@cdktf/provider-google/lib/provider";
 import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
-import { artifactRegistryRepository, commonLabels, postgresPasswordSecretPrefix, storageBucketName, unsealKeyNames, VAULT_KSA, vaultImage } from "../config/names";
+import {
+  artifactRegistryRepository,
+  commonLabels,
+  postgresPasswordSecretPrefix,
+  storageBucketName,
+  unsealKeyNames,
+  VAULT_KSA,
+  vaultImage,
+} from "../config/names";
 import { secretIds } from "../contract/secret-ids";
 import { SNAPSHOT_KSA } from "../contract/vault-names";
 import type { EnvironmentConfig } from "../config/schema";

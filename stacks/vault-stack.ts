@@ -75,7 +75,10 @@ export class VaultStack extends TerraformStack {
       validityDays: v.tls.validityDays,
     });
     // The dedicated pool's label and taint, as the platform stack sets them on its nodes.
-    const placement = { label: VAULT_NODE_LABEL, taint: { key: VAULT_NODE_TAINT.key, value: VAULT_NODE_TAINT.value, effect: K8S_TAINT_EFFECT[VAULT_NODE_TAINT.effect] } };
+    const placement = {
+      label: VAULT_NODE_LABEL,
+      taint: { key: VAULT_NODE_TAINT.key, value: VAULT_NODE_TAINT.value, effect: K8S_TAINT_EFFECT[VAULT_NODE_TAINT.effect] },
+    };
     const storageClass = new VaultStorageClass(this, "storage-class", { name: `${env.name}-vault-retain` });
     new VaultStatefulSet(this, "vault", {
       namespace: ns.name,
@@ -148,6 +151,7 @@ export class VaultStack extends TerraformStack {
     }
     new VaultNetworkPolicy(this, "network-policy", { namespace: ns.name, clientRanges, clientNamespaces });
 
-    if (tls.caCertPem) new TerraformOutput(this, "vault_ca_certificate", { value: tls.caCertPem, description: "PEM CA certificate clients use to verify Vault" });
+    if (tls.caCertPem)
+      new TerraformOutput(this, "vault_ca_certificate", { value: tls.caCertPem, description: "PEM CA certificate clients use to verify Vault" });
   }
 }

@@ -60,7 +60,9 @@ describe("tenant files", () => {
   // Each transit key is a resource named after it: a key listed twice was a cdktf stack trace at synth.
   it("fails on a transit key listed twice, naming the second one and the fix", () => {
     const dir = folder(merge(payments(), { engines: { transit: { keys: ["card-tokens", "iban", "card-tokens"] } } }) as Record<string, unknown>);
-    expect(failure(dir, "payments.yaml", "engines.transit.keys[2]")).toContain(': engines.transit.keys[2]: got "card-tokens"; this key is listed twice (engines.transit.keys[0]); list each key once');
+    expect(failure(dir, "payments.yaml", "engines.transit.keys[2]")).toContain(
+      ': engines.transit.keys[2]: got "card-tokens"; this key is listed twice (engines.transit.keys[0]); list each key once',
+    );
   });
 
   it("fails on a wildcard service account without the explicit opt-in", () => {

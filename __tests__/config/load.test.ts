@@ -167,7 +167,10 @@ describe("loadEnvironmentFile", () => {
 
   it("fails on an existing cluster without its location", () => {
     const file = writeEnv("existing", {});
-    writeFileSync(file, stringify({ ...merge(exampleData(), { name: "existing" }) as object, cluster: { mode: "existing", name: "shared", subnetwork: "s" } }));
+    writeFileSync(
+      file,
+      stringify({ ...(merge(exampleData(), { name: "existing" }) as object), cluster: { mode: "existing", name: "shared", subnetwork: "s" } }),
+    );
     expect(failure(file, "cluster.location")).toContain("is required");
   });
 
@@ -176,7 +179,9 @@ describe("loadEnvironmentFile", () => {
   });
 
   it("fails on the old provisionerTokenPeriod, saying what replaced it", () => {
-    expect(failure(writeEnv("oldfield", { bootstrap: { provisionerTokenPeriod: "1h" } }), "bootstrap.provisionerTokenPeriod")).toContain("renamed to planTokenPeriod");
+    expect(failure(writeEnv("oldfield", { bootstrap: { provisionerTokenPeriod: "1h" } }), "bootstrap.provisionerTokenPeriod")).toContain(
+      "renamed to planTokenPeriod",
+    );
   });
 
   it("fails on an apply credential that would live longer than 20 minutes", () => {
@@ -191,23 +196,36 @@ describe("loadEnvironmentFile", () => {
   });
 
   it("fails on a registered cluster whose CA is not a certificate", () => {
-    const line = failure(writeEnv("badca", { tenancy: { clusters: [{ name: "apps", apiServerUrl: "https://10.0.0.1", caCertificate: "not a cert" }] } }), "tenancy.clusters[0].caCertificate");
+    const line = failure(
+      writeEnv("badca", { tenancy: { clusters: [{ name: "apps", apiServerUrl: "https://10.0.0.1", caCertificate: "not a cert" }] } }),
+      "tenancy.clusters[0].caCertificate",
+    );
     expect(line).toContain("not a PEM certificate");
   });
 
   it("fails on an existing cluster in a shared project without the acknowledgement", () => {
     const file = writeEnv("sharedwi", {});
-    writeFileSync(file, stringify({ ...merge(exampleData(), { name: "sharedwi" }) as object, cluster: { mode: "existing", name: "shared", location: "europe-west1", subnetwork: "s" } }));
+    writeFileSync(
+      file,
+      stringify({
+        ...(merge(exampleData(), { name: "sharedwi" }) as object),
+        cluster: { mode: "existing", name: "shared", location: "europe-west1", subnetwork: "s" },
+      }),
+    );
     const line = failure(file, "cluster.sharedProjectAcknowledged");
     expect(line).toContain("any cluster of this project");
     expect(line).toContain("dedicated project");
   });
 
   it("fails on an admin that is not an email", () => {
-    expect(failure(writeEnv("admin", { gcpAuth: { adminServiceAccounts: ["vault-admin"] } }), "gcpAuth.adminServiceAccounts[0]")).toContain("not a service account email");
+    expect(failure(writeEnv("admin", { gcpAuth: { adminServiceAccounts: ["vault-admin"] } }), "gcpAuth.adminServiceAccounts[0]")).toContain(
+      "not a service account email",
+    );
   });
 
-  const withCluster = (field: string) => (value: unknown) => ({ tenancy: { clusters: [{ ...(exampleData().tenancy as { clusters: object[] }).clusters[0], [field]: value }] } });
+  const withCluster = (field: string) => (value: unknown) => ({
+    tenancy: { clusters: [{ ...(exampleData().tenancy as { clusters: object[] }).clusters[0], [field]: value }] },
+  });
   const EMAIL_FIX = "; not a service account email; write its email, for example deployer@my-project.iam.gserviceaccount.com";
   const CRON_FIX = '; for example "0 */6 * * *" (every six hours)';
   let n = 0;
@@ -218,9 +236,19 @@ describe("loadEnvironmentFile", () => {
     ["delivery.applyServiceAccounts[0]", "deployer@", (v: unknown) => ({ delivery: { applyServiceAccounts: [v] } }), EMAIL_FIX],
     ["tenancy.clusters[0].apiServerUrl", "http://203.0.113.9", withCluster("apiServerUrl"), "; must be the https:// URL of the cluster's API server"],
     ["tenancy.clusters[0].apiServerUrl", "203.0.113.9", withCluster("apiServerUrl"), "; must be the https:// URL of the cluster's API server"],
-    ["tenancy.clusters[0].name", "Apps_Prod", withCluster("name"), "; tenancy.clusters[].name must be lowercase letters, digits and '-', starting with a letter"],
+    [
+      "tenancy.clusters[0].name",
+      "Apps_Prod",
+      withCluster("name"),
+      "; tenancy.clusters[].name must be lowercase letters, digits and '-', starting with a letter",
+    ],
     ["snapshots.schedule", "0 25 * * *", (v: unknown) => ({ snapshots: { schedule: v } }), `; cron hour "25" is outside 0-23${CRON_FIX}`],
-    ["snapshots.schedule", "0 0 * JAN *", (v: unknown) => ({ snapshots: { schedule: v } }), `; cron month "JAN" is not a number, a range, * or a step (*/n)${CRON_FIX}`],
+    [
+      "snapshots.schedule",
+      "0 0 * JAN *",
+      (v: unknown) => ({ snapshots: { schedule: v } }),
+      `; cron month "JAN" is not a number, a range, * or a step (*/n)${CRON_FIX}`,
+    ],
   ])("fails on %s %j, naming the file, the value and the fix", (field, value, overrides, fix) => {
     expect(failure(writeEnv(`bad${n++}`, overrides(value)), field)).toContain(`: ${field}: got ${JSON.stringify(value)}${fix}`);
   });
@@ -229,9 +257,24 @@ describe("loadEnvironmentFile", () => {
   // address was a cdktf stack trace at synth; the schema refuses it with the field, the value and the fix.
   const SA = (name: string) => `${name}@acme-vault-example.iam.gserviceaccount.com`;
   it.each([
-    ["an admin listed twice", { gcpAuth: { adminServiceAccounts: [SA("ops"), SA("ops")] } }, "gcpAuth.adminServiceAccounts[1]", "this account is listed twice (gcpAuth.adminServiceAccounts[0]); list each account once"],
-    ["an admin that is also break-glass", { gcpAuth: { adminServiceAccounts: [SA("ops")], breakGlassServiceAccounts: [SA("ops")] } }, "gcpAuth.breakGlassServiceAccounts[0]", "this account is also an admin (gcpAuth.adminServiceAccounts[0]): a break-glass account is one that nobody uses day to day"],
-    ["an apply account listed twice", { delivery: { applyServiceAccounts: [SA("ci"), SA("atlantis"), SA("ci")] } }, "delivery.applyServiceAccounts[2]", "this account is listed twice (delivery.applyServiceAccounts[0]); list each account once"],
+    [
+      "an admin listed twice",
+      { gcpAuth: { adminServiceAccounts: [SA("ops"), SA("ops")] } },
+      "gcpAuth.adminServiceAccounts[1]",
+      "this account is listed twice (gcpAuth.adminServiceAccounts[0]); list each account once",
+    ],
+    [
+      "an admin that is also break-glass",
+      { gcpAuth: { adminServiceAccounts: [SA("ops")], breakGlassServiceAccounts: [SA("ops")] } },
+      "gcpAuth.breakGlassServiceAccounts[0]",
+      "this account is also an admin (gcpAuth.adminServiceAccounts[0]): a break-glass account is one that nobody uses day to day",
+    ],
+    [
+      "an apply account listed twice",
+      { delivery: { applyServiceAccounts: [SA("ci"), SA("atlantis"), SA("ci")] } },
+      "delivery.applyServiceAccounts[2]",
+      "this account is listed twice (delivery.applyServiceAccounts[0]); list each account once",
+    ],
     [
       "two admins whose resource names are one",
       { gcpAuth: { adminServiceAccounts: ["ops-admin@p-x.iam.gserviceaccount.com", "ops@admin-p-x.iam.gserviceaccount.com"] } },

@@ -48,7 +48,9 @@ it("says which stanzas of the shipped configuration it replaced", () => {
 });
 
 it("starts three servers that refuse plaintext HTTP", async () => {
-  const plain = await fetch(`http://127.0.0.1:${cluster.nodes[0].apiPort}/v1/sys/health`).then((r) => r.status).catch(() => 0);
+  const plain = await fetch(`http://127.0.0.1:${cluster.nodes[0].apiPort}/v1/sys/health`)
+    .then((r) => r.status)
+    .catch(() => 0);
   expect(plain).not.toBe(200); // a TLS listener answers plaintext with 400 or a reset, never a health document
   for (const s of cluster.servers) expect((await health(s)).initialized).toBe(false);
 });
@@ -66,16 +68,26 @@ it("initializes one server, unseals all, and forms a 3-peer Raft cluster with on
 
   // Followers join through retry_join (TLS to the leader, verified against the CA and the pod's name), then unseal.
   for (const s of others) {
-    await waitFor(`${s.name} to join and unseal`, async () => {
-      const res = await vaultRequest(s.addr, cluster.ca, "PUT", "/v1/sys/unseal", { body: { key } });
-      return res.body.sealed === false ? true : undefined;
-    }, 60_000, 250);
+    await waitFor(
+      `${s.name} to join and unseal`,
+      async () => {
+        const res = await vaultRequest(s.addr, cluster.ca, "PUT", "/v1/sys/unseal", { body: { key } });
+        return res.body.sealed === false ? true : undefined;
+      },
+      60_000,
+      250,
+    );
   }
-  const peers = await waitFor("3 Raft peers", async () => {
-    const res = await vaultRequest(first.addr, cluster.ca, "GET", "/v1/sys/storage/raft/configuration", { token: rootToken });
-    const servers = ((res.body.data as { config: { servers: { node_id: string; leader: boolean }[] } })?.config.servers) ?? [];
-    return servers.length === 3 ? servers : undefined;
-  }, 60_000, 250);
+  const peers = await waitFor(
+    "3 Raft peers",
+    async () => {
+      const res = await vaultRequest(first.addr, cluster.ca, "GET", "/v1/sys/storage/raft/configuration", { token: rootToken });
+      const servers = (res.body.data as { config: { servers: { node_id: string; leader: boolean }[] } })?.config.servers ?? [];
+      return servers.length === 3 ? servers : undefined;
+    },
+    60_000,
+    250,
+  );
   expect(peers.map((p) => p.node_id).sort()).toEqual(["vault-0", "vault-1", "vault-2"]);
   expect(peers.filter((p) => p.leader)).toHaveLength(1);
 
@@ -93,8 +105,18 @@ it("writes the declared audit devices", async () => {
 
 it("serves only TLS 1.2 or newer", async () => {
   const outcome = await new Promise<string>((resolve) => {
-    const socket = connect({ host: "127.0.0.1", port: cluster.nodes[0].apiPort, ca: cluster.ca, servername: "localhost", maxVersion: "TLSv1.1", minVersion: "TLSv1" });
-    socket.on("secureConnect", () => { socket.destroy(); resolve("connected"); });
+    const socket = connect({
+      host: "127.0.0.1",
+      port: cluster.nodes[0].apiPort,
+      ca: cluster.ca,
+      servername: "localhost",
+      maxVersion: "TLSv1.1",
+      minVersion: "TLSv1",
+    });
+    socket.on("secureConnect", () => {
+      socket.destroy();
+      resolve("connected");
+    });
     socket.on("error", () => resolve("refused"));
   });
   expect(outcome).toBe("refused");

@@ -63,7 +63,13 @@ async function command(pull: number, body: string, reply: RegExp, user = "alice"
 
 function approve(pull: number, head: string) {
   w.github.permissions.alice = "write";
-  (w.github.reviews[pull] ??= []).push({ user: { login: "alice" }, state: "APPROVED", commit_id: head, author_association: "MEMBER", submitted_at: new Date().toISOString() });
+  (w.github.reviews[pull] ??= []).push({
+    user: { login: "alice" },
+    state: "APPROVED",
+    commit_id: head,
+    author_association: "MEMBER",
+    submitted_at: new Date().toISOString(),
+  });
 }
 
 const mounts = async () => Object.keys((await w.read("sys/mounts")).body.data as object);
@@ -72,7 +78,9 @@ const mounts = async () => Object.keys((await w.read("sys/mounts")).body.data as
 async function tenantLogin(tenant: string, namespace = tenant): Promise<{ status: number; policies?: string[] }> {
   await w.kube.api("POST", "/api/v1/namespaces", { metadata: { name: namespace } });
   await w.kube.api("POST", `/api/v1/namespaces/${namespace}/serviceaccounts`, { metadata: { name: "app" } });
-  const minted = await w.kube.api("POST", `/api/v1/namespaces/${namespace}/serviceaccounts/app/token`, { spec: { audiences: ["vault"], expirationSeconds: 600 } });
+  const minted = await w.kube.api("POST", `/api/v1/namespaces/${namespace}/serviceaccounts/app/token`, {
+    spec: { audiences: ["vault"], expirationSeconds: 600 },
+  });
   const jwt = String((minted.body.status as { token: string }).token);
   const server = w.vault.cluster.servers[0];
   const login = await vaultRequest(server.addr, server.ca, "POST", `/v1/auth/kubernetes-${CLUSTER()}/login`, { body: { role: tenant, jwt } });
@@ -90,7 +98,12 @@ describe("a: onboarding a tenant", () => {
     expect(reply.body).toContain(`waiting for an approval of ${head} by a reviewer with write access`);
     // The opened event started nothing: the only comment is the reply to the command.
     expect(w.github.comments(PULL)).toHaveLength(1);
-    expect(w.github.statuses(head).filter((s) => s.state === "failure").map((s) => s.context)).toEqual(["atlantis/pre_workflow_hook: vault-gke approval gate and synth", "atlantis/plan"]);
+    expect(
+      w.github
+        .statuses(head)
+        .filter((s) => s.state === "failure")
+        .map((s) => s.context),
+    ).toEqual(["atlantis/pre_workflow_hook: vault-gke approval gate and synth", "atlantis/plan"]);
   });
 
   it("plans only the new tenant stack once approved at the head commit, applies it, and the tenant's pods log in", async () => {
@@ -108,7 +121,12 @@ describe("a: onboarding a tenant", () => {
 
     expect(await mounts()).toContain("tenants/search/kv/");
     // The sidecar renders the tenant's policy from what Vault now holds.
-    await waitFor("the sidecar to write tenant-search", async () => ((await w.read("sys/policies/acl/tenant-search")).status === 200 ? true : undefined), 120_000, 250);
+    await waitFor(
+      "the sidecar to write tenant-search",
+      async () => ((await w.read("sys/policies/acl/tenant-search")).status === 200 ? true : undefined),
+      120_000,
+      250,
+    );
     // Its policy and no other tenant's (the token also carries `default` today; issue 17 takes it away).
     const login = await tenantLogin("search");
     expect(login.status).toBe(200);
@@ -170,7 +188,9 @@ describe("d and c: a push after approval, and main moving after the plan", () =>
     expect(await mounts()).not.toContain("tenants/reports/kv/");
 
     const again = await command(PULL, "atlantis plan", /Ran Plan/);
-    const merged = execFileSync("git", ["rev-parse", "HEAD", "HEAD^1", "HEAD^2"], { cwd: w.atlantisClone(PULL), encoding: "utf8" }).trim().split("\n");
+    const merged = execFileSync("git", ["rev-parse", "HEAD", "HEAD^1", "HEAD^2"], { cwd: w.atlantisClone(PULL), encoding: "utf8" })
+      .trim()
+      .split("\n");
     expect(merged.slice(1)).toEqual([mainTip, head]);
     expect(again.body).toMatch(new RegExp(`synthesized \\d+ stacks of ${merged[0].slice(0, 12)} into ci-cdktf.out`));
 
@@ -238,6 +258,11 @@ describe("e: offboarding a tenant", () => {
       w.git("checkout", "-q", "main");
     }
     expect(head).toMatch(/^[0-9a-f]{40}$/);
-    await waitFor("the sidecar to remove tenant-search", async () => ((await w.read("sys/policies/acl/tenant-search")).status === 404 ? true : undefined), 120_000, 250);
+    await waitFor(
+      "the sidecar to remove tenant-search",
+      async () => ((await w.read("sys/policies/acl/tenant-search")).status === 404 ? true : undefined),
+      120_000,
+      250,
+    );
   });
 });

@@ -156,7 +156,13 @@ export async function startE2eWorld(options: E2eOptions = {}): Promise<E2eWorld>
     await github.start();
     stops.push(() => github.stop());
     const caBundle = join(work, "ca-bundle.pem");
-    writeFileSync(caBundle, [github.caFile, issuer.caFile, "/etc/ssl/certs/ca-certificates.crt"].filter(existsSync).map((f) => readFileSync(f, "utf8")).join("\n"));
+    writeFileSync(
+      caBundle,
+      [github.caFile, issuer.caFile, "/etc/ssl/certs/ca-certificates.crt"]
+        .filter(existsSync)
+        .map((f) => readFileSync(f, "utf8"))
+        .join("\n"),
+    );
 
     // Vault: the shipped configuration and the sidecar, at an address the environment names.
     const vaultPort = await freePort();
@@ -187,7 +193,14 @@ export async function startE2eWorld(options: E2eOptions = {}): Promise<E2eWorld>
     gcloud.storageEndpoint(gcs.url);
     gcloud.signIdTokens(signer.privateKey, `atlantis-pod@${env.project}.iam.gserviceaccount.com`, 3600, issuer.url);
     await gcs.createBucket(env.backend.bucket);
-    const vaultState = { version: 4, terraform_version: "1.11.4", serial: 1, lineage: "e2e", outputs: { vault_ca_certificate: { value: readFileSync(vault.cluster.pki.caCertFile, "utf8"), type: "string" } }, resources: [] };
+    const vaultState = {
+      version: 4,
+      terraform_version: "1.11.4",
+      serial: 1,
+      lineage: "e2e",
+      outputs: { vault_ca_certificate: { value: readFileSync(vault.cluster.pki.caCertFile, "utf8"), type: "string" } },
+      resources: [],
+    };
     await gcs.putObject(env.backend.bucket, `${env.backend.prefix}/${env.name}-vault/default.tfstate`, Buffer.from(JSON.stringify(vaultState)));
 
     // The repository: this checkout's tracked files, the test environment, no tenant yet.
@@ -251,7 +264,10 @@ export async function startE2eWorld(options: E2eOptions = {}): Promise<E2eWorld>
 
     // Atlantis, as the image runs it.
     const serverConfig = join(work, "repos.yaml");
-    writeFileSync(serverConfig, readFileSync(join(ROOT, "deploy", "atlantis", "repos.yaml"), "utf8").replaceAll("/opt/vault-gke/bin/", `${join(ROOT, "deploy", "atlantis", "bin")}/`));
+    writeFileSync(
+      serverConfig,
+      readFileSync(join(ROOT, "deploy", "atlantis", "repos.yaml"), "utf8").replaceAll("/opt/vault-gke/bin/", `${join(ROOT, "deploy", "atlantis", "bin")}/`),
+    );
     const port = await freePort();
     const atlantisUrl = `http://127.0.0.1:${port}`;
     const terraformVersion = /Terraform v(\S+)/.exec(run("terraform", ["version"]))?.[1] ?? "";
@@ -308,12 +324,32 @@ export async function startE2eWorld(options: E2eOptions = {}): Promise<E2eWorld>
     const read = (path: string) => vaultRequest(vault.cluster.servers[0].addr, vault.cluster.servers[0].ca, "GET", `/v1/${path}`, { token: planToken() });
     const checkRemovals = (base: string) =>
       new Promise<{ status: number; output: string }>((resolve) => {
-        execFile("npm", ["run", "--silent", "check-removals", "--", "--base", base], { cwd: repo, env: { ...process.env, STORAGE_EMULATOR_HOST: gcs.url }, encoding: "utf8" }, (error, stdout, stderr) =>
-          resolve({ status: error ? Number((error as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` }),
+        execFile(
+          "npm",
+          ["run", "--silent", "check-removals", "--", "--base", base],
+          { cwd: repo, env: { ...process.env, STORAGE_EMULATOR_HOST: gcs.url }, encoding: "utf8" },
+          (error, stdout, stderr) => resolve({ status: error ? Number((error as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` }),
         );
       });
     const atlantisClone = (pull: number) => join(work, "atlantis-data", "repos", OWNER, REPO, String(pull), "default");
-    return { work, env, github, gcloud, vault, kube, atlantisUrl, repo, planToken, read, git, regenerateAtlantisYaml, adminApply, checkRemovals, atlantisClone, teardown };
+    return {
+      work,
+      env,
+      github,
+      gcloud,
+      vault,
+      kube,
+      atlantisUrl,
+      repo,
+      planToken,
+      read,
+      git,
+      regenerateAtlantisYaml,
+      adminApply,
+      checkRemovals,
+      atlantisClone,
+      teardown,
+    };
   } catch (error) {
     await teardown();
     throw error;

@@ -22,7 +22,9 @@ describe("platform stack", () => {
   describe("network for private nodes", () => {
     it("enables the Google APIs and never disables them on destroy", () => {
       const services = resources(platform(), "google_project_service").map(([, r]) => r);
-      expect(services.map((s) => s.service)).toEqual(expect.arrayContaining(["container.googleapis.com", "cloudkms.googleapis.com", "secretmanager.googleapis.com"]));
+      expect(services.map((s) => s.service)).toEqual(
+        expect.arrayContaining(["container.googleapis.com", "cloudkms.googleapis.com", "secretmanager.googleapis.com"]),
+      );
       for (const s of services) expect(s.disable_on_destroy).toBe(false);
     });
 
@@ -77,19 +79,35 @@ describe("platform stack", () => {
     });
 
     it("sends logs and metrics, removes the default pool and is protected from deletion", () => {
-      expect((cluster().logging_config.enable_components as string[])).toEqual(expect.arrayContaining(["SYSTEM_COMPONENTS", "WORKLOADS"]));
-      expect((cluster().monitoring_config.enable_components as string[])).toContain("SYSTEM_COMPONENTS");
+      expect(cluster().logging_config.enable_components as string[]).toEqual(expect.arrayContaining(["SYSTEM_COMPONENTS", "WORKLOADS"]));
+      expect(cluster().monitoring_config.enable_components as string[]).toContain("SYSTEM_COMPONENTS");
       expect(cluster().remove_default_node_pool).toBe(true);
       expect(cluster().deletion_protection).toBe(true);
       // The temporary default pool runs hardened, as the node account, until it is removed.
-      expect(cluster().node_config).toMatchObject({ workload_metadata_config: { mode: "GKE_METADATA" }, shielded_instance_config: { enable_secure_boot: true } });
+      expect(cluster().node_config).toMatchObject({
+        workload_metadata_config: { mode: "GKE_METADATA" },
+        shielded_instance_config: { enable_secure_boot: true },
+      });
       expect(cluster().node_config.service_account).toMatch(/node-account/);
       expect(cluster().master_auth).toEqual({ client_certificate_config: { issue_client_certificate: false } });
     });
 
     it("attaches to an existing cluster instead of creating one", () => {
       const existing = synthEnvironment(
-        exampleEnv({ cluster: { mode: "existing", name: "shared", location: "europe-west1", subnetwork: "projects/p/regions/europe-west1/subnetworks/gke", sharedProjectAcknowledged: true, masterAuthorizedNetworks: undefined, network: undefined, releaseChannel: undefined, masterIpv4CidrBlock: undefined, deletionProtection: undefined } }),
+        exampleEnv({
+          cluster: {
+            mode: "existing",
+            name: "shared",
+            location: "europe-west1",
+            subnetwork: "projects/p/regions/europe-west1/subnetworks/gke",
+            sharedProjectAcknowledged: true,
+            masterAuthorizedNetworks: undefined,
+            network: undefined,
+            releaseChannel: undefined,
+            masterIpv4CidrBlock: undefined,
+            deletionProtection: undefined,
+          },
+        }),
       );
       expect(resources(existing.platform, "google_container_cluster")).toHaveLength(0);
       expect(resources(existing.platform, "google_compute_network")).toHaveLength(0);
@@ -127,7 +145,9 @@ describe("platform stack", () => {
 
     it("runs as a node account with only logging and monitoring roles on the project", () => {
       expect(nodeConfig().service_account).toMatch(/^\$\{google_service_account\.node-account_[0-9A-F]+\.email\}$/);
-      const projectRoles = resources(platform(), "google_project_iam_member").map(([, r]) => r).filter((r) => String(r.member).includes("node-account"));
+      const projectRoles = resources(platform(), "google_project_iam_member")
+        .map(([, r]) => r)
+        .filter((r) => String(r.member).includes("node-account"));
       expect(projectRoles.map((r) => r.role).sort()).toEqual([...NODE_PROJECT_ROLES].sort());
       for (const r of projectRoles) {
         expect(r.role).toMatch(/^roles\/(logging|monitoring)\./);
@@ -158,7 +178,13 @@ describe("platform stack", () => {
     const secrets = () => Object.fromEntries(resources(platform(), "google_secret_manager_secret").map(([, r]) => [r.secret_id as string, r as Obj]));
 
     it("creates empty containers for the init response, the root, plan and sidecar tokens and the canary", () => {
-      expect(Object.keys(secrets()).sort()).toEqual(["example-vault-canary", "example-vault-init-response", "example-vault-plan-token", "example-vault-root-token", "example-vault-sidecar-token"]);
+      expect(Object.keys(secrets()).sort()).toEqual([
+        "example-vault-canary",
+        "example-vault-init-response",
+        "example-vault-plan-token",
+        "example-vault-root-token",
+        "example-vault-sidecar-token",
+      ]);
       expect(resources(platform(), "google_secret_manager_secret_version")).toHaveLength(0);
     });
 
@@ -187,10 +213,17 @@ describe("platform stack", () => {
   });
 
   describe("what the runners may read", () => {
-    const accessors = () => resources(platform(), "google_secret_manager_secret_iam_member").map(([, g]) => g as Obj).filter((g) => !String(g.member).includes("vault-account"));
+    const accessors = () =>
+      resources(platform(), "google_secret_manager_secret_iam_member")
+        .map(([, g]) => g as Obj)
+        .filter((g) => !String(g.member).includes("vault-account"));
 
     it("lets plan and apply runners read the plan token, and no other Vault secret", () => {
-      expect(accessors().map((g) => g.member).sort()).toEqual([
+      expect(
+        accessors()
+          .map((g) => g.member)
+          .sort(),
+      ).toEqual([
         "serviceAccount:atlantis@acme-vault-example.iam.gserviceaccount.com",
         "serviceAccount:vault-deploy@acme-vault-example.iam.gserviceaccount.com",
         "serviceAccount:vault-plan@acme-vault-example.iam.gserviceaccount.com",
@@ -202,11 +235,18 @@ describe("platform stack", () => {
     });
 
     it("lets only apply runners read tenants' database passwords, by a condition on the secret name", () => {
-      const grants = resources(platform(), "google_project_iam_member").map(([, g]) => g as Obj).filter((g) => !String(g.member).includes("node-account"));
-      expect(grants.map((g) => g.member).sort()).toEqual(["serviceAccount:atlantis@acme-vault-example.iam.gserviceaccount.com", "serviceAccount:vault-deploy@acme-vault-example.iam.gserviceaccount.com"]);
+      const grants = resources(platform(), "google_project_iam_member")
+        .map(([, g]) => g as Obj)
+        .filter((g) => !String(g.member).includes("node-account"));
+      expect(grants.map((g) => g.member).sort()).toEqual([
+        "serviceAccount:atlantis@acme-vault-example.iam.gserviceaccount.com",
+        "serviceAccount:vault-deploy@acme-vault-example.iam.gserviceaccount.com",
+      ]);
       for (const g of grants) {
         expect(g.role).toBe("roles/secretmanager.secretAccessor");
-        expect(g.condition.expression).toMatch(/^resource\.name\.startsWith\("projects\/\$\{data\.google_project\.runner-grants_project_[0-9A-F]+\.number\}\/secrets\/example-tenant-postgres-"\)$/);
+        expect(g.condition.expression).toMatch(
+          /^resource\.name\.startsWith\("projects\/\$\{data\.google_project\.runner-grants_project_[0-9A-F]+\.number\}\/secrets\/example-tenant-postgres-"\)$/,
+        );
       }
     });
   });
@@ -237,7 +277,9 @@ describe("platform stack", () => {
       for (const g of grants) expect(g.member).toMatch(/^\$\{google_service_account\.snapshot-account_[0-9A-F]+\.member\}$/);
       const writers = grants.filter((g) => !["roles/storage.legacyBucketReader"].includes(g.role));
       expect(writers.map((g) => g.role)).toEqual(["roles/storage.objectCreator"]);
-      const wi = resources(platform(), "google_service_account_iam_member").map(([, g]) => g as Obj).find((g) => String(g.service_account_id).includes("snapshot-account")) as Obj;
+      const wi = resources(platform(), "google_service_account_iam_member")
+        .map(([, g]) => g as Obj)
+        .find((g) => String(g.service_account_id).includes("snapshot-account")) as Obj;
       expect(wi).toMatchObject({ role: "roles/iam.workloadIdentityUser", member: "serviceAccount:acme-vault-example.svc.id.goog[vault/vault-snapshot]" });
     });
 
@@ -264,7 +306,9 @@ describe("platform stack", () => {
     });
 
     it("may add and access versions of each Vault secret, one grant per secret", () => {
-      const grants = resources(platform(), "google_secret_manager_secret_iam_member").map(([, g]) => g).filter((g) => String(g.member).includes("vault-account"));
+      const grants = resources(platform(), "google_secret_manager_secret_iam_member")
+        .map(([, g]) => g)
+        .filter((g) => String(g.member).includes("vault-account"));
       expect(grants).toHaveLength(10);
       for (const g of grants) {
         expect(["roles/secretmanager.secretVersionAdder", "roles/secretmanager.secretAccessor"]).toContain(g.role);
@@ -276,7 +320,9 @@ describe("platform stack", () => {
     it("has no access to the snapshot bucket, and uses objects of the storage bucket only with GCS storage", () => {
       expect(resources(platform(), "google_storage_bucket_iam_member").filter(([n]) => n.includes("vault-account"))).toEqual([]);
       const gcs = synthEnvironment(exampleEnv({ vault: { storage: "gcs" } }));
-      const grants = resources(gcs.platform, "google_storage_bucket_iam_member").filter(([n]) => n.includes("vault-account")).map(([, g]) => g);
+      const grants = resources(gcs.platform, "google_storage_bucket_iam_member")
+        .filter(([n]) => n.includes("vault-account"))
+        .map(([, g]) => g);
       expect(grants).toHaveLength(1);
       expect(grants[0]).toMatchObject({ role: "roles/storage.objectUser" });
       expect(grants[0].bucket).toMatch(/storage-bucket/);
@@ -287,7 +333,9 @@ describe("platform stack", () => {
     });
 
     it("may read only the admin and break-glass service accounts whose logins it verifies", () => {
-      const grants = resources(platform(), "google_service_account_iam_member").filter(([n]) => n.includes("verify-login")).map(([, g]) => g);
+      const grants = resources(platform(), "google_service_account_iam_member")
+        .filter(([n]) => n.includes("verify-login"))
+        .map(([, g]) => g);
       expect(grants.map((g) => g.role)).toEqual(["roles/iam.serviceAccountViewer", "roles/iam.serviceAccountViewer"]);
       expect(grants.map((g) => g.service_account_id).sort()).toEqual([
         "projects/acme-vault-example/serviceAccounts/vault-admin@acme-vault-example.iam.gserviceaccount.com",

@@ -7,7 +7,10 @@ beforeAll(() => {
   synth = synthEnvironment(exampleEnv());
 });
 const shared = () => synth.shared;
-const byPath = (type: string, path: string) => resources(shared(), type).map(([, r]) => r as Obj).find((r) => r.path === path) as Obj;
+const byPath = (type: string, path: string) =>
+  resources(shared(), type)
+    .map(([, r]) => r as Obj)
+    .find((r) => r.path === path) as Obj;
 
 describe("shared stack", () => {
   it("matches the snapshot", () => {
@@ -26,7 +29,9 @@ describe("shared stack", () => {
       const backend = byPath("vault_auth_backend", "kubernetes-apps-prod");
       expect(backend).toMatchObject({ type: "kubernetes" });
       expect(backend.tune[0]).toMatchObject({ max_lease_ttl: "3600s", default_lease_ttl: "1800s" });
-      const config = resources(shared(), "vault_kubernetes_auth_backend_config").map(([, r]) => r as Obj).find((r) => r.kubernetes_host === "https://10.40.0.2") as Obj;
+      const config = resources(shared(), "vault_kubernetes_auth_backend_config")
+        .map(([, r]) => r as Obj)
+        .find((r) => r.kubernetes_host === "https://10.40.0.2") as Obj;
       expect(config).toBeDefined();
       expect(config.kubernetes_host).toBe("https://10.40.0.2");
       expect(config.kubernetes_ca_cert).toContain("-----BEGIN CERTIFICATE-----");
@@ -47,7 +52,9 @@ describe("shared stack", () => {
   describe("Vault's own cluster", () => {
     it("checks tokens with Vault's own service account and CA, and has only the snapshot role", () => {
       expect(byPath("vault_auth_backend", "in-cluster")).toMatchObject({ type: "kubernetes" });
-      const config = resources(shared(), "vault_kubernetes_auth_backend_config").map(([, r]) => r as Obj).find((r) => r.kubernetes_host === "https://kubernetes.default.svc") as Obj;
+      const config = resources(shared(), "vault_kubernetes_auth_backend_config")
+        .map(([, r]) => r as Obj)
+        .find((r) => r.kubernetes_host === "https://kubernetes.default.svc") as Obj;
       expect(config.disable_local_ca_jwt).toBe(false);
       expect(config.token_reviewer_jwt).toBeUndefined();
       const roles = resources(shared(), "vault_kubernetes_auth_backend_role").map(([, r]) => r as Obj);
@@ -66,7 +73,12 @@ describe("shared stack", () => {
   describe("the runners' apply login", () => {
     it("accepts only Google-signed ID tokens for the Vault address", () => {
       const backend = resource(shared(), "vault_jwt_auth_backend") as Obj;
-      expect(backend).toMatchObject({ path: "runner", type: "jwt", oidc_discovery_url: "https://accounts.google.com", bound_issuer: "https://accounts.google.com" });
+      expect(backend).toMatchObject({
+        path: "runner",
+        type: "jwt",
+        oidc_discovery_url: "https://accounts.google.com",
+        bound_issuer: "https://accounts.google.com",
+      });
       expect(backend.tune[0]).toMatchObject({ max_lease_ttl: "1200s" });
     });
 
@@ -96,8 +108,20 @@ describe("shared stack", () => {
       expect(resource(shared(), "vault_gcp_auth_backend")).toMatchObject({ path: "gcp" });
       expect(resource(shared(), "vault_gcp_auth_backend")).not.toHaveProperty("credentials");
       const roles = Object.fromEntries(resources(shared(), "vault_gcp_auth_backend_role").map(([, r]) => [(r as Obj).role, r as Obj]));
-      expect(roles.admin).toMatchObject({ type: "iam", bound_service_accounts: ["vault-admin@acme-vault-example.iam.gserviceaccount.com"], token_policies: ["admin"], token_ttl: 1800, token_max_ttl: 3600, max_jwt_exp: "900" });
-      expect(roles["break-glass"]).toMatchObject({ bound_service_accounts: ["vault-break-glass@acme-vault-example.iam.gserviceaccount.com"], token_policies: ["admin", "break-glass"], token_ttl: 900, token_max_ttl: 900 });
+      expect(roles.admin).toMatchObject({
+        type: "iam",
+        bound_service_accounts: ["vault-admin@acme-vault-example.iam.gserviceaccount.com"],
+        token_policies: ["admin"],
+        token_ttl: 1800,
+        token_max_ttl: 3600,
+        max_jwt_exp: "900",
+      });
+      expect(roles["break-glass"]).toMatchObject({
+        bound_service_accounts: ["vault-break-glass@acme-vault-example.iam.gserviceaccount.com"],
+        token_policies: ["admin", "break-glass"],
+        token_ttl: 900,
+        token_max_ttl: 900,
+      });
     });
 
     it("is left out with OpenBao, which ships no GCP auth plugin", () => {
@@ -108,10 +132,16 @@ describe("shared stack", () => {
 
   it("changes when a cluster is registered, while the platform stack stays as it was", () => {
     const env = exampleEnv();
-    const more = exampleEnv({ tenancy: { clusters: [...env.tenancy.clusters, { ...env.tenancy.clusters[0], name: "apps-eu", apiServerUrl: "https://10.41.0.2" }] } });
+    const more = exampleEnv({
+      tenancy: { clusters: [...env.tenancy.clusters, { ...env.tenancy.clusters[0], name: "apps-eu", apiServerUrl: "https://10.41.0.2" }] },
+    });
     const after = synthEnvironment(more);
     expect(after.text["example-shared"]).not.toBe(synth.text["example-shared"]);
     expect(after.text["example-platform"]).toBe(synth.text["example-platform"]);
-    expect(resources(after.shared, "vault_auth_backend").map(([, r]) => (r as Obj).path).sort()).toEqual(["in-cluster", "kubernetes-apps-eu", "kubernetes-apps-prod"]);
+    expect(
+      resources(after.shared, "vault_auth_backend")
+        .map(([, r]) => (r as Obj).path)
+        .sort(),
+    ).toEqual(["in-cluster", "kubernetes-apps-eu", "kubernetes-apps-prod"]);
   });
 });

@@ -32,12 +32,19 @@ describe("tenant stacks", () => {
   it("talk to Vault only, over verified TLS, with no token in the configuration", () => {
     expect(Object.keys(payments().provider ?? {})).toEqual(["vault"]);
     const vault = payments().provider?.vault[0] as Obj;
-    expect(vault).toEqual({ address: "https://vault.example.acme.dev:8200", skip_tls_verify: false, max_lease_ttl_seconds: 1200, token_name: "vault-gke-example-tenant-payments" });
+    expect(vault).toEqual({
+      address: "https://vault.example.acme.dev:8200",
+      skip_tls_verify: false,
+      max_lease_ttl_seconds: 1200,
+      token_name: "vault-gke-example-tenant-payments",
+    });
     expect(payments().data).toBeUndefined();
   });
 
   it("contain no token or password anywhere", () => {
-    for (const text of Object.entries(synth.text).filter(([name]) => name.includes("-tenant-")).map(([, t]) => t)) {
+    for (const text of Object.entries(synth.text)
+      .filter(([name]) => name.includes("-tenant-"))
+      .map(([, t]) => t)) {
       expect(text).not.toMatch(/\b(hvs|hvb|hvr|s)\.[A-Za-z0-9]{20,}/);
       expect(text).not.toMatch(/"token"\s*:/);
       expect(text).not.toMatch(/"password(_wo)?"\s*:\s*"(?!\$\{var\.)/);
@@ -51,7 +58,7 @@ describe("tenant stacks", () => {
       const text = synth.text[`example-tenant-${name}`];
       for (const [, type, id] of text.matchAll(/\$\{(?:var\.)?([a-z_]+)\.([A-Za-z0-9_-]+)/g)) {
         references++;
-        const known = type === "var" || (tf.resource?.[type]?.[id] !== undefined) || (tf.variable?.[id] !== undefined);
+        const known = type === "var" || tf.resource?.[type]?.[id] !== undefined || tf.variable?.[id] !== undefined;
         expect([type, id, known]).toEqual([type, id, true]);
       }
     }
@@ -79,7 +86,12 @@ describe("tenant stacks", () => {
       token_max_ttl: 3600,
     });
     const other = resource(search(), "vault_kubernetes_auth_backend_role") as Obj;
-    expect(other).toMatchObject({ role_name: "search", audience: "vault", token_policies: ["tenant-search"], bound_service_account_namespaces: ["search", "search-batch"] });
+    expect(other).toMatchObject({
+      role_name: "search",
+      audience: "vault",
+      token_policies: ["tenant-search"],
+      bound_service_account_namespaces: ["search", "search-batch"],
+    });
     expect(JSON.stringify(other)).not.toContain('"*"');
   });
 
@@ -90,7 +102,12 @@ describe("tenant stacks", () => {
   it("add transit keys with safe settings and PostgreSQL only where the file asks", () => {
     const mounts = resources(payments(), "vault_mount").map(([, r]) => r as Obj);
     expect(mounts.map((m) => m.path).sort()).toEqual(["tenants/payments/database", "tenants/payments/kv", "tenants/payments/transit"]);
-    expect(resource(payments(), "vault_transit_secret_backend_key")).toMatchObject({ name: "card-tokens", exportable: false, allow_plaintext_backup: false, deletion_allowed: false });
+    expect(resource(payments(), "vault_transit_secret_backend_key")).toMatchObject({
+      name: "card-tokens",
+      exportable: false,
+      allow_plaintext_backup: false,
+      deletion_allowed: false,
+    });
     // The lease ceiling is set once, at creation (the apply credential may not tune it later).
     const db = mounts.find((m) => m.path === "tenants/payments/database") as Obj;
     expect(db.max_lease_ttl_seconds).toBe(3600);
@@ -104,8 +121,18 @@ describe("tenant stacks", () => {
     // Any change of the connection sends the password again (Vault's policy requires it with every write).
     const version = conn.postgresql.password_wo_version;
     expect(Number.isInteger(version) && version > 0).toBe(true);
-    const moved = synthEnvironment(env, exampleTenants(env).map((t) => (t.name === "payments" && t.engines.postgres ? { ...t, engines: { ...t.engines, postgres: { ...t.engines.postgres, host: "db2.internal" } } } : t)));
-    const rotated = synthEnvironment(env, exampleTenants(env).map((t) => (t.name === "payments" && t.engines.postgres ? { ...t, engines: { ...t.engines, postgres: { ...t.engines.postgres, passwordVersion: 2 } } } : t)));
+    const moved = synthEnvironment(
+      env,
+      exampleTenants(env).map((t) =>
+        t.name === "payments" && t.engines.postgres ? { ...t, engines: { ...t.engines, postgres: { ...t.engines.postgres, host: "db2.internal" } } } : t,
+      ),
+    );
+    const rotated = synthEnvironment(
+      env,
+      exampleTenants(env).map((t) =>
+        t.name === "payments" && t.engines.postgres ? { ...t, engines: { ...t.engines, postgres: { ...t.engines.postgres, passwordVersion: 2 } } } : t,
+      ),
+    );
     const versionOf = (s: SynthResult) => (resource(s.tenants.payments, "vault_database_secret_backend_connection") as Obj).postgresql.password_wo_version;
     expect(new Set([version, versionOf(moved), versionOf(rotated)]).size).toBe(3);
     expect(conn.postgresql.password).toBeUndefined();

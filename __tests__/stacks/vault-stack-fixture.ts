@@ -18,4 +18,7 @@ export const sts = (tf: TfJson = vault()) => resource(tf, "kubernetes_stateful_s
 export const podSpec = (tf?: TfJson) => sts(tf).spec.template.spec as Obj;
 export const container = (name: string, tf?: TfJson) => (podSpec(tf).container as Obj[]).find((c) => c.name === name) as Obj;
 export const serverConfig = (tf: TfJson = vault()) => (resource(tf, "kubernetes_config_map_v1", "vault_config") as Obj).data["vault.hcl"] as string;
-export const service = (name: string, tf: TfJson = vault()) => resources(tf, "kubernetes_service_v1").map(([, r]) => r as Obj).find((s) => s.metadata.name === name) as Obj;
+export const service = (name: string, tf: TfJson = vault()) =>
+  resources(tf, "kubernetes_service_v1")
+    .map(([, r]) => r as Obj)
+    .find((s) => s.metadata.name === name) as Obj;

@@ -28,7 +28,11 @@ describe("vault stack", () => {
       expect(podSpec().node_selector).toEqual({ [VAULT_NODE_LABEL.key]: VAULT_NODE_LABEL.value });
       expect(podSpec().toleration).toEqual([{ key: VAULT_NODE_TAINT.key, operator: "Equal", value: VAULT_NODE_TAINT.value, effect: "NoSchedule" }]);
       // The platform's node pool carries the same taint (GKE spells the effect NO_SCHEDULE).
-      expect((resource(synth.platform, "google_container_node_pool") as Obj).node_config.taint[0]).toEqual({ key: VAULT_NODE_TAINT.key, value: VAULT_NODE_TAINT.value, effect: "NO_SCHEDULE" });
+      expect((resource(synth.platform, "google_container_node_pool") as Obj).node_config.taint[0]).toEqual({
+        key: VAULT_NODE_TAINT.key,
+        value: VAULT_NODE_TAINT.value,
+        effect: "NO_SCHEDULE",
+      });
     });
 
     it("runs every container non-root, read-only, unprivileged, without capabilities, with RuntimeDefault seccomp", () => {
@@ -89,7 +93,13 @@ describe("vault stack", () => {
       // One rule per registered cluster, so the apply credential reaches no other auth method's roles.
       expect(policies.data["provisioner.hcl"]).toContain('path "auth/kubernetes-apps-prod/role/+"');
       const declared = JSON.parse(policies.data["declared-access.json"]);
-      expect(declared.authMounts.map((m: Obj) => `${m.path}:${m.type}`)).toEqual(["token:token", "kubernetes-apps-prod:kubernetes", "in-cluster:kubernetes", "runner:jwt", "gcp:gcp"]);
+      expect(declared.authMounts.map((m: Obj) => `${m.path}:${m.type}`)).toEqual([
+        "token:token",
+        "kubernetes-apps-prod:kubernetes",
+        "in-cluster:kubernetes",
+        "runner:jwt",
+        "gcp:gcp",
+      ]);
       const env = Object.fromEntries((sidecar.env as Obj[]).filter((e) => e.value).map((e) => [e.name, e.value]));
       expect(env).toMatchObject({
         VAULT_ADDR: "https://127.0.0.1:8200",
@@ -123,7 +133,12 @@ describe("vault stack", () => {
     });
 
     it("derives the sidecar's stop grace from the pod's termination grace period, minus a margin", () => {
-      const env = (tf: TfJson) => Object.fromEntries(((resource(tf, "kubernetes_stateful_set_v1") as Obj).spec.template.spec.container.find((c: Obj) => c.name === "bootstrap").env as Obj[]).filter((e) => e.value).map((e) => [e.name, e.value]));
+      const env = (tf: TfJson) =>
+        Object.fromEntries(
+          ((resource(tf, "kubernetes_stateful_set_v1") as Obj).spec.template.spec.container.find((c: Obj) => c.name === "bootstrap").env as Obj[])
+            .filter((e) => e.value)
+            .map((e) => [e.name, e.value]),
+        );
       expect(env(vault()).STOP_GRACE_MS).toBe("55000");
       expect(env(synthEnvironment(exampleEnv({ vault: { terminationGracePeriodSec: 20, preStopDelaySec: 5 } })).vault).STOP_GRACE_MS).toBe("15000");
     });
@@ -169,7 +184,13 @@ describe("vault stack", () => {
     it("has the same secure pod defaults as the Vault pods, on the dedicated pool", () => {
       const pod = jobPod();
       expect(pod.security_context).toMatchObject({ run_as_non_root: true, seccomp_profile: { type: "RuntimeDefault" } });
-      expect(pod.container[0].security_context).toMatchObject({ allow_privilege_escalation: false, privileged: false, read_only_root_filesystem: true, run_as_non_root: true, capabilities: { drop: ["ALL"] } });
+      expect(pod.container[0].security_context).toMatchObject({
+        allow_privilege_escalation: false,
+        privileged: false,
+        read_only_root_filesystem: true,
+        run_as_non_root: true,
+        capabilities: { drop: ["ALL"] },
+      });
       expect(pod.container[0].resources.limits).toEqual({ cpu: "500m", memory: "192Mi" });
       expect(pod.node_selector).toEqual({ [VAULT_NODE_LABEL.key]: VAULT_NODE_LABEL.value });
       expect(pod.toleration).toEqual([{ key: VAULT_NODE_TAINT.key, operator: "Equal", value: VAULT_NODE_TAINT.value, effect: "NoSchedule" }]);
@@ -194,7 +215,9 @@ describe("vault stack", () => {
 
     it("fails on a schedule it cannot read, or a retention shorter than two runs", () => {
       expect(() => exampleEnv({ snapshots: { schedule: "every day" } })).toThrow(/snapshots\.schedule: .*five fields/);
-      expect(() => exampleEnv({ snapshots: { schedule: "0 0 * * 0", retentionDays: 7 } })).toThrow(/snapshots\.retentionDays: .*expire before the next two are taken/);
+      expect(() => exampleEnv({ snapshots: { schedule: "0 0 * * 0", retentionDays: 7 } })).toThrow(
+        /snapshots\.retentionDays: .*expire before the next two are taken/,
+      );
     });
   });
 });

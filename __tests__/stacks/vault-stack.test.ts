@@ -41,9 +41,17 @@ describe("vault stack", () => {
   describe("2. service registration", () => {
     it("grants exactly get, update and patch on the StatefulSet's own pods", () => {
       const role = resource(vault(), "kubernetes_role_v1") as Obj;
-      expect(role.rule).toEqual([{ api_groups: [""], resources: ["pods"], resource_names: ["vault-0", "vault-1", "vault-2"], verbs: ["get", "update", "patch"] }]);
+      expect(role.rule).toEqual([
+        { api_groups: [""], resources: ["pods"], resource_names: ["vault-0", "vault-1", "vault-2"], verbs: ["get", "update", "patch"] },
+      ]);
       const binding = resource(vault(), "kubernetes_role_binding_v1") as Obj;
-      expect(binding.subject).toEqual([{ kind: "ServiceAccount", name: "vault", namespace: expect.stringMatching(/^\$\{kubernetes_namespace_v1\.namespace_[0-9A-F]+\.metadata\[0\]\.name\}$/) }]);
+      expect(binding.subject).toEqual([
+        {
+          kind: "ServiceAccount",
+          name: "vault",
+          namespace: expect.stringMatching(/^\$\{kubernetes_namespace_v1\.namespace_[0-9A-F]+\.metadata\[0\]\.name\}$/),
+        },
+      ]);
       expect(binding.role_ref.kind).toBe("Role");
     });
 
@@ -85,21 +93,27 @@ describe("vault stack", () => {
     });
 
     it("auto-unseals with the platform's KMS key", () => {
-      expect(serverConfig()).toMatch(/seal "gcpckms" \{\n  project = "acme-vault-example"\n  region = "europe-west1"\n  key_ring = "example-vault"\n  crypto_key = "vault-unseal"\n\}/);
+      expect(serverConfig()).toMatch(
+        /seal "gcpckms" \{\n  project = "acme-vault-example"\n  region = "europe-west1"\n  key_ring = "example-vault"\n  crypto_key = "vault-unseal"\n\}/,
+      );
     });
 
     it("has no seal stanza with Shamir", () => {
-      expect(serverConfig(synthEnvironment(exampleEnv({ vault: { seal: "shamir" } })).vault)).not.toContain("seal \"");
+      expect(serverConfig(synthEnvironment(exampleEnv({ vault: { seal: "shamir" } })).vault)).not.toContain('seal "');
     });
 
     it("renders GCS storage with HA for HashiCorp Vault, and the platform grants the bucket", () => {
       const gcs = synthEnvironment(exampleEnv({ vault: { storage: "gcs" } }));
       expect(serverConfig(gcs.vault)).toMatch(/storage "gcs" \{\n  bucket = "\$\{data\.terraform_remote_state.*\}"\n  ha_enabled = "true"\n\}/);
-      expect(resources(gcs.platform, "google_storage_bucket_iam_member").map(([n]) => n).some((n) => n.includes("storage"))).toBe(true);
+      expect(
+        resources(gcs.platform, "google_storage_bucket_iam_member")
+          .map(([n]) => n)
+          .some((n) => n.includes("storage")),
+      ).toBe(true);
     });
 
     it("declares audit devices in the configuration for OpenBao only", () => {
-      expect(serverConfig()).not.toContain("audit \"");
+      expect(serverConfig()).not.toContain('audit "');
       const bao = serverConfig(synthEnvironment(exampleEnv({ vault: { distribution: "openbao" } })).vault);
       expect(bao).toContain('audit "file" "file"');
       expect(bao).toContain('file_path = "/vault/audit/audit.log"');
@@ -109,14 +123,16 @@ describe("vault stack", () => {
   describe("4. TLS", () => {
     it("generates a CA and a server certificate whose SANs cover services, pods, hostname and loopback", () => {
       const csr = resource(vault(), "tls_cert_request") as Obj;
-      expect(csr.dns_names).toEqual(expect.arrayContaining([
-        "vault.example.acme.dev",
-        "vault-active.vault.svc",
-        "vault-standby.vault.svc.cluster.local",
-        "vault.vault.svc.cluster.local",
-        "vault-0.vault-internal.vault.svc.cluster.local",
-        "vault-2.vault-internal",
-      ]));
+      expect(csr.dns_names).toEqual(
+        expect.arrayContaining([
+          "vault.example.acme.dev",
+          "vault-active.vault.svc",
+          "vault-standby.vault.svc.cluster.local",
+          "vault.vault.svc.cluster.local",
+          "vault-0.vault-internal.vault.svc.cluster.local",
+          "vault-2.vault-internal",
+        ]),
+      );
       expect(csr.ip_addresses).toEqual(["127.0.0.1", "::1"]);
       expect((resource(vault(), "tls_self_signed_cert") as Obj).is_ca_certificate).toBe(true);
       const secret = resource(vault(), "kubernetes_secret_v1") as Obj;
@@ -132,7 +148,12 @@ describe("vault stack", () => {
   });
 
   describe("6. disruption budget", () => {
-    it.each([[1, 0], [3, 1], [5, 2], [7, 3]])("allows floor((n-1)/2) unavailable: %i replicas -> %i", (n, expected) => {
+    it.each([
+      [1, 0],
+      [3, 1],
+      [5, 2],
+      [7, 3],
+    ])("allows floor((n-1)/2) unavailable: %i replicas -> %i", (n, expected) => {
       expect(maxUnavailableFor(n)).toBe(expected);
     });
 
@@ -175,7 +196,10 @@ describe("vault stack", () => {
     it("offers ingress-nginx with TLS passthrough and forced HTTPS to vault-active", () => {
       const tf = synthEnvironment(exampleEnv({ vault: { exposure: { type: "ingress" } } }));
       const ingress = resource(tf.vault, "kubernetes_ingress_v1") as Obj;
-      expect(ingress.metadata.annotations).toMatchObject({ "nginx.ingress.kubernetes.io/ssl-passthrough": "true", "nginx.ingress.kubernetes.io/force-ssl-redirect": "true" });
+      expect(ingress.metadata.annotations).toMatchObject({
+        "nginx.ingress.kubernetes.io/ssl-passthrough": "true",
+        "nginx.ingress.kubernetes.io/force-ssl-redirect": "true",
+      });
       expect(ingress.spec.rule[0].http.path[0].backend.service).toEqual({ name: "vault-active", port: { number: 8200 } });
       expect(service("vault-lb", tf.vault)).toBeUndefined();
       expect(resources(tf.platform, "google_compute_address")).toHaveLength(0);

@@ -53,7 +53,7 @@ interface Pattern {
   readonly regexp?: RegExp;
 }
 
-const ESCAPED = new Set([..."." + "+()|{}$"]);
+const ESCAPED = new Set([...("." + "+()|{}$")]);
 
 function compile(cleaned: string): { type: MatchType; regexp?: RegExp } {
   const chars = [...cleaned];

@@ -65,7 +65,19 @@ export class BaoServer {
     const [command, args] = podFiles
       ? [
           "unshare",
-          [...userNamespace, "--mount", "--propagation", "private", "sh", "-c", 'mount -t tmpfs tmpfs /run && mkdir -p /run/secrets/kubernetes.io && ln -s "$0" /run/secrets/kubernetes.io/serviceaccount && shift && exec "$@"', podFiles, "_", requireBao(), ...this.args],
+          [
+            ...userNamespace,
+            "--mount",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            'mount -t tmpfs tmpfs /run && mkdir -p /run/secrets/kubernetes.io && ln -s "$0" /run/secrets/kubernetes.io/serviceaccount && shift && exec "$@"',
+            podFiles,
+            "_",
+            requireBao(),
+            ...this.args,
+          ],
         ]
       : [requireBao(), this.args];
     const child = spawn(command, args, {

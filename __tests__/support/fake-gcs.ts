@@ -66,7 +66,22 @@ export async function startFakeGcs(): Promise<FakeGcs> {
   let output = "";
   const child: ChildProcess = spawn(
     FAKE_GCS,
-    ["-scheme", "http", "-host", "127.0.0.1", "-port", String(port), "-backend", "memory", "-external-url", url, "-public-host", `127.0.0.1:${port}`, "-log-level", "warn"],
+    [
+      "-scheme",
+      "http",
+      "-host",
+      "127.0.0.1",
+      "-port",
+      String(port),
+      "-backend",
+      "memory",
+      "-external-url",
+      url,
+      "-public-host",
+      `127.0.0.1:${port}`,
+      "-log-level",
+      "warn",
+    ],
     { env: { PATH: process.env.PATH ?? "" }, stdio: ["ignore", "pipe", "pipe"] },
   );
   child.stdout?.on("data", (c: Buffer) => (output += c.toString()));
@@ -94,7 +109,9 @@ export async function startFakeGcs(): Promise<FakeGcs> {
       const boundary = `vault-gke-${Math.random().toString(36).slice(2)}`;
       const head = `--${boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n${JSON.stringify({ name, metadata })}\r\n--${boundary}\r\nContent-Type: application/octet-stream\r\n\r\n`;
       const body = Buffer.concat([Buffer.from(head), content, Buffer.from(`\r\n--${boundary}--\r\n`)]);
-      const res = await call("POST", `/upload/storage/v1/b/${encodeURIComponent(bucket)}/o?uploadType=multipart`, body, { "Content-Type": `multipart/related; boundary=${boundary}` });
+      const res = await call("POST", `/upload/storage/v1/b/${encodeURIComponent(bucket)}/o?uploadType=multipart`, body, {
+        "Content-Type": `multipart/related; boundary=${boundary}`,
+      });
       return toObject((await res.json()) as Record<string, unknown>);
     },
     async getObject(bucket, name) {

@@ -120,7 +120,10 @@ export class GcloudStandIn {
   /** The claims of every token minted since signIdTokens(), oldest first. */
   minted(): Record<string, unknown>[] {
     try {
-      return readFileSync(join(this.dir, "minted.log"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+      return readFileSync(join(this.dir, "minted.log"), "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
     } catch {
       return [];
     }

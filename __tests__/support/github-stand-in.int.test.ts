@@ -34,13 +34,14 @@ const gitEnv = () => ({
   GIT_COMMITTER_EMAIL: "dev@acme.test",
 });
 /** Local git only: the stand-in serves from this process, so git talking to it must not block the event loop. */
-const git = (cwd: string, ...args: string[]) => execFileSync("git", args, { cwd, env: gitEnv(), stdio: ["ignore", "pipe", "pipe"] }).toString().trim();
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync("git", args, { cwd, env: gitEnv(), stdio: ["ignore", "pipe", "pipe"] })
+    .toString()
+    .trim();
 /** git that talks to the stand-in. */
 const remoteGit = (cwd: string, ...args: string[]) =>
   new Promise<string>((resolve, reject) =>
-    execFile("git", args, { cwd, env: gitEnv() }, (error, stdout, stderr) =>
-      error ? reject(new Error(`${error.message}${stderr}`)) : resolve(stdout.trim()),
-    ),
+    execFile("git", args, { cwd, env: gitEnv() }, (error, stdout, stderr) => (error ? reject(new Error(`${error.message}${stderr}`)) : resolve(stdout.trim()))),
   );
 
 function api(method: string, path: string, auth?: string, body?: unknown): Promise<{ status: number; headers: IncomingHttpHeaders; json: unknown }> {

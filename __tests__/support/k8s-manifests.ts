@@ -55,7 +55,13 @@ export const KINDS: Readonly<Record<string, KindInfo>> = {
 };
 
 /** Attributes that only steer Terraform (the provider waits on them) and have no API field. */
-export const TERRAFORM_ONLY = new Set(["wait_for_rollout", "wait_for_load_balancer", "wait_for_completion", "wait_for_service_account_token", "wait_for_default_service_account"]);
+export const TERRAFORM_ONLY = new Set([
+  "wait_for_rollout",
+  "wait_for_load_balancer",
+  "wait_for_completion",
+  "wait_for_service_account_token",
+  "wait_for_default_service_account",
+]);
 
 /** Repeated blocks the provider names in the singular, and the API list they fill. */
 const LIST_BLOCKS: Readonly<Record<string, string>> = {
@@ -230,7 +236,8 @@ class Renderer {
       }
       const isList = API_LISTS.has(field) && LIST_UNLESS_UNDER[field] !== parent;
       if (isList) return value.map((v, i) => this.object(v as JsonObject, field, `${tfPath}[${i}]`, `${k8sPath}[${i}]`));
-      if (value.length !== 1) throw new Error(`${tfPath}: a list of ${value.length} blocks where the API has a single ${field}; teach LIST_BLOCKS or API_LISTS about it`);
+      if (value.length !== 1)
+        throw new Error(`${tfPath}: a list of ${value.length} blocks where the API has a single ${field}; teach LIST_BLOCKS or API_LISTS about it`);
       return this.object(value[0] as JsonObject, field, `${tfPath}[0]`, k8sPath);
     }
     if (isObject(value)) return this.object(value, field, tfPath, k8sPath, secretData);
@@ -262,7 +269,19 @@ class Renderer {
 }
 
 /** API fields whose keys are data (label names, file names), not attribute names. */
-const MAPS = new Set(["labels", "annotations", "data", "binaryData", "stringData", "matchLabels", "selector", "nodeSelector", "limits", "requests", "parameters"]);
+const MAPS = new Set([
+  "labels",
+  "annotations",
+  "data",
+  "binaryData",
+  "stringData",
+  "matchLabels",
+  "selector",
+  "nodeSelector",
+  "limits",
+  "requests",
+  "parameters",
+]);
 
 /** One resource as the object the provider would send. */
 export function renderResource(tf: TerraformJson, type: string, name: string): RenderedObject {

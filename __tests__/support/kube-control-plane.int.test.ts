@@ -23,7 +23,10 @@ afterAll(async () => {
 it("fills a service account token secret and reviews the token; refuses a bad token", async () => {
   expect((await kube.api("POST", "/api/v1/namespaces", { metadata: { name: "vault-auth" } })).status).toBe(201);
   expect((await kube.api("POST", "/api/v1/namespaces/vault-auth/serviceaccounts", { metadata: { name: "reviewer" } })).status).toBe(201);
-  const secret = { metadata: { name: "reviewer", annotations: { "kubernetes.io/service-account.name": "reviewer" } }, type: "kubernetes.io/service-account-token" };
+  const secret = {
+    metadata: { name: "reviewer", annotations: { "kubernetes.io/service-account.name": "reviewer" } },
+    type: "kubernetes.io/service-account-token",
+  };
   expect((await kube.api("POST", "/api/v1/namespaces/vault-auth/secrets", secret)).status).toBe(201);
   const token = await waitFor(
     "the token controller to fill the secret",
@@ -35,7 +38,11 @@ it("fills a service account token secret and reviews the token; refuses a bad to
     60_000,
   );
   const review = await kube.api("POST", "/apis/authentication.k8s.io/v1/tokenreviews", { spec: { token } });
-  expect(review.body.status).toMatchObject({ authenticated: true, user: { username: "system:serviceaccount:vault-auth:reviewer" }, audiences: [KUBE_SA_ISSUER] });
+  expect(review.body.status).toMatchObject({
+    authenticated: true,
+    user: { username: "system:serviceaccount:vault-auth:reviewer" },
+    audiences: [KUBE_SA_ISSUER],
+  });
   const bad = await kube.api("POST", "/apis/authentication.k8s.io/v1/tokenreviews", { spec: { token: `${token}x` } });
   // `authenticated: false` is omitted from the answer.
   expect(bad.body.status).toMatchObject({ error: expect.stringContaining("invalid bearer token") });

@@ -32,22 +32,33 @@ export interface KubeControlPlane {
   stop(): Promise<void>;
 }
 
-function kubeRequest(url: string, ca: string, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+function kubeRequest(
+  url: string,
+  ca: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   return new Promise((resolveRequest, reject) => {
     const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(`${url}${path}`, { method, ca, headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", Accept: "application/json" }, timeout: 10_000 }, (res) => {
-      let text = "";
-      res.on("data", (c: Buffer) => (text += c.toString()));
-      res.on("end", () => {
-        let parsed: Record<string, unknown> = {};
-        try {
-          parsed = JSON.parse(text) as Record<string, unknown>;
-        } catch {
-          parsed = { text };
-        }
-        resolveRequest({ status: res.statusCode ?? 0, body: parsed });
-      });
-    });
+    const req = request(
+      `${url}${path}`,
+      { method, ca, headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", Accept: "application/json" }, timeout: 10_000 },
+      (res) => {
+        let text = "";
+        res.on("data", (c: Buffer) => (text += c.toString()));
+        res.on("end", () => {
+          let parsed: Record<string, unknown> = {};
+          try {
+            parsed = JSON.parse(text) as Record<string, unknown>;
+          } catch {
+            parsed = { text };
+          }
+          resolveRequest({ status: res.statusCode ?? 0, body: parsed });
+        });
+      },
+    );
     req.on("timeout", () => req.destroy(new Error(`${method} ${path} timed out`)));
     req.on("error", reject);
     req.end(data);

@@ -28,7 +28,13 @@ export async function startOidcIssuer(dir: string, privateKeyPem: string): Promi
       res.end(JSON.stringify(body));
     };
     if (req.url === "/.well-known/openid-configuration") {
-      return send({ issuer: url, jwks_uri: `${url}/jwks`, id_token_signing_alg_values_supported: ["RS256"], response_types_supported: ["id_token"], subject_types_supported: ["public"] });
+      return send({
+        issuer: url,
+        jwks_uri: `${url}/jwks`,
+        id_token_signing_alg_values_supported: ["RS256"],
+        response_types_supported: ["id_token"],
+        subject_types_supported: ["public"],
+      });
     }
     if (req.url === "/jwks") return send({ keys: [jwk] });
     res.writeHead(404).end();

@@ -19,6 +19,23 @@ export function makeTestPki(dir: string, dnsNames: readonly string[], ipAddresse
   run(["req", "-new", "-key", f("tls.key"), "-subj", "/CN=vault", "-out", f("tls.csr")]);
   const san = [...dnsNames.map((d) => `DNS:${d}`), ...ipAddresses.map((ip) => `IP:${ip}`)].join(",");
   writeFileSync(f("ext.cnf"), `subjectAltName=${san}\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=digitalSignature,keyEncipherment\n`);
-  run(["x509", "-req", "-in", f("tls.csr"), "-CA", f("ca.crt"), "-CAkey", f("ca.key"), "-CAcreateserial", "-days", "2", "-sha256", "-extfile", f("ext.cnf"), "-out", f("tls.crt")]);
+  run([
+    "x509",
+    "-req",
+    "-in",
+    f("tls.csr"),
+    "-CA",
+    f("ca.crt"),
+    "-CAkey",
+    f("ca.key"),
+    "-CAcreateserial",
+    "-days",
+    "2",
+    "-sha256",
+    "-extfile",
+    f("ext.cnf"),
+    "-out",
+    f("tls.crt"),
+  ]);
   return { caCertFile: f("ca.crt"), certFile: f("tls.crt"), keyFile: f("tls.key") };
 }

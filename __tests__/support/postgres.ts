@@ -9,7 +9,11 @@ import { freePort } from "./ports";
 
 export function postgresBinDir(): string {
   const base = "/usr/lib/postgresql";
-  const versions = existsSync(base) ? readdirSync(base).filter((v) => existsSync(join(base, v, "bin", "initdb"))).sort((a, b) => Number(b) - Number(a)) : [];
+  const versions = existsSync(base)
+    ? readdirSync(base)
+        .filter((v) => existsSync(join(base, v, "bin", "initdb")))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
   if (versions.length === 0) throw new Error("PostgreSQL is not installed: run `npm run tools` (it installs Debian's postgresql package)");
   return join(base, versions[0], "bin");
 }

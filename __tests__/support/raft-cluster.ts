@@ -33,7 +33,15 @@ export const LOOPBACK_REPLACEMENTS = [
   "audit file_path of the file device: one temporary file shared by all servers instead of /vault/audit/audit.log (OpenBao requires declarative audit devices to be identical on every server, or a standby cannot take over)",
 ] as const;
 
-export function loopbackConfig(shipped: VaultServerConfigProps, node: LoopbackNode, nodes: readonly LoopbackNode[], dir: string, pki: TestPki, seal: SealConfig, auditFile: string): LoopbackConfig {
+export function loopbackConfig(
+  shipped: VaultServerConfigProps,
+  node: LoopbackNode,
+  nodes: readonly LoopbackNode[],
+  dir: string,
+  pki: TestPki,
+  seal: SealConfig,
+  auditFile: string,
+): LoopbackConfig {
   if (shipped.storage.type !== "raft") throw new Error("loopback clusters need raft storage");
   const peers = shipped.storage.peers;
   if (peers.length !== nodes.length) throw new Error(`shipped config has ${peers.length} peers, test has ${nodes.length} nodes`);

@@ -54,7 +54,11 @@ export function tenantStackRequests(tenant: string, cluster: string, transitKey 
   const t = `tenants/${tenant}`;
   const key = `${t}/transit/keys/${transitKey}`;
   const role = `auth/kubernetes-${cluster}/role/${tenant}`;
-  const mount = (engine: "kv" | "transit" | "database", description: string, extra: { options?: Record<string, string>; maxLeaseTtl?: string } = {}): ProviderRequest => ({
+  const mount = (
+    engine: "kv" | "transit" | "database",
+    description: string,
+    extra: { options?: Record<string, string>; maxLeaseTtl?: string } = {},
+  ): ProviderRequest => ({
     what: `create the ${engine} engine`,
     method: "POST",
     path: `sys/mounts/${t}/${engine}`,
@@ -70,19 +74,44 @@ export function tenantStackRequests(tenant: string, cluster: string, transitKey 
     from: {
       type: "vault_mount",
       where: { type: engine },
-      carries: { path: IN_PATH, type: "type", description: "description", ...(extra.options ? { options: "options" } : {}), ...(extra.maxLeaseTtl ? { max_lease_ttl_seconds: "config.max_lease_ttl" } : {}) },
+      carries: {
+        path: IN_PATH,
+        type: "type",
+        description: "description",
+        ...(extra.options ? { options: "options" } : {}),
+        ...(extra.maxLeaseTtl ? { max_lease_ttl_seconds: "config.max_lease_ttl" } : {}),
+      },
     },
   });
-  const readMount = (engine: string): ProviderRequest => ({ what: `read the ${engine} engine back`, method: "GET", path: `sys/mounts/${t}/${engine}`, from: { type: "vault_mount", where: { type: engine } } });
+  const readMount = (engine: string): ProviderRequest => ({
+    what: `read the ${engine} engine back`,
+    method: "GET",
+    path: `sys/mounts/${t}/${engine}`,
+    from: { type: "vault_mount", where: { type: engine } },
+  });
   const keyConfig = { deletion_allowed: false, exportable: false, allow_plaintext_backup: false, min_decryption_version: 1, auto_rotate_period: 0 };
-  const keyConfigCarries = { backend: IN_PATH, name: IN_PATH, deletion_allowed: "deletion_allowed", exportable: "exportable", allow_plaintext_backup: "allow_plaintext_backup" };
+  const keyConfigCarries = {
+    backend: IN_PATH,
+    name: IN_PATH,
+    deletion_allowed: "deletion_allowed",
+    exportable: "exportable",
+    allow_plaintext_backup: "allow_plaintext_backup",
+  };
   return [
     { what: "look up its own token", method: "GET", path: "auth/token/lookup-self", from: { type: "provider.vault" } },
     {
       what: "make the run's child token",
       method: "POST",
       path: "auth/token/create",
-      body: { ttl: "1200s", explicit_max_ttl: "1200s", display_name: `vault-gke-example-tenant-${tenant}`, num_uses: 0, renewable: false, type: "", entity_alias: "" },
+      body: {
+        ttl: "1200s",
+        explicit_max_ttl: "1200s",
+        display_name: `vault-gke-example-tenant-${tenant}`,
+        num_uses: 0,
+        renewable: false,
+        type: "",
+        entity_alias: "",
+      },
       from: {
         type: "provider.vault",
         // max_lease_ttl_seconds is the explicit_max_ttl too.
@@ -166,10 +195,24 @@ export function tenantStackRequests(tenant: string, cluster: string, transitKey 
       what: "create the database role",
       method: "PUT",
       path: `${t}/database/roles/app`,
-      body: { db_name: "postgres", creation_statements: ['CREATE ROLE "{{name}}"'], revocation_statements: ['DROP ROLE "{{name}}"'], default_ttl: 900, max_ttl: 3600 },
+      body: {
+        db_name: "postgres",
+        creation_statements: ['CREATE ROLE "{{name}}"'],
+        revocation_statements: ['DROP ROLE "{{name}}"'],
+        default_ttl: 900,
+        max_ttl: 3600,
+      },
       from: {
         type: "vault_database_secret_backend_role",
-        carries: { backend: IN_PATH, name: IN_PATH, db_name: "db_name", creation_statements: "creation_statements", revocation_statements: "revocation_statements", default_ttl: "default_ttl", max_ttl: "max_ttl" },
+        carries: {
+          backend: IN_PATH,
+          name: IN_PATH,
+          db_name: "db_name",
+          creation_statements: "creation_statements",
+          revocation_statements: "revocation_statements",
+          default_ttl: "default_ttl",
+          max_ttl: "max_ttl",
+        },
       },
     },
     { what: "read the database role back", method: "GET", path: `${t}/database/roles/app`, from: { type: "vault_database_secret_backend_role" } },
@@ -208,11 +251,40 @@ export function tenantStackRequests(tenant: string, cluster: string, transitKey 
     { what: "read the login role back", method: "GET", path: role, from: { type: "vault_kubernetes_auth_backend_role" } },
     { what: "remove the login role", method: "DELETE", path: role, from: { type: "vault_kubernetes_auth_backend_role" } },
     { what: "remove the database role", method: "DELETE", path: `${t}/database/roles/app`, from: { type: "vault_database_secret_backend_role" } },
-    { what: "remove the PostgreSQL connection", method: "DELETE", path: `${t}/database/config/postgres`, from: { type: "vault_database_secret_backend_connection" } },
-    { what: "delete the transit key", method: "DELETE", path: key, adminOnly: "a deleted key's ciphertexts are lost", from: { type: "vault_transit_secret_backend_key" } },
-    { what: "remove the database engine", method: "DELETE", path: `sys/mounts/${t}/database`, adminOnly: "offboarding is an admin's destroy", from: { type: "vault_mount", where: { type: "database" } } },
-    { what: "remove the transit engine", method: "DELETE", path: `sys/mounts/${t}/transit`, adminOnly: "removing the engine destroys the keys", from: { type: "vault_mount", where: { type: "transit" } } },
-    { what: "remove the KV engine", method: "DELETE", path: `sys/mounts/${t}/kv`, adminOnly: "removing the engine destroys the secrets", from: { type: "vault_mount", where: { type: "kv" } } },
+    {
+      what: "remove the PostgreSQL connection",
+      method: "DELETE",
+      path: `${t}/database/config/postgres`,
+      from: { type: "vault_database_secret_backend_connection" },
+    },
+    {
+      what: "delete the transit key",
+      method: "DELETE",
+      path: key,
+      adminOnly: "a deleted key's ciphertexts are lost",
+      from: { type: "vault_transit_secret_backend_key" },
+    },
+    {
+      what: "remove the database engine",
+      method: "DELETE",
+      path: `sys/mounts/${t}/database`,
+      adminOnly: "offboarding is an admin's destroy",
+      from: { type: "vault_mount", where: { type: "database" } },
+    },
+    {
+      what: "remove the transit engine",
+      method: "DELETE",
+      path: `sys/mounts/${t}/transit`,
+      adminOnly: "removing the engine destroys the keys",
+      from: { type: "vault_mount", where: { type: "transit" } },
+    },
+    {
+      what: "remove the KV engine",
+      method: "DELETE",
+      path: `sys/mounts/${t}/kv`,
+      adminOnly: "removing the engine destroys the secrets",
+      from: { type: "vault_mount", where: { type: "kv" } },
+    },
   ];
 }
 

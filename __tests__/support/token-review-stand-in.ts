@@ -113,7 +113,8 @@ export async function startTokenReviewStandIn(): Promise<TokenReviewStandIn> {
     try {
       const header = JSON.parse(Buffer.from(parts[0], "base64url").toString()) as { alg?: string };
       if (header.alg !== "RS256") return { error: "invalid bearer token, unexpected signing algorithm" };
-      if (!verify("sha256", Buffer.from(`${parts[0]}.${parts[1]}`), publicKey, Buffer.from(parts[2], "base64url"))) return { error: "invalid bearer token, square/go-jose: error in cryptographic primitive" };
+      if (!verify("sha256", Buffer.from(`${parts[0]}.${parts[1]}`), publicKey, Buffer.from(parts[2], "base64url")))
+        return { error: "invalid bearer token, square/go-jose: error in cryptographic primitive" };
       const claims = JSON.parse(Buffer.from(parts[1], "base64url").toString()) as Claims;
       const now = Math.floor(Date.now() / 1000);
       if (claims.iss !== ISSUER) return { error: "invalid bearer token, unknown issuer" };
@@ -131,7 +132,10 @@ export async function startTokenReviewStandIn(): Promise<TokenReviewStandIn> {
     if (!claims) return { user: {}, error: `[${error}]` };
     const audiences = claims.aud.filter((a) => wanted.includes(a));
     if (audiences.length === 0) {
-      return { user: {}, error: `[invalid bearer token, token audiences ${JSON.stringify(claims.aud)} is invalid for the target audiences ${JSON.stringify(wanted)}]` };
+      return {
+        user: {},
+        error: `[invalid bearer token, token audiences ${JSON.stringify(claims.aud)} is invalid for the target audiences ${JSON.stringify(wanted)}]`,
+      };
     }
     const { namespace, serviceaccount } = claims["kubernetes.io"];
     return {
@@ -151,7 +155,8 @@ export async function startTokenReviewStandIn(): Promise<TokenReviewStandIn> {
       res.writeHead(code, { "Content-Type": "application/json" });
       res.end(JSON.stringify(body));
     };
-    if (req.method !== "POST" || req.url?.split("?")[0] !== REVIEW_PATH) return send(404, kubeStatus(404, "NotFound", "the server could not find the requested resource"));
+    if (req.method !== "POST" || req.url?.split("?")[0] !== REVIEW_PATH)
+      return send(404, kubeStatus(404, "NotFound", "the server could not find the requested resource"));
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? "";
     const caller = authenticate(bearer);
     if (!caller.claims || !caller.claims.aud.includes(API_SERVER_AUDIENCE)) return send(401, kubeStatus(401, "Unauthorized", "Unauthorized"));

@@ -75,7 +75,9 @@ describe("records", () => {
   });
 
   it("says when a stored document is not ours, without echoing it", () => {
-    expect(() => decode(Buffer.from("hvs.secretsecretsecretsecret"), "vault-gke/canary/v1", "canary")).toThrow(/^the latest version of the canary secret is not JSON \(28 bytes\); inspect it in Secret Manager$/);
+    expect(() => decode(Buffer.from("hvs.secretsecretsecretsecret"), "vault-gke/canary/v1", "canary")).toThrow(
+      /^the latest version of the canary secret is not JSON \(28 bytes\); inspect it in Secret Manager$/,
+    );
     expect(() => decode(encode({ format: "other" }), "vault-gke/canary/v1", "canary")).toThrow(/not a vault-gke\/canary\/v1 document/);
     expect(decode(undefined, "vault-gke/canary/v1", "canary")).toBeUndefined();
   });
@@ -91,8 +93,20 @@ describe("records", () => {
 describe("logging", () => {
   function capture(): { lines: () => Record<string, unknown>[]; stream: Writable } {
     let text = "";
-    const stream = new Writable({ write(chunk, _enc, done) { text += String(chunk); done(); } });
-    return { stream, lines: () => text.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>) };
+    const stream = new Writable({
+      write(chunk, _enc, done) {
+        text += String(chunk);
+        done();
+      },
+    });
+    return {
+      stream,
+      lines: () =>
+        text
+          .trim()
+          .split("\n")
+          .map((l) => JSON.parse(l) as Record<string, unknown>),
+    };
   }
 
   it("redacts secret fields and masks token-shaped strings anywhere", () => {
@@ -104,7 +118,14 @@ describe("logging", () => {
     const text = JSON.stringify(line);
     expect(text).not.toContain(token);
     expect(text).not.toContain("k1");
-    expect(line).toMatchObject({ token: "[redacted]", root_token: "[redacted]", keys_base64: "[redacted]", accessor: "acc", level: "info", component: "vault-gke-bootstrap" });
+    expect(line).toMatchObject({
+      token: "[redacted]",
+      root_token: "[redacted]",
+      keys_base64: "[redacted]",
+      accessor: "acc",
+      level: "info",
+      component: "vault-gke-bootstrap",
+    });
     expect(line.msg).toBe("message with [redacted-token]");
   });
 
@@ -170,7 +191,9 @@ describe("vault transport", () => {
     const closedSnapshots = new SnapshotVault({ address, ca: Buffer.from("") });
     try {
       expect((await closed.health()).detail).toBe(`vault GET sys/health: connect ECONNREFUSED 127.0.0.1:${silent.port}`);
-      await expect(closedSnapshots.json("GET", "sys/health")).rejects.toThrow(`cannot reach vault at ${address}: ECONNREFUSED connect ECONNREFUSED 127.0.0.1:${silent.port}`);
+      await expect(closedSnapshots.json("GET", "sys/health")).rejects.toThrow(
+        `cannot reach vault at ${address}: ECONNREFUSED connect ECONNREFUSED 127.0.0.1:${silent.port}`,
+      );
     } finally {
       closed.close();
       closedSnapshots.close();

@@ -27,10 +27,7 @@ export const clusterCreate = z.strictObject({
     })
     .prefault({})
     .describe("Ranges of the VPC created for the cluster; none may overlap another or the control plane's."),
-  deletionProtection: z
-    .boolean()
-    .default(true)
-    .describe("Keep Terraform from deleting the cluster; turning it off takes this explicit switch (default true)."),
+  deletionProtection: z.boolean().default(true).describe("Keep Terraform from deleting the cluster; turning it off takes this explicit switch (default true)."),
 });
 
 export const clusterExisting = z.strictObject({

@@ -19,21 +19,29 @@ export { cidr, dnsLabel, dnsName, duration, pemCertificate } from "./primitives"
 
 export const environmentSchema = z
   .strictObject({
-    name: dnsLabel("name", 20).describe("The environment's name (the file name); stacks are called <name>-platform, <name>-vault, <name>-shared, <name>-tenant-<tenant>."),
+    name: dnsLabel("name", 20).describe(
+      "The environment's name (the file name); stacks are called <name>-platform, <name>-vault, <name>-shared, <name>-tenant-<tenant>.",
+    ),
     project: z
       .string()
       .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, {
         error: "not a GCP project id (6 to 30 lowercase letters, digits or '-', starting with a letter)",
       })
       .describe("The GCP project that holds Vault, its keys and its secrets."),
-    region: z.string().regex(/^[a-z]+-[a-z]+[0-9]+$/, { error: "not a GCP region; for example europe-west1" }).describe("The GCP region of the cluster, the key and the secrets."),
+    region: z
+      .string()
+      .regex(/^[a-z]+-[a-z]+[0-9]+$/, { error: "not a GCP region; for example europe-west1" })
+      .describe("The GCP region of the cluster, the key and the secrets."),
     zones: z
       .array(z.string().regex(/^[a-z]+-[a-z]+[0-9]+-[a-z]$/, { error: "not a GCP zone; for example europe-west1-b" }))
       .min(1)
       .describe("At least 3 zones of the region, each once: the node pool spreads Vault over them."),
     backend: z
       .strictObject({
-        bucket: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/, { error: "not a GCS bucket name" }).describe("The GCS bucket of the Terraform state."),
+        bucket: z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/, { error: "not a GCS bucket name" })
+          .describe("The GCS bucket of the Terraform state."),
         prefix: z
           .string()
           .regex(/^[A-Za-z0-9._/-]+$/)

@@ -41,7 +41,9 @@ export const pemCertificate = z.string().refine(
       return false;
     }
   },
-  { error: "not a PEM certificate; paste the cluster CA (gcloud container clusters describe ... --format='value(masterAuth.clusterCaCertificate)' | base64 -d)" },
+  {
+    error: "not a PEM certificate; paste the cluster CA (gcloud container clusters describe ... --format='value(masterAuth.clusterCaCertificate)' | base64 -d)",
+  },
 );
 
 export const serviceAccountEmail = z.email({ error: "not a service account email; write its email, for example deployer@my-project.iam.gserviceaccount.com" });

@@ -32,7 +32,7 @@ export const snapshots = z
       .describe("Lock the retention policy: it can never be shortened or removed again (irreversible) (default false)."),
     schedule: z
       .string()
-      .regex(/^(\S+\s+){4}\S+$/, { error: "not a cron schedule; five fields, for example \"0 */6 * * *\" (every six hours)" })
+      .regex(/^(\S+\s+){4}\S+$/, { error: 'not a cron schedule; five fields, for example "0 */6 * * *" (every six hours)' })
       .default("0 */6 * * *")
       .describe("When the snapshot job runs (cron, UTC) (default every six hours, 0 */6 * * *)."),
   })

@@ -63,21 +63,37 @@ export function checkCombinations(env: EnvironmentShape, ctx: z.RefinementCtx): 
     issue(["vault", "storage"], "OpenBao has no GCS storage backend; use storage: raft, or distribution: vault", v.storage);
   }
   if (!v.tls.enabled) {
-    issue(["vault", "tls", "enabled"], "TLS cannot be disabled: traffic is encrypted up to the Vault pods and no plaintext listener exists; remove the field or set it to true", false);
+    issue(
+      ["vault", "tls", "enabled"],
+      "TLS cannot be disabled: traffic is encrypted up to the Vault pods and no plaintext listener exists; remove the field or set it to true",
+      false,
+    );
   }
   if (v.tls.mode === "existingSecret" && !v.tls.secretName) {
     issue(["vault", "tls", "secretName"], "tls.mode existingSecret needs the name of a kubernetes.io/tls secret with tls.crt, tls.key and ca.crt", undefined);
   }
   if (v.exposure.type === "gatewayTlsRoute" && !v.exposure.gateway) {
-    issue(["vault", "exposure", "gateway"], "exposure.type gatewayTlsRoute needs gateway.name and gateway.namespace of a Gateway with a TLS passthrough listener", undefined);
+    issue(
+      ["vault", "exposure", "gateway"],
+      "exposure.type gatewayTlsRoute needs gateway.name and gateway.namespace of a Gateway with a TLS passthrough listener",
+      undefined,
+    );
   }
   v.exposure.sourceRanges.forEach((range, i) => {
     if (range.endsWith("/0") && !v.exposure.internal && !v.exposure.allowWorldAccess) {
-      issue(["vault", "exposure", "sourceRanges", i], "a public load balancer open to the whole internet needs vault.exposure.allowWorldAccess: true; list narrower ranges instead", range);
+      issue(
+        ["vault", "exposure", "sourceRanges", i],
+        "a public load balancer open to the whole internet needs vault.exposure.allowWorldAccess: true; list narrower ranges instead",
+        range,
+      );
     }
   });
   if (v.terminationGracePeriodSec < v.preStopDelaySec + 10) {
-    issue(["vault", "terminationGracePeriodSec"], `the grace period must cover the preStop delay (${v.preStopDelaySec}s) plus 10s for Vault to step down; raise it to at least ${v.preStopDelaySec + 10}`, v.terminationGracePeriodSec);
+    issue(
+      ["vault", "terminationGracePeriodSec"],
+      `the grace period must cover the preStop delay (${v.preStopDelaySec}s) plus 10s for Vault to step down; raise it to at least ${v.preStopDelaySec + 10}`,
+      v.terminationGracePeriodSec,
+    );
   }
   const clusterNames = new Set<string>();
   env.tenancy.clusters.forEach((c, i) => {
@@ -85,7 +101,11 @@ export function checkCombinations(env: EnvironmentShape, ctx: z.RefinementCtx): 
     clusterNames.add(c.name);
   });
   if (env.delivery.applyTokenTtl > APPLY_TOKEN_MAX_TTL_SEC) {
-    issue(["delivery", "applyTokenTtl"], `the apply credential lives at most ${APPLY_TOKEN_MAX_TTL_SEC / 60}m; use 20m or less`, `${env.delivery.applyTokenTtl / 60}m`);
+    issue(
+      ["delivery", "applyTokenTtl"],
+      `the apply credential lives at most ${APPLY_TOKEN_MAX_TTL_SEC / 60}m; use 20m or less`,
+      `${env.delivery.applyTokenTtl / 60}m`,
+    );
   }
   if (env.gcpAuth.tokenTtl > env.gcpAuth.tokenMaxTtl) {
     issue(["gcpAuth", "tokenTtl"], "the token TTL cannot exceed gcpAuth.tokenMaxTtl; lower it", env.gcpAuth.tokenTtl);
@@ -97,7 +117,11 @@ export function checkCombinations(env: EnvironmentShape, ctx: z.RefinementCtx): 
     issue(["snapshots", "schedule"], `${(error as Error).message}; for example "0 */6 * * *" (every six hours)`, env.snapshots.schedule);
   }
   if (gapSec !== undefined && env.snapshots.retentionDays * 86_400 < 2 * gapSec) {
-    issue(["snapshots", "retentionDays"], `snapshots would expire before the next two are taken (the schedule leaves up to ${gapSec / 3600}h between runs); keep them longer`, env.snapshots.retentionDays);
+    issue(
+      ["snapshots", "retentionDays"],
+      `snapshots would expire before the next two are taken (the schedule leaves up to ${gapSec / 3600}h between runs); keep them longer`,
+      env.snapshots.retentionDays,
+    );
   }
   if (env.cluster.mode === "existing" && !env.cluster.sharedProjectAcknowledged) {
     issue(
@@ -149,12 +173,20 @@ const sameIdPart = (first: ListedAccount) =>
  */
 function checkGcpAuthAccounts(gcpAuth: EnvironmentShape["gcpAuth"], issue: Issue): void {
   const seen = new Map<string, ListedAccount>();
-  for (const entry of [...listed("gcpAuth", "adminServiceAccounts", gcpAuth.adminServiceAccounts), ...listed("gcpAuth", "breakGlassServiceAccounts", gcpAuth.breakGlassServiceAccounts)]) {
+  for (const entry of [
+    ...listed("gcpAuth", "adminServiceAccounts", gcpAuth.adminServiceAccounts),
+    ...listed("gcpAuth", "breakGlassServiceAccounts", gcpAuth.breakGlassServiceAccounts),
+  ]) {
     const first = seen.get(accountIdPart(entry.email));
     if (!first) seen.set(accountIdPart(entry.email), entry);
     else if (first.email !== entry.email) issue(entry.path, sameIdPart(first), entry.email);
     else if (first.list === entry.list) issue(entry.path, `this account is listed twice (${where(first.path)}); list each account once`, entry.email);
-    else issue(entry.path, `this account is also an admin (${where(first.path)}): a break-glass account is one that nobody uses day to day; list a separate account here`, entry.email);
+    else
+      issue(
+        entry.path,
+        `this account is also an admin (${where(first.path)}): a break-glass account is one that nobody uses day to day; list a separate account here`,
+        entry.email,
+      );
   }
 }
 
@@ -165,7 +197,10 @@ function checkGcpAuthAccounts(gcpAuth: EnvironmentShape["gcpAuth"], issue: Issue
 function checkDeliveryAccounts(delivery: EnvironmentShape["delivery"], issue: Issue): void {
   const seen = new Map<string, ListedAccount>();
   const applying = new Map<string, ListedAccount>();
-  for (const entry of [...listed("delivery", "planServiceAccounts", delivery.planServiceAccounts), ...listed("delivery", "applyServiceAccounts", delivery.applyServiceAccounts)]) {
+  for (const entry of [
+    ...listed("delivery", "planServiceAccounts", delivery.planServiceAccounts),
+    ...listed("delivery", "applyServiceAccounts", delivery.applyServiceAccounts),
+  ]) {
     const first = seen.get(accountIdPart(entry.email));
     const firstApply = entry.list === "applyServiceAccounts" ? applying.get(entry.email) : undefined;
     if (first && first.email !== entry.email) issue(entry.path, sameIdPart(first), entry.email);

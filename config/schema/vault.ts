@@ -5,20 +5,14 @@ import { cidr, dnsLabel, dnsName, duration, kubernetesQuantity } from "./primiti
 
 export const tls = z
   .strictObject({
-    enabled: z
-      .boolean()
-      .default(true)
-      .describe("Must stay true: TLS ends only at the Vault pods and no plaintext listener exists (default true)."),
+    enabled: z.boolean().default(true).describe("Must stay true: TLS ends only at the Vault pods and no plaintext listener exists (default true)."),
     mode: z
       .enum(["generated", "existingSecret"])
       .default("generated")
       .describe(
         "generated: a CA and certificate made at apply time (keys live in the Terraform state); existingSecret: e.g. cert-manager (default generated).",
       ),
-    secretName: z
-      .string()
-      .optional()
-      .describe("Name of a kubernetes.io/tls secret with tls.crt, tls.key and ca.crt (existingSecret mode)."),
+    secretName: z.string().optional().describe("Name of a kubernetes.io/tls secret with tls.crt, tls.key and ca.crt (existingSecret mode)."),
     validityDays: z.number().int().min(30).max(825).default(365).describe("Lifetime of the generated certificate, in days (default 365)."),
     minVersion: z.enum(["tls12", "tls13"]).default("tls12").describe("Oldest TLS version Vault accepts (default tls12)."),
   })
@@ -72,7 +66,10 @@ export const vault = z
       .describe("Container image, pinned exactly. Defaults to a current patched release of the distribution."),
     namespace: dnsLabel("vault.namespace").default("vault").describe("The Kubernetes namespace of the Vault servers (default vault)."),
     replicas: z.number().int().min(1).max(7).default(3).describe("Vault servers; odd with raft, at most zones x nodePool.nodesPerZone (default 3)."),
-    storage: z.enum(["raft", "gcs"]).default("raft").describe("raft: integrated storage on the pods' disks; gcs: a GCS bucket (HashiCorp Vault only) (default raft)."),
+    storage: z
+      .enum(["raft", "gcs"])
+      .default("raft")
+      .describe("raft: integrated storage on the pods' disks; gcs: a GCS bucket (HashiCorp Vault only) (default raft)."),
     seal: z
       .enum(["gcpckms", "shamir"])
       .default("gcpckms")
@@ -92,13 +89,7 @@ export const vault = z
     memoryLimit: kubernetesQuantity.default("1Gi").describe("Memory limit of each Vault server (default 1Gi)."),
     dataVolumeSizeGb: z.number().int().min(1).default(10).describe("Raft data disk per pod, in GB (default 10)."),
     auditVolumeSizeGb: z.number().int().min(1).default(10).describe("Audit log disk per pod, in GB (default 10)."),
-    preStopDelaySec: z
-      .number()
-      .int()
-      .min(0)
-      .max(60)
-      .default(5)
-      .describe("Delay before SIGTERM so load balancers stop sending traffic first (default 5)."),
+    preStopDelaySec: z.number().int().min(0).max(60).default(5).describe("Delay before SIGTERM so load balancers stop sending traffic first (default 5)."),
     terminationGracePeriodSec: z
       .number()
       .int()

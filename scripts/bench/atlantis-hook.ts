@@ -19,7 +19,10 @@ function timed(fn: () => void): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 function synth(root: string, dir: string, cache: string): void {
-  const res = spawnSync("bash", [join(root, "deploy", "atlantis", "bin", "synth.sh"), "ensure"], { env: { ...process.env, DIR: dir, VAULT_GKE_CACHE_DIR: cache }, encoding: "utf8" });
+  const res = spawnSync("bash", [join(root, "deploy", "atlantis", "bin", "synth.sh"), "ensure"], {
+    env: { ...process.env, DIR: dir, VAULT_GKE_CACHE_DIR: cache },
+    encoding: "utf8",
+  });
   if (res.status !== 0) throw new Error(`synth.sh failed: ${res.stderr}`);
 }
 

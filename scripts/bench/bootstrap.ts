@@ -26,7 +26,8 @@ async function once(replicas: 1 | 3): Promise<Run> {
     // createWorld returns once every listener accepts connections: the clock starts now.
     const start = process.hrtime.bigint();
     const reporter = join(__dirname, "..", "scripts", "bench", "rss-reporter.js");
-    const env = (i: number) => world!.sidecarEnv(i, { NODE_OPTIONS: `--require ${reporter}`, VAULT_GKE_RSS_FILE: rssFile, MIN_WAIT_MS: "100", MAX_WAIT_MS: "10000" });
+    const env = (i: number) =>
+      world!.sidecarEnv(i, { NODE_OPTIONS: `--require ${reporter}`, VAULT_GKE_RSS_FILE: rssFile, MIN_WAIT_MS: "100", MAX_WAIT_MS: "10000" });
     const sidecars = Array.from({ length: replicas }, (_, i) => new Sidecar(env(i)));
     for (;;) {
       if (world.store.versions(world.ids.planToken).length > 0) break;

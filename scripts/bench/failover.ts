@@ -32,17 +32,27 @@ async function failoverTimes(root: string, performanceMultiplier: number): Promi
     const key = (init.body.keys_base64 as string[])[0];
     const token = init.body.root_token as string;
     const unseal = (s: (typeof cluster.servers)[number]) =>
-      waitFor(`${s.name} unsealed`, async () => ((await vaultRequest(s.addr, cluster.ca, "PUT", "/v1/sys/unseal", { body: { key } })).body.sealed === false ? true : undefined), 60_000, 100);
+      waitFor(
+        `${s.name} unsealed`,
+        async () => ((await vaultRequest(s.addr, cluster.ca, "PUT", "/v1/sys/unseal", { body: { key } })).body.sealed === false ? true : undefined),
+        60_000,
+        100,
+      );
     await unseal(first);
     await waitForActive([first], 60_000);
     for (const s of cluster.servers.slice(1)) await unseal(s);
     const allVoters = () =>
-      waitFor("3 healthy voters", async () => {
-        const leader = await waitForActive(cluster.servers, 60_000);
-        const res = await vaultRequest(leader.addr, cluster.ca, "GET", "/v1/sys/storage/raft/autopilot/state", { token });
-        const servers = Object.values(((res.body.data as { servers?: Record<string, { healthy: boolean; status: string }> }) ?? {}).servers ?? {});
-        return servers.length === 3 && servers.every((s) => s.healthy && (s.status === "leader" || s.status === "voter")) ? true : undefined;
-      }, 120_000, 250);
+      waitFor(
+        "3 healthy voters",
+        async () => {
+          const leader = await waitForActive(cluster.servers, 60_000);
+          const res = await vaultRequest(leader.addr, cluster.ca, "GET", "/v1/sys/storage/raft/autopilot/state", { token });
+          const servers = Object.values(((res.body.data as { servers?: Record<string, { healthy: boolean; status: string }> }) ?? {}).servers ?? {});
+          return servers.length === 3 && servers.every((s) => s.healthy && (s.status === "leader" || s.status === "voter")) ? true : undefined;
+        },
+        120_000,
+        250,
+      );
     await allVoters();
     for (let round = 0; round < ROUNDS; round++) {
       const active = await waitForActive(cluster.servers);

@@ -19,7 +19,8 @@ const HOOK = "atlantis/pre_workflow_hook: vault-gke approval gate and synth";
 function seedExample(root: string) {
   return (tenants: string) => {
     mkdirSync(join(tenants, "example"), { recursive: true });
-    for (const file of readdirSync(join(root, "tenants", "example")).filter((f) => f.endsWith(".yaml"))) copyFileSync(join(root, "tenants", "example", file), join(tenants, "example", file));
+    for (const file of readdirSync(join(root, "tenants", "example")).filter((f) => f.endsWith(".yaml")))
+      copyFileSync(join(root, "tenants", "example", file), join(tenants, "example", file));
   };
 }
 
@@ -49,7 +50,10 @@ async function scale(label: string, seedTenants: (dir: string) => void, root: st
       const tenant = `bench-${i}`;
       w.git("checkout", "-q", "-b", branch, "main");
       mkdirSync(join(w.repo, "tenants", "example"), { recursive: true });
-      writeFileSync(join(w.repo, "tenants", "example", `${tenant}.yaml`), `name: ${tenant}\ncluster: apps-prod\nnamespaces: [${tenant}]\nserviceAccounts: [api]\n`);
+      writeFileSync(
+        join(w.repo, "tenants", "example", `${tenant}.yaml`),
+        `name: ${tenant}\ncluster: apps-prod\nnamespaces: [${tenant}]\nserviceAccounts: [api]\n`,
+      );
       w.regenerateAtlantisYaml();
       w.git("add", "-A");
       w.git("commit", "-q", "-m", tenant);
@@ -58,16 +62,24 @@ async function scale(label: string, seedTenants: (dir: string) => void, root: st
       w.git("checkout", "-q", "main");
       w.github.setPull({ number: i, headRef: branch, baseRef: "main", title: tenant, author: "bob" });
       w.github.permissions.alice = "write";
-      w.github.reviews[i] = [{ user: { login: "alice" }, state: "APPROVED", commit_id: head, author_association: "MEMBER", submitted_at: new Date().toISOString() }];
+      w.github.reviews[i] = [
+        { user: { login: "alice" }, state: "APPROVED", commit_id: head, author_association: "MEMBER", submitted_at: new Date().toISOString() },
+      ];
       plans.push(await timedCommand(w, i, "atlantis plan", /Ran Plan/));
       const hook = w.github.statuses(head).filter((s) => s.context === HOOK);
       hooks.push((hook.find((s) => s.state === "success")?.at ?? NaN) - (hook.find((s) => s.state === "pending")?.at ?? NaN));
       applies.push(await timedCommand(w, i, "atlantis apply", /Ran Apply/));
     }
     // The synth alone at this scale, as the hook runs it (peak RSS of the node process).
-    const synth = runMeasured("node", ["dist/main.js"], { cwd: root, env: { CDKTF_OUTDIR: join(w.work, "bench-synth"), VAULT_GKE_ENVIRONMENTS: join(w.repo, "environments"), VAULT_GKE_TENANTS: join(w.repo, "tenants") }, nodeRss: true });
+    const synth = runMeasured("node", ["dist/main.js"], {
+      cwd: root,
+      env: { CDKTF_OUTDIR: join(w.work, "bench-synth"), VAULT_GKE_ENVIRONMENTS: join(w.repo, "environments"), VAULT_GKE_TENANTS: join(w.repo, "tenants") },
+      nodeRss: true,
+    });
     const s = (ms: number) => fmt(ms / 1000, 1);
-    console.log(`${label}: plan ${plans.map(s).join(", ")} s; hook ${hooks.map(s).join(", ")} s; apply ${applies.map(s).join(", ")} s; synth ${s(synth.wallMs)} s / ${fmt(synth.peakRssMb ?? NaN)} MB`);
+    console.log(
+      `${label}: plan ${plans.map(s).join(", ")} s; hook ${hooks.map(s).join(", ")} s; apply ${applies.map(s).join(", ")} s; synth ${s(synth.wallMs)} s / ${fmt(synth.peakRssMb ?? NaN)} MB`,
+    );
     return [
       `| ${label} | ${s(median(plans))} (${plans.map(s).join(", ")}) | ${s(median(hooks))} | ${s(median(plans) - median(hooks))} | ${s(median(applies))} (${applies.map(s).join(", ")}) | ${s(synth.wallMs)} / ${fmt(synth.peakRssMb ?? NaN)} |`,
     ];

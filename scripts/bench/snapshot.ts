@@ -11,7 +11,15 @@ import { stopAllBao } from "../../__tests__/support/bao";
 import { startFakeGcs, stopAllFakeGcs, type FakeGcs } from "../../__tests__/support/fake-gcs";
 import { startTokenReviewStandIn, type TokenReviewStandIn } from "../../__tests__/support/token-review-stand-in";
 import { waitFor } from "../../__tests__/support/vault-http";
-import { RESTORE_BUNDLE, runCommand, SNAPSHOT_BUNDLE, startShamirVault, unsealWith, type CommandRun, type ShamirVault } from "../../agent/__tests__/support/snapshot-harness";
+import {
+  RESTORE_BUNDLE,
+  runCommand,
+  SNAPSHOT_BUNDLE,
+  startShamirVault,
+  unsealWith,
+  type CommandRun,
+  type ShamirVault,
+} from "../../agent/__tests__/support/snapshot-harness";
 import { SnapshotVault } from "@vault-gke/agent/vault";
 import { fmt, median } from "./measure";
 
@@ -46,7 +54,12 @@ async function measured(bundle: string, args: string[], env: Record<string, stri
   const reporter = join(__dirname, "..", "scripts", "bench", "rss-reporter.js");
   try {
     const start = process.hrtime.bigint();
-    const run = await runCommand(bundle, args, { ...env, NODE_OPTIONS: `--require ${reporter}`, VAULT_GKE_RSS_FILE: rssFile }, { nodeArgs, timeoutMs: 600_000 });
+    const run = await runCommand(
+      bundle,
+      args,
+      { ...env, NODE_OPTIONS: `--require ${reporter}`, VAULT_GKE_RSS_FILE: rssFile },
+      { nodeArgs, timeoutMs: 600_000 },
+    );
     const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
     if (run.code !== 0) throw new Error(`${bundle} exited ${run.code}:\n${run.stdout.slice(-3000)}\n${run.stderr.slice(-2000)}`);
     return { wallMs, peakRssMb: Number(readFileSync(rssFile, "utf8").trim()) / 1024, run };
@@ -88,8 +101,20 @@ async function setUp(): Promise<World> {
   for (let t = 0; t < 10; t++) await call("POST", `sys/mounts/tenants/t${t}/kv`, { type: "kv", options: { version: "2" } });
   await call("PUT", "sys/policies/acl/snapshot", { policy: readFileSync(join(__dirname, "..", "policies", "snapshot.hcl"), "utf8") });
   await call("POST", "sys/auth/in-cluster", { type: "kubernetes" });
-  await call("POST", "auth/in-cluster/config", { kubernetes_host: k8s.url, kubernetes_ca_cert: k8s.caPem, token_reviewer_jwt: k8s.reviewerJwt, issuer: k8s.issuer, disable_local_ca_jwt: true });
-  await call("POST", "auth/in-cluster/role/snapshot", { bound_service_account_names: ["vault-snapshot"], bound_service_account_namespaces: ["vault"], audience: "vault", token_policies: ["snapshot"], token_ttl: "15m" });
+  await call("POST", "auth/in-cluster/config", {
+    kubernetes_host: k8s.url,
+    kubernetes_ca_cert: k8s.caPem,
+    token_reviewer_jwt: k8s.reviewerJwt,
+    issuer: k8s.issuer,
+    disable_local_ca_jwt: true,
+  });
+  await call("POST", "auth/in-cluster/role/snapshot", {
+    bound_service_account_names: ["vault-snapshot"],
+    bound_service_account_namespaces: ["vault"],
+    audience: "vault",
+    token_policies: ["snapshot"],
+    token_ttl: "15m",
+  });
   return { dir, gcs, k8s, source, target, targetToken: target.rootToken };
 }
 

@@ -16,7 +16,10 @@ export function writeTenants(dir: string, n: number): void {
       i % 3 === 0 ? "  transit:\n    keys: [orders]\n" : "",
       i % 10 === 0 ? `  postgres:\n    host: db-${i}.internal.acme.dev\n    database: app\n    username: vault_admin\n` : "",
     ].join("");
-    writeFileSync(join(dir, "example", `${name}.yaml`), `name: ${name}\ncluster: apps-prod\nnamespaces: [${name}]\nserviceAccounts: [api]\n${engines ? `engines:\n${engines}` : ""}`);
+    writeFileSync(
+      join(dir, "example", `${name}.yaml`),
+      `name: ${name}\ncluster: apps-prod\nnamespaces: [${name}]\nserviceAccounts: [api]\n${engines ? `engines:\n${engines}` : ""}`,
+    );
   }
 }
 
@@ -38,18 +41,28 @@ function countResources(out: string): { stacks: number; resources: number } {
  */
 export async function tenantsBench(root: string): Promise<string> {
   execFileSync("node", ["scripts/build.mjs"], { cwd: root });
-  execFileSync("npx", ["esbuild", "scripts/bench/toy-app.ts", "--bundle", "--platform=node", "--packages=external", "--outfile=dist/toy-app.js", "--log-level=warning"], { cwd: root });
+  execFileSync(
+    "npx",
+    ["esbuild", "scripts/bench/toy-app.ts", "--bundle", "--platform=node", "--packages=external", "--outfile=dist/toy-app.js", "--log-level=warning"],
+    { cwd: root },
+  );
   const rows: string[] = [];
   for (const n of SIZES) {
     const dir = mkdtempSync(join(tmpdir(), "vault-gke-bench-tenants-"));
     try {
       writeTenants(join(dir, "tenants"), n);
       const out = join(dir, "out");
-      const real = Array.from({ length: RUNS }, () => runMeasured("node", ["dist/main.js"], { cwd: root, env: { CDKTF_OUTDIR: out, VAULT_GKE_TENANTS: join(dir, "tenants") }, nodeRss: true }));
+      const real = Array.from({ length: RUNS }, () =>
+        runMeasured("node", ["dist/main.js"], { cwd: root, env: { CDKTF_OUTDIR: out, VAULT_GKE_TENANTS: join(dir, "tenants") }, nodeRss: true }),
+      );
       const { stacks, resources } = countResources(out);
       const toyOut = join(dir, "toy");
-      const toy = Array.from({ length: RUNS }, () => runMeasured("node", ["dist/toy-app.js", String(resources)], { cwd: root, env: { CDKTF_OUTDIR: toyOut }, nodeRss: true }));
-      const toyStacks = Array.from({ length: RUNS }, () => runMeasured("node", ["dist/toy-app.js", String(resources), String(stacks)], { cwd: root, env: { CDKTF_OUTDIR: toyOut }, nodeRss: true }));
+      const toy = Array.from({ length: RUNS }, () =>
+        runMeasured("node", ["dist/toy-app.js", String(resources)], { cwd: root, env: { CDKTF_OUTDIR: toyOut }, nodeRss: true }),
+      );
+      const toyStacks = Array.from({ length: RUNS }, () =>
+        runMeasured("node", ["dist/toy-app.js", String(resources), String(stacks)], { cwd: root, env: { CDKTF_OUTDIR: toyOut }, nodeRss: true }),
+      );
       const wall = median(real.map((r) => r.wallMs));
       const toyWall = median(toy.map((r) => r.wallMs));
       const toyStacksWall = median(toyStacks.map((r) => r.wallMs));

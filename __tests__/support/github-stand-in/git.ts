@@ -36,7 +36,7 @@ export async function changedFiles(bareDir: string, pull: Pull): Promise<Changed
   const out = await gitAsync(["--git-dir", bareDir, "diff", "--name-status", "-z", "-M", mergeBase, head]);
   const fields = out.split("\0");
   const files: ChangedFile[] = [];
-  for (let i = 0; i + 1 < fields.length; ) {
+  for (let i = 0; i + 1 < fields.length;) {
     const code = fields[i++];
     const status = FILE_STATUS[code[0]] ?? "modified";
     const counts = { additions: 0, deletions: 0, changes: 0 };

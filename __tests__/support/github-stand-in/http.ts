@@ -4,7 +4,8 @@ import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
 /** Answers a request with a JSON body (and records the status). */
 export type Send = (status: number, body: unknown, headers?: OutgoingHttpHeaders) => void;
 
-export const asObject = (v: unknown): Record<string, unknown> => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+export const asObject = (v: unknown): Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 export const asString = (v: unknown): string => (typeof v === "string" ? v : "");
 
 export function readBody(req: IncomingMessage): Promise<Buffer> {

@@ -87,7 +87,12 @@ export async function rest(site: ApiSite, store: PullRequests, record: RecordedR
   }
   if (kind === "issues" && parts.length === 3 && sub === "comments" && method === "GET") {
     if (!pull) return notFound();
-    return page(site.url, url, store.comments(pull.number).map((c) => commentJson(c)), send);
+    return page(
+      site.url,
+      url,
+      store.comments(pull.number).map((c) => commentJson(c)),
+      send,
+    );
   }
   if (kind === "issues" && id === "comments" && parts.length === 4 && leaf === "reactions" && method === "POST") {
     return send(201, { id: store.newId(), content: asString(body.content), user: { login } });

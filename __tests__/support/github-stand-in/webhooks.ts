@@ -32,7 +32,11 @@ export function issueCommentPayload(site: Site, pull: Pull, id: number, body: st
 }
 
 /** POSTs payload to `${atlantisUrl}/events` as GitHub delivers a webhook (no signature). */
-export async function sendWebhook(atlantisUrl: string, event: "pull_request" | "issue_comment", payload: unknown): Promise<{ status: number; body: string; ms: number }> {
+export async function sendWebhook(
+  atlantisUrl: string,
+  event: "pull_request" | "issue_comment",
+  payload: unknown,
+): Promise<{ status: number; body: string; ms: number }> {
   const target = new URL(`${atlantisUrl.replace(/\/+$/, "")}/events`);
   const data = Buffer.from(JSON.stringify(payload));
   const started = Date.now();

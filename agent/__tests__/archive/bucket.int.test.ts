@@ -41,7 +41,12 @@ it("uploads a new object with its metadata and the checksums GCS reports equal t
   const name = snapshotObjectName("prod", new Date("2026-01-01T00:00:00Z"));
   const stored = await bucket.upload(file, name, "prod", digests, snapshotMetadata("prod", digests.sha256));
   expect(stored).toMatchObject({ name, bytes: digests.bytes, crc32c: digests.crc32c, md5: digests.md5, alreadyStored: false });
-  expect(await gcs.describeObject(BUCKET, name)).toMatchObject({ size: digests.bytes, crc32c: digests.crc32c, md5Hash: digests.md5, metadata: snapshotMetadata("prod", digests.sha256) });
+  expect(await gcs.describeObject(BUCKET, name)).toMatchObject({
+    size: digests.bytes,
+    crc32c: digests.crc32c,
+    md5Hash: digests.md5,
+    metadata: snapshotMetadata("prod", digests.sha256),
+  });
 });
 
 it("never overwrites: another snapshot under the same name is refused, the same one is recognized", async () => {
@@ -61,7 +66,9 @@ it("the storage service refuses a body whose MD5 and CRC32C are not the ones dec
   const other = await spooled("declared", 2000);
   const name = snapshotObjectName("prod", new Date("2026-01-01T02:00:00Z"));
   // As if the spool file changed between hashing and uploading: the declared checksums are the other file's.
-  await expect(bucket.upload(file, name, "prod", { ...digests, crc32c: other.digests.crc32c, md5: other.digests.md5 }, snapshotMetadata("prod", digests.sha256))).rejects.toThrow(
+  await expect(
+    bucket.upload(file, name, "prod", { ...digests, crc32c: other.digests.crc32c, md5: other.digests.md5 }, snapshotMetadata("prod", digests.sha256)),
+  ).rejects.toThrow(
     /^upload of gs:\/\/p-prod-vault-snapshots\/prod\/prod-20260101T020000Z.snap: HTTP 400: provided (MD5 hash|CRC32C) .* doesn't match calculated/,
   );
   expect(await gcs.describeObject(BUCKET, name)).toBeUndefined();
@@ -69,7 +76,15 @@ it("the storage service refuses a body whose MD5 and CRC32C are not the ones dec
 
 it("compares what GCS stored with what was read from Vault, field by field", () => {
   const digests = { bytes: 10, sha256: "a".repeat(64), crc32c: "AAAAAA==", md5: "bWQ1" };
-  const stored = { name: "prod/prod-20260101T000000Z.snap", generation: "1", bytes: 10, takenAt: new Date(), crc32c: "AAAAAA==", md5: "bWQ1", metadata: snapshotMetadata("prod", "a".repeat(64)) };
+  const stored = {
+    name: "prod/prod-20260101T000000Z.snap",
+    generation: "1",
+    bytes: 10,
+    takenAt: new Date(),
+    crc32c: "AAAAAA==",
+    md5: "bWQ1",
+    metadata: snapshotMetadata("prod", "a".repeat(64)),
+  };
   expect(() => verifyStored(stored, digests, snapshotMetadata("prod", digests.sha256))).not.toThrow();
   expect(() => verifyStored({ ...stored, bytes: 9, crc32c: "BBBBBB==" }, digests, snapshotMetadata("prod", digests.sha256))).toThrow(
     "the stored object prod/prod-20260101T000000Z.snap does not match the snapshot read from Vault: size 9 != 10 bytes; crc32c BBBBBB== != AAAAAA==",

@@ -33,7 +33,10 @@ function copies(): [string, string][] {
     .flatMap((l) => {
       const args = l.slice(5).trim().split(/\s+/);
       const dest = args.pop() as string;
-      return args.map((src): [string, string] => [src, dest.endsWith("/") || args.length > 1 ? join(dest, src.endsWith("/") ? "" : src.split("/").pop() as string) : dest]);
+      return args.map((src): [string, string] => [
+        src,
+        dest.endsWith("/") || args.length > 1 ? join(dest, src.endsWith("/") ? "" : (src.split("/").pop() as string)) : dest,
+      ]);
     });
 }
 
@@ -67,7 +70,10 @@ describe("the sidecar image's build stage", () => {
       for (const [src, dest] of copies()) {
         const from = join(ROOT, src);
         expect(existsSync(from)).toBe(true);
-        cpSync(from, join(context, dest), { recursive: true, filter: (f) => !relative(ROOT, f).split("/").includes("node_modules") && !relative(ROOT, f).split("/").includes("dist") });
+        cpSync(from, join(context, dest), {
+          recursive: true,
+          filter: (f) => !relative(ROOT, f).split("/").includes("node_modules") && !relative(ROOT, f).split("/").includes("dist"),
+        });
       }
       // The `RUN npm ci` layer: the same lock file installed these packages.
       symlinkSync(join(ROOT, "node_modules"), join(context, "node_modules"));

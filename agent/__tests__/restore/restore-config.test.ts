@@ -35,9 +35,19 @@ function problems(argv: string[], env: Record<string, string | undefined>): stri
 describe("restore flags and environment", () => {
   it("takes --latest or one object, by full name or file name", () => {
     const latest: RestoreOptions = parseRestoreArgs([...base, "--latest"], targetEnv());
-    expect(latest).toMatchObject({ bucket: "p-prod-vault-snapshots", environment: "prod", object: undefined, dryRun: false, force: false, target: { addr: "https://127.0.0.1:8200", token: TOKEN } });
+    expect(latest).toMatchObject({
+      bucket: "p-prod-vault-snapshots",
+      environment: "prod",
+      object: undefined,
+      dryRun: false,
+      force: false,
+      target: { addr: "https://127.0.0.1:8200", token: TOKEN },
+    });
     expect(parseRestoreArgs([...base, "--object", "prod/prod-20260101T000000Z.snap"], targetEnv()).object).toBe("prod/prod-20260101T000000Z.snap");
-    expect(parseRestoreArgs([...base, "--object", "prod-20260101T000000Z.snap", "--force"], targetEnv())).toMatchObject({ object: "prod/prod-20260101T000000Z.snap", force: true });
+    expect(parseRestoreArgs([...base, "--object", "prod-20260101T000000Z.snap", "--force"], targetEnv())).toMatchObject({
+      object: "prod/prod-20260101T000000Z.snap",
+      force: true,
+    });
   });
 
   it("fails on a dry run with VAULT_ADDR but no CA or token (only a real restore needs the target; a dry run checks it when VAULT_ADDR is set)", () => {
@@ -52,10 +62,16 @@ describe("restore flags and environment", () => {
   it.each([
     [[...base], /exactly one of --object NAME and --latest/],
     [[...base, "--latest", "--object", "prod-20260101T000000Z.snap"], /exactly one of --object NAME and --latest/],
-    [[...base, "--object", "staging/staging-20260101T000000Z.snap"], /is not one of environment prod's snapshots; expected prod\/prod-<YYYYMMDDTHHMMSSZ>\.snap/],
+    [
+      [...base, "--object", "staging/staging-20260101T000000Z.snap"],
+      /is not one of environment prod's snapshots; expected prod\/prod-<YYYYMMDDTHHMMSSZ>\.snap/,
+    ],
     [["--environment", "prod", "--latest"], /^restore: --bucket: is required/],
     [["--bucket", "gs://b", "--environment", "prod", "--latest"], /^restore: --bucket: must be a GCS bucket name .*\(got "gs:\/\/b"\)$/],
-    [["--bucket", "p-prod-vault-snapshots", "--environment", "Prod", "--latest"], /^restore: --environment: must be an environment name: lowercase letters, digits and -, starting with a letter \(got "Prod"\)$/],
+    [
+      ["--bucket", "p-prod-vault-snapshots", "--environment", "Prod", "--latest"],
+      /^restore: --environment: must be an environment name: lowercase letters, digits and -, starting with a letter \(got "Prod"\)$/,
+    ],
     [[...base, "--latest", "--token", "x"], /Unknown option '--token'/],
   ])("fails on %j", (argv, message) => {
     expect(problems(argv, targetEnv())[0]).toMatch(message);
@@ -107,7 +123,13 @@ describe("an empty target", () => {
         entities: 2,
         groups: 1,
       }),
-    ).toEqual(["secrets engines: secret/ (kv), tenants/a/kv/ (kv)", "auth methods: kubernetes-apps/ (kubernetes)", "policies: tenant-a", "identity entities: 2", "identity groups: 1"]);
+    ).toEqual([
+      "secrets engines: secret/ (kv), tenants/a/kv/ (kv)",
+      "auth methods: kubernetes-apps/ (kubernetes)",
+      "policies: tenant-a",
+      "identity entities: 2",
+      "identity groups: 1",
+    ]);
   });
 
   it("counts every policy in policies/ as the platform's own (the list follows the folder)", () => {

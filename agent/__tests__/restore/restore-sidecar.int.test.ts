@@ -153,8 +153,20 @@ it("the source: its sidecar converges; the snapshot command stores a snapshot of
     await ok("POST", "sys/mounts/tenants/alpha/kv", { type: "kv", options: { version: "2" } });
     await ok("POST", "tenants/alpha/kv/data/app", { data: SECRET });
     await ok("POST", "sys/auth/in-cluster", { type: "kubernetes" });
-    await ok("POST", "auth/in-cluster/config", { kubernetes_host: k8s.url, kubernetes_ca_cert: k8s.caPem, token_reviewer_jwt: k8s.reviewerJwt, issuer: k8s.issuer, disable_local_ca_jwt: true });
-    await ok("POST", "auth/in-cluster/role/snapshot", { bound_service_account_names: [SERVICE_ACCOUNT], bound_service_account_namespaces: [NAMESPACE], audience: "vault", token_policies: ["snapshot"], token_ttl: "15m" });
+    await ok("POST", "auth/in-cluster/config", {
+      kubernetes_host: k8s.url,
+      kubernetes_ca_cert: k8s.caPem,
+      token_reviewer_jwt: k8s.reviewerJwt,
+      issuer: k8s.issuer,
+      disable_local_ca_jwt: true,
+    });
+    await ok("POST", "auth/in-cluster/role/snapshot", {
+      bound_service_account_names: [SERVICE_ACCOUNT],
+      bound_service_account_namespaces: [NAMESPACE],
+      audience: "vault",
+      token_policies: ["snapshot"],
+      token_ttl: "15m",
+    });
   });
   const jwt = k8s.issue({ namespace: NAMESPACE, serviceAccount: SERVICE_ACCOUNT, audiences: ["vault"], ttlSec: 600 });
   secrets.push(jwt);
@@ -175,7 +187,12 @@ it("the source: its sidecar converges; the snapshot command stores a snapshot of
 it("the new environment (runbook step 2): its sidecars initialize and unseal it and, with bootstrap.revokeRootToken false, keep the initial root token", async () => {
   await restartSidecars(target, { REVOKE_ROOT_TOKEN: "false" });
   const active = await allUnsealed(target, 120_000);
-  await waitFor("the plan token", async () => (sidecars.some((s) => s.lines.some((l) => l.msg === "plan token created and stored")) ? true : undefined), 60_000, 100);
+  await waitFor(
+    "the plan token",
+    async () => (sidecars.some((s) => s.lines.some((l) => l.msg === "plan token created and stored")) ? true : undefined),
+    60_000,
+    100,
+  );
   const init = json(target.store.latest(target.ids.initResponse));
   expect((await vaultRequest(active.addr, active.ca, "GET", "/v1/auth/token/lookup-self", { token: init.response.root_token })).status).toBe(200);
 });
@@ -206,7 +223,12 @@ it("with only the source's init response copied, the sidecars unseal every serve
   // A running sidecar keeps the init response it read first: it goes on failing with the new environment's keys until restarted.
   const lines = sidecars.map((s) => s.lines.length);
   const failedUnseal = (l: Record<string, unknown>) => l.msg === "step failed; retrying" && JSON.stringify(l.err).includes("vault unseal: HTTP 400");
-  await waitFor("every sidecar to fail to unseal again", async () => (sidecars.every((s, i) => s.lines.slice(lines[i]).some(failedUnseal)) ? true : undefined), 120_000, 200);
+  await waitFor(
+    "every sidecar to fail to unseal again",
+    async () => (sidecars.every((s, i) => s.lines.slice(lines[i]).some(failedUnseal)) ? true : undefined),
+    120_000,
+    200,
+  );
   expect((await Promise.all(target.cluster.servers.map(health))).map((h) => h.status)).toEqual([503, 503, 503]);
   await Promise.all(sidecars.map((s) => s.stop()));
   await restartServers(target);
@@ -230,7 +252,9 @@ it("with the source's root-token record copied too, the sidecars converge: every
   // The active pod's sidecar made a short-lived root from the source's keys and generate-root token, used it, and revoked it.
   const onActive = sidecars[target.cluster.servers.indexOf(active)];
   expect(onActive.lines.find((l) => String(l.msg).startsWith("root token revoked; generating"))).toMatchObject({ withGenerateRootToken: true });
-  expect(onActive.lines.map((l) => l.msg)).toEqual(expect.arrayContaining(["policies written", "sidecar token created and stored", "plan token created and stored"]));
+  expect(onActive.lines.map((l) => l.msg)).toEqual(
+    expect.arrayContaining(["policies written", "sidecar token created and stored", "plan token created and stored"]),
+  );
   await onActive.waitForLine((l) => l.msg === "root token revoked" && l.generated === true, "the short-lived root revoked", 10_000);
   // The tenants' stacks plan with this token: it reads the restored configuration.
   const plan = json(target.store.latest(target.ids.planToken));
@@ -241,7 +265,12 @@ it("with the source's root-token record copied too, the sidecars converge: every
     expect((res.body.data as { data?: unknown }).data).toEqual(SECRET);
     // Autopilot promotes the restarted followers back to voters once they are stable (server_stabilization_time, 10 s by default).
     const client = new VaultClient({ address: active.addr, ca: active.ca });
-    const voters = await waitFor("three voters", async () => ((await client.raftPeers(token)).filter((p) => p.voter).length === 3 ? true : undefined), 60_000, 500).finally(() => client.close());
+    const voters = await waitFor(
+      "three voters",
+      async () => ((await client.raftPeers(token)).filter((p) => p.voter).length === 3 ? true : undefined),
+      60_000,
+      500,
+    ).finally(() => client.close());
     expect(voters).toBe(true);
   });
 });

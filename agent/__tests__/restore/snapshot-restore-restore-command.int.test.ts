@@ -13,8 +13,32 @@ import { exampleEnv } from "../../../__tests__/helpers";
 import { vaultServerConfigProps } from "../../../stacks/vault-server-settings";
 import { vaultRequest, waitFor } from "../../../__tests__/support/vault-http";
 import { findLeaks } from "../support/leak-scan";
-import { commandTranscript, expectExit, RESTORE_BUNDLE, runCommand, sealStates, SNAPSHOT_BUNDLE, startShamirVault, unsealWith, vaultState, type ShamirVault } from "../support/snapshot-harness";
-import { BUCKET, dir, encrypted, ENVIRONMENT, gcs, secrets, secretsOf, serviceAccountToken, snapshotEnv, source, useSourceWorld, written } from "./snapshot-restore-world";
+import {
+  commandTranscript,
+  expectExit,
+  RESTORE_BUNDLE,
+  runCommand,
+  sealStates,
+  SNAPSHOT_BUNDLE,
+  startShamirVault,
+  unsealWith,
+  vaultState,
+  type ShamirVault,
+} from "../support/snapshot-harness";
+import {
+  BUCKET,
+  dir,
+  encrypted,
+  ENVIRONMENT,
+  gcs,
+  secrets,
+  secretsOf,
+  serviceAccountToken,
+  snapshotEnv,
+  source,
+  useSourceWorld,
+  written,
+} from "./snapshot-restore-world";
 
 jest.setTimeout(600_000);
 
@@ -31,7 +55,8 @@ async function restoreEnv(into: ShamirVault, token: string): Promise<Record<stri
   };
 }
 
-const restore = async (args: string[], env: Record<string, string>) => runCommand(RESTORE_BUNDLE, ["--bucket", BUCKET, "--environment", ENVIRONMENT, ...args], env);
+const restore = async (args: string[], env: Record<string, string>) =>
+  runCommand(RESTORE_BUNDLE, ["--bucket", BUCKET, "--environment", ENVIRONMENT, ...args], env);
 
 /** Creates a token on `vault` (root) and returns it with its accessor. */
 async function createToken(vault: ShamirVault, body: Record<string, unknown>): Promise<{ token: string; accessor: string }> {
@@ -54,7 +79,13 @@ beforeAll(async () => {
 describe("restore command into a vault that is not ready", () => {
   /** One server from the shipped configuration, not initialized. */
   let fresh: Awaited<ReturnType<typeof startRaftCluster>>;
-  const env = (token: string) => ({ VAULT_ADDR: fresh.servers[0].addr, VAULT_CACERT: fresh.pki.caCertFile, VAULT_TOKEN: token, SPOOL_DIR: join(dir, "restore-spool"), STORAGE_EMULATOR_HOST: gcs.url });
+  const env = (token: string) => ({
+    VAULT_ADDR: fresh.servers[0].addr,
+    VAULT_CACERT: fresh.pki.caCertFile,
+    VAULT_TOKEN: token,
+    SPOOL_DIR: join(dir, "restore-spool"),
+    STORAGE_EMULATOR_HOST: gcs.url,
+  });
   beforeAll(async () => {
     const example = exampleEnv({ vault: { distribution: "openbao", replicas: 1, seal: "shamir" } });
     fresh = await startRaftCluster(join(dir, "fresh"), vaultServerConfigProps(example), example.vault.namespace, example.vault.hostname, { type: "shamir" });
@@ -66,7 +97,9 @@ describe("restore command into a vault that is not ready", () => {
   it("refuses an uninitialized vault (exit 3)", async () => {
     const run = await restore(["--latest"], env("not-a-token-of-anything"));
     expectExit(run, 3);
-    expect(run.lines.find((l) => l.level === "error")?.msg).toBe(`${fresh.servers[0].addr} is not initialized; initialize it (the bootstrap sidecar does) before restoring into it`);
+    expect(run.lines.find((l) => l.level === "error")?.msg).toBe(
+      `${fresh.servers[0].addr} is not initialized; initialize it (the bootstrap sidecar does) before restoring into it`,
+    );
     expect(run.lines.some((l) => l.msg === "snapshot chosen")).toBe(false);
     expect(readdirSync(join(dir, "restore-spool"))).toEqual([]);
   });
@@ -121,7 +154,9 @@ describe("restore command", () => {
       const run = await restore(["--latest"], await restoreEnv(target, target.rootToken));
       expectExit(run, 3);
       const refusal = run.lines.find((l) => l.level === "error");
-      expect(String(refusal?.msg)).toMatch(new RegExp(`refusing gs://${BUCKET}/${storedObject}: its SHA-256 is [0-9a-f]{64} but ${metadata.sha256} was recorded`));
+      expect(String(refusal?.msg)).toMatch(
+        new RegExp(`refusing gs://${BUCKET}/${storedObject}: its SHA-256 is [0-9a-f]{64} but ${metadata.sha256} was recorded`),
+      );
       expect(await vaultState(target, target.rootToken)).toEqual(before);
       expect(readdirSync(join(dir, "restore-spool"))).toEqual([]);
     } finally {
@@ -137,7 +172,10 @@ describe("restore command", () => {
     expect(String(refusal?.msg)).toContain("is not empty");
     expect(String(refusal?.msg)).toContain("--force");
     expect(refusal?.reasons).toEqual(
-      expect.arrayContaining([expect.stringContaining("secrets engines: tenants/alpha/kv/ (kv)"), expect.stringContaining("auth methods: in-cluster/ (kubernetes)")]),
+      expect.arrayContaining([
+        expect.stringContaining("secrets engines: tenants/alpha/kv/ (kv)"),
+        expect.stringContaining("auth methods: in-cluster/ (kubernetes)"),
+      ]),
     );
     expect(await vaultState(source, source.rootToken)).toEqual(before);
   });
@@ -148,7 +186,9 @@ describe("restore command", () => {
     const before = await vaultState(target, target.rootToken);
     const run = await restore(["--latest"], { ...(await restoreEnv(target, target.rootToken)), VAULT_ADDR: standby.addr });
     expectExit(run, 3);
-    expect(run.lines.find((l) => l.level === "error")?.msg).toBe(`${standby.addr} is a standby; point VAULT_ADDR at the active server (the vault-active service)`);
+    expect(run.lines.find((l) => l.level === "error")?.msg).toBe(
+      `${standby.addr} is a standby; point VAULT_ADDR at the active server (the vault-active service)`,
+    );
     expect(run.lines.some((l) => l.msg === "snapshot chosen")).toBe(false);
     expect(await vaultState(target, target.rootToken)).toEqual(before);
   });
@@ -162,12 +202,17 @@ describe("restore command", () => {
       expect(await vaultState(target, target.rootToken)).toEqual(before);
       return run.lines.find((l) => l.level === "error")?.msg;
     };
-    const refusedBy403 = "VAULT_TOKEN was refused by the target vault (HTTP 403 on sys/capabilities-self): it is not valid there, or lacks the default policy; use a root token of the target vault";
-    await target.call(target.rootToken, "PUT", "sys/policies/acl/restore-read-only", { policy: 'path "sys/storage/raft/snapshot-force" { capabilities = ["read"] }' });
+    const refusedBy403 =
+      "VAULT_TOKEN was refused by the target vault (HTTP 403 on sys/capabilities-self): it is not valid there, or lacks the default policy; use a root token of the target vault";
+    await target.call(target.rootToken, "PUT", "sys/policies/acl/restore-read-only", {
+      policy: 'path "sys/storage/raft/snapshot-force" { capabilities = ["read"] }',
+    });
     const readOnly = await createToken(target, { policies: ["restore-read-only"], ttl: "10m" });
     const noDefault = await createToken(target, { policies: ["restore-read-only"], no_default_policy: true, ttl: "10m" });
     try {
-      expect(await tokenRefusal(readOnly.token)).toBe("VAULT_TOKEN may not restore (capabilities on sys/storage/raft/snapshot-force: read); use a root token of the target vault");
+      expect(await tokenRefusal(readOnly.token)).toBe(
+        "VAULT_TOKEN may not restore (capabilities on sys/storage/raft/snapshot-force: read); use a root token of the target vault",
+      );
       expect(await tokenRefusal(noDefault.token)).toBe(refusedBy403);
     } finally {
       for (const { accessor } of [readOnly, noDefault]) await target.call(target.rootToken, "POST", "auth/token/revoke-accessor", { accessor });
@@ -181,7 +226,11 @@ describe("restore command", () => {
     const run = await restore(["--latest", "--dry-run"], await restoreEnv(target, target.rootToken));
     expectExit(run, 0);
     const done = run.lines.at(-1);
-    expect(done).toMatchObject({ msg: "dry run: the snapshot is intact and the target would accept it; nothing was changed", restored: false, object: storedObject });
+    expect(done).toMatchObject({
+      msg: "dry run: the snapshot is intact and the target would accept it; nothing was changed",
+      restored: false,
+      object: storedObject,
+    });
     expect(run.lines.some((l) => l.msg === "snapshot downloaded and its SHA-256 verified")).toBe(true);
     // The new cluster's own root token still works: a restore would have replaced its token store.
     expect(await vaultState(target, target.rootToken)).toEqual(before);
@@ -204,19 +253,29 @@ describe("restore command", () => {
       await server.stop();
       await server.start();
     }
-    for (const server of target.cluster.servers) await unsealWith(server, source.keys, source.threshold, 20_000).catch(async (e: Error) => {
-      throw new Error(`${e.message}\n${await sealStates(target.cluster)}\n${server.output.slice(-3000)}`);
-    });
+    for (const server of target.cluster.servers)
+      await unsealWith(server, source.keys, source.threshold, 20_000).catch(async (e: Error) => {
+        throw new Error(`${e.message}\n${await sealStates(target.cluster)}\n${server.output.slice(-3000)}`);
+      });
     await waitFor(
       "one active and two unsealed standbys",
       async () => {
-        const states = await Promise.all(target.cluster.servers.map((s) => vaultRequest(s.addr, s.ca, "GET", "/v1/sys/health").then((r) => r.status, () => 0)));
+        const states = await Promise.all(
+          target.cluster.servers.map((s) =>
+            vaultRequest(s.addr, s.ca, "GET", "/v1/sys/health").then(
+              (r) => r.status,
+              () => 0,
+            ),
+          ),
+        );
         return states.filter((s) => s === 200).length === 1 && states.filter((s) => s === 429).length === 2 ? true : undefined;
       },
       60_000,
       200,
     ).catch(async (e: Error) => {
-      throw new Error(`${e.message}\n${await sealStates(target.cluster)}\n${target.cluster.servers.map((s) => `${s.name}:\n${s.output.slice(-2500)}`).join("\n")}`);
+      throw new Error(
+        `${e.message}\n${await sealStates(target.cluster)}\n${target.cluster.servers.map((s) => `${s.name}:\n${s.output.slice(-2500)}`).join("\n")}`,
+      );
     });
     await waitForActive(target.cluster.servers);
 
@@ -255,7 +314,8 @@ describe("restore command", () => {
     const object = String(snap.lines.find((l) => l.msg === "snapshot stored")?.object);
     // Both tokens (and the short one's lease) are in the snapshot.
     expect([await lookup(revokedLater.token), await lookup(expiring.token)]).toEqual([200, 200]);
-    const expireTime = async (token: string) => ((await source.call(token, "GET", "auth/token/lookup-self")).body.data as { expire_time?: string } | undefined)?.expire_time;
+    const expireTime = async (token: string) =>
+      ((await source.call(token, "GET", "auth/token/lookup-self")).body.data as { expire_time?: string } | undefined)?.expire_time;
     const revokedLaterExpires = await expireTime(revokedLater.token);
     expect(revokedLaterExpires).toEqual(expect.any(String));
     expect(expiringLeases).toHaveLength(1);
@@ -273,7 +333,12 @@ describe("restore command", () => {
     const run = await restore(["--object", object, "--force"], await restoreEnv(source, source.rootToken));
     expectExit(run, 0);
     expect(run.lines.some((l) => l.msg === "target vault is not empty; going on because of --force")).toBe(true);
-    expect(run.lines.at(-1)).toMatchObject({ msg: "restored; the target is unsealed (its seal also unwraps the snapshot's keyring)", restored: true, sealedAfter: false, object });
+    expect(run.lines.at(-1)).toMatchObject({
+      msg: "restored; the target is unsealed (its seal also unwraps the snapshot's keyring)",
+      restored: true,
+      sealedAfter: false,
+      object,
+    });
 
     expect(await lookup(revokedLater.token)).toBe(200);
     expect(await expireTime(revokedLater.token)).toBe(revokedLaterExpires); // with its original expiry time
@@ -282,7 +347,9 @@ describe("restore command", () => {
     await waitFor(
       "the expired lease revoked",
       async () => {
-        const found = await Promise.all(expiringLeases.map(async (lease_id) => (await source.call(source.rootToken, "PUT", "sys/leases/lookup", { lease_id })).status));
+        const found = await Promise.all(
+          expiringLeases.map(async (lease_id) => (await source.call(source.rootToken, "PUT", "sys/leases/lookup", { lease_id })).status),
+        );
         return found.every((status) => status === 400) ? true : undefined;
       },
       30_000,

@@ -10,7 +10,23 @@ import { join } from "node:path";
 import { waitFor } from "../../../__tests__/support/vault-http";
 import { findLeaks } from "../support/leak-scan";
 import { commandTranscript, expectExit, jsonLines, runCommand, SNAPSHOT_BUNDLE, startCommand } from "../support/snapshot-harness";
-import { BUCKET, dir, encrypted, ENVIRONMENT, gcs, k8s, NAMESPACE, secrets, SERVICE_ACCOUNT, serviceAccountToken, sha256, snapshotEnv, source, TENANTS, useSourceWorld } from "./snapshot-restore-world";
+import {
+  BUCKET,
+  dir,
+  encrypted,
+  ENVIRONMENT,
+  gcs,
+  k8s,
+  NAMESPACE,
+  secrets,
+  SERVICE_ACCOUNT,
+  serviceAccountToken,
+  sha256,
+  snapshotEnv,
+  source,
+  TENANTS,
+  useSourceWorld,
+} from "./snapshot-restore-world";
 
 jest.setTimeout(600_000);
 
@@ -65,12 +81,16 @@ describe("snapshot command", () => {
     expect(bytes.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b])); // a gzip snapshot archive
     // The name carries the time the snapshot was taken, in UTC.
     const stamp = /example-(\d{8}T\d{6}Z)/.exec(storedObject)?.[1] as string;
-    const taken = Date.parse(`${stamp.slice(0, 4)}-${stamp.slice(4, 6)}-${stamp.slice(6, 8)}T${stamp.slice(9, 11)}:${stamp.slice(11, 13)}:${stamp.slice(13, 15)}Z`);
+    const taken = Date.parse(
+      `${stamp.slice(0, 4)}-${stamp.slice(4, 6)}-${stamp.slice(6, 8)}T${stamp.slice(9, 11)}:${stamp.slice(11, 13)}:${stamp.slice(13, 15)}Z`,
+    );
     expect(Math.abs(Date.now() - taken)).toBeLessThan(120_000);
 
     expect(readdirSync(join(dir, "spool"))).toEqual([]);
     // Vault asked the TokenReview API about the job's token for the role's audience.
-    expect(k8s.reviews.slice(reviewsBefore)).toEqual([{ specAudiences: ["vault"], authenticated: true, statusAudiences: ["vault"], username: `system:serviceaccount:${NAMESPACE}:${SERVICE_ACCOUNT}` }]);
+    expect(k8s.reviews.slice(reviewsBefore)).toEqual([
+      { specAudiences: ["vault"], authenticated: true, statusAudiences: ["vault"], username: `system:serviceaccount:${NAMESPACE}:${SERVICE_ACCOUNT}` },
+    ]);
     // No first snapshot to compare with: a warning, not the staleness alert.
     expect(run.lines.some((l) => l.msg === "no earlier snapshot in the bucket")).toBe(true);
   });
@@ -78,17 +98,33 @@ describe("snapshot command", () => {
   it("revokes its Vault token at the end", async () => {
     const accessors = await source.call(source.rootToken, "LIST", "auth/token/accessors");
     const keys = (accessors.body.data as { keys: string[] }).keys;
-    const policies = await Promise.all(keys.map(async (accessor) => (await source.call(source.rootToken, "POST", "auth/token/lookup-accessor", { accessor })).body.data as { policies?: string[] }));
+    const policies = await Promise.all(
+      keys.map(
+        async (accessor) => (await source.call(source.rootToken, "POST", "auth/token/lookup-accessor", { accessor })).body.data as { policies?: string[] },
+      ),
+    );
     expect(policies.filter((p) => p?.policies?.includes("snapshot"))).toEqual([]);
   });
 
   it("logs the staleness line when the last snapshot is older than SNAPSHOT_MAX_AGE_SEC, and still takes one", async () => {
-    await gcs.putObject(BUCKET, "stale/stale-20250101T000000Z.snap", Buffer.from("old"), { sha256: sha256(Buffer.from("old")), environment: "stale", "vault-gke-format": "snapshot/v1" });
+    await gcs.putObject(BUCKET, "stale/stale-20250101T000000Z.snap", Buffer.from("old"), {
+      sha256: sha256(Buffer.from("old")),
+      environment: "stale",
+      "vault-gke-format": "snapshot/v1",
+    });
     const run = await runCommand(SNAPSHOT_BUNDLE, [], snapshotEnv({ ENVIRONMENT: "stale", SNAPSHOT_MAX_AGE_SEC: "7200" }));
     expectExit(run, 0);
     const stale = run.lines.filter((l) => l.msg === "last good snapshot is older than twice the schedule");
     expect(stale).toHaveLength(1);
-    expect(stale[0]).toMatchObject({ level: "error", alert: "vault-snapshot-stale", environment: "stale", bucket: BUCKET, lastObject: "stale/stale-20250101T000000Z.snap", lastSnapshotAt: "2025-01-01T00:00:00.000Z", maxAgeSec: 7200 });
+    expect(stale[0]).toMatchObject({
+      level: "error",
+      alert: "vault-snapshot-stale",
+      environment: "stale",
+      bucket: BUCKET,
+      lastObject: "stale/stale-20250101T000000Z.snap",
+      lastSnapshotAt: "2025-01-01T00:00:00.000Z",
+      maxAgeSec: 7200,
+    });
     expect(Number(stale[0].ageSec)).toBeGreaterThan(7200);
     expect(run.lines.filter((l) => l.msg === "snapshot stored")).toHaveLength(1);
     // A fresh snapshot is not stale on the next run (in the next second: names have a one-second resolution).
@@ -102,7 +138,11 @@ describe("snapshot command", () => {
 
   it("fails at the login step, storing nothing, with a token for another audience", async () => {
     const before = await gcs.listObjects(BUCKET, `${ENVIRONMENT}/`);
-    const run = await runCommand(SNAPSHOT_BUNDLE, [], snapshotEnv({ KUBERNETES_TOKEN_FILE: serviceAccountToken(["https://kubernetes.default.svc.cluster.local"]) }));
+    const run = await runCommand(
+      SNAPSHOT_BUNDLE,
+      [],
+      snapshotEnv({ KUBERNETES_TOKEN_FILE: serviceAccountToken(["https://kubernetes.default.svc.cluster.local"]) }),
+    );
     expectExit(run, 1);
     const failed = run.lines.find((l) => l.level === "error");
     expect(failed).toMatchObject({ msg: "snapshot failed at step login", step: "login" });
@@ -119,7 +159,15 @@ describe("snapshot command without storage.objects.list", () => {
     front = await startGcsFront((req, res) => {
       if (req.method !== "GET" || !/^\/storage\/v1\/b\/[^/]+\/o(\?|$)/.test(req.url ?? "")) return false;
       res.writeHead(403, { "Content-Type": "application/json" });
-      res.end(JSON.stringify({ error: { code: 403, message: "vault-snapshot@example.iam.gserviceaccount.com does not have storage.objects.list access to the Google Cloud Storage bucket.", errors: [{ reason: "forbidden" }] } }));
+      res.end(
+        JSON.stringify({
+          error: {
+            code: 403,
+            message: "vault-snapshot@example.iam.gserviceaccount.com does not have storage.objects.list access to the Google Cloud Storage bucket.",
+            errors: [{ reason: "forbidden" }],
+          },
+        }),
+      );
       return true;
     });
   });
@@ -131,7 +179,12 @@ describe("snapshot command without storage.objects.list", () => {
     const run = await runCommand(SNAPSHOT_BUNDLE, [], snapshotEnv({ ENVIRONMENT: "unlisted", STORAGE_EMULATOR_HOST: front.url }));
     expectExit(run, 0);
     const line = run.lines.find((l) => String(l.msg).startsWith("could not list earlier snapshots"));
-    expect(line).toMatchObject({ level: "error", step: "check-last-snapshot", environment: "unlisted", msg: "could not list earlier snapshots (the job needs storage.objects.list on the bucket); taking one anyway" });
+    expect(line).toMatchObject({
+      level: "error",
+      step: "check-last-snapshot",
+      environment: "unlisted",
+      msg: "could not list earlier snapshots (the job needs storage.objects.list on the bucket); taking one anyway",
+    });
     expect(JSON.stringify(line?.err)).toContain("HTTP 403");
     expect(run.lines.filter((l) => l.msg === "snapshot stored")).toHaveLength(1);
     expect(await gcs.listObjects(BUCKET, "unlisted/")).toHaveLength(1);
@@ -157,10 +210,18 @@ describe("snapshot command stopped by a signal", () => {
     started.child.kill("SIGTERM");
     const run = await started.done;
     expectExit(run, 1);
-    expect(run.lines.find((l) => l.level === "error")).toMatchObject({ msg: "snapshot failed at step upload", step: "upload", err: expect.objectContaining({ message: "stopped by a signal" }) });
+    expect(run.lines.find((l) => l.level === "error")).toMatchObject({
+      msg: "snapshot failed at step upload",
+      step: "upload",
+      err: expect.objectContaining({ message: "stopped by a signal" }),
+    });
     expect(readdirSync(join(dir, "spool"))).toEqual([]);
     const accessors = (await source.call(source.rootToken, "LIST", "auth/token/accessors")).body.data as { keys: string[] };
-    const policies = await Promise.all(accessors.keys.map(async (accessor) => (await source.call(source.rootToken, "POST", "auth/token/lookup-accessor", { accessor })).body.data as { policies?: string[] }));
+    const policies = await Promise.all(
+      accessors.keys.map(
+        async (accessor) => (await source.call(source.rootToken, "POST", "auth/token/lookup-accessor", { accessor })).body.data as { policies?: string[] },
+      ),
+    );
     expect(policies.filter((p) => p?.policies?.includes("snapshot"))).toEqual([]);
   });
 });

@@ -95,7 +95,13 @@ export function useSourceWorld(): void {
     }
     await ok("PUT", "sys/policies/acl/snapshot", { policy: readFileSync(join(__dirname, "..", "..", "..", "policies", "snapshot.hcl"), "utf8") });
     await ok("POST", "sys/auth/in-cluster", { type: "kubernetes" });
-    await ok("POST", "auth/in-cluster/config", { kubernetes_host: k8s.url, kubernetes_ca_cert: k8s.caPem, token_reviewer_jwt: k8s.reviewerJwt, issuer: k8s.issuer, disable_local_ca_jwt: true });
+    await ok("POST", "auth/in-cluster/config", {
+      kubernetes_host: k8s.url,
+      kubernetes_ca_cert: k8s.caPem,
+      token_reviewer_jwt: k8s.reviewerJwt,
+      issuer: k8s.issuer,
+      disable_local_ca_jwt: true,
+    });
     await ok("POST", "auth/in-cluster/role/snapshot", {
       bound_service_account_names: [SERVICE_ACCOUNT],
       bound_service_account_namespaces: [NAMESPACE],

@@ -20,7 +20,18 @@ describe("bootstrap config", () => {
     const env = shipped();
     for (const name of Object.keys(env)) expect(CONFIG_VARIABLES).toContain(name);
     const config = loadConfig(env);
-    expect(config).toMatchObject({ podName: "vault-2", ordinal: 2, seal: "auto", storage: "raft", keyShares: 5, keyThreshold: 3, revokeRootToken: true, auditMode: "api", planTokenPeriodSec: 3600, httpPort: 8210 });
+    expect(config).toMatchObject({
+      podName: "vault-2",
+      ordinal: 2,
+      seal: "auto",
+      storage: "raft",
+      keyShares: 5,
+      keyThreshold: 3,
+      revokeRootToken: true,
+      auditMode: "api",
+      planTokenPeriodSec: 3600,
+      httpPort: 8210,
+    });
     expect(config.secrets).toEqual({
       initResponse: "example-vault-init-response",
       rootToken: "example-vault-root-token",
@@ -33,7 +44,9 @@ describe("bootstrap config", () => {
   });
 
   it("fails on a plaintext Vault address", () => {
-    expect(problems({ ...shipped(), VAULT_ADDR: "http://127.0.0.1:8200" })).toContainEqual(expect.stringMatching(/^bootstrap config: VAULT_ADDR: .*never talks plaintext.*\(got "http:\/\/127.0.0.1:8200"\)$/));
+    expect(problems({ ...shipped(), VAULT_ADDR: "http://127.0.0.1:8200" })).toContainEqual(
+      expect.stringMatching(/^bootstrap config: VAULT_ADDR: .*never talks plaintext.*\(got "http:\/\/127.0.0.1:8200"\)$/),
+    );
   });
 
   it("fails on a missing CA", () => {
@@ -43,24 +56,34 @@ describe("bootstrap config", () => {
   });
 
   it("fails on a pod name without an ordinal", () => {
-    expect(problems({ ...shipped(), POD_NAME: "vault" })).toContainEqual(expect.stringMatching(/POD_NAME: must be a StatefulSet pod name ending in its ordinal/));
+    expect(problems({ ...shipped(), POD_NAME: "vault" })).toContainEqual(
+      expect.stringMatching(/POD_NAME: must be a StatefulSet pod name ending in its ordinal/),
+    );
   });
 
   it("fails on an unknown seal type and a threshold above the shares, one line each", () => {
     const lines = problems({ ...shipped(), SEAL_TYPE: "kms" });
     expect(lines).toEqual([expect.stringMatching(/SEAL_TYPE: must be auto .* or shamir/)]);
-    expect(problems({ ...shipped(), KEY_SHARES: "2", KEY_THRESHOLD: "3" })).toEqual([expect.stringMatching(/KEY_THRESHOLD: \(3\) cannot exceed KEY_SHARES \(2\)/)]);
+    expect(problems({ ...shipped(), KEY_SHARES: "2", KEY_THRESHOLD: "3" })).toEqual([
+      expect.stringMatching(/KEY_THRESHOLD: \(3\) cannot exceed KEY_SHARES \(2\)/),
+    ]);
   });
 
   it("fails on a bad number and a bad boolean", () => {
     const lines = problems({ ...shipped(), KEY_SHARES: "five", REVOKE_ROOT_TOKEN: "yes" });
-    expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(/KEY_SHARES: must be a whole number/), expect.stringMatching(/REVOKE_ROOT_TOKEN: must be true or false/)]));
+    expect(lines).toEqual(
+      expect.arrayContaining([expect.stringMatching(/KEY_SHARES: must be a whole number/), expect.stringMatching(/REVOKE_ROOT_TOKEN: must be true or false/)]),
+    );
   });
 
   it.each([
     ["SECRET_PLAN_TOKEN", "plan/token", "must be a Secret Manager secret id (letters, digits, - and _)"],
     ["SECRET_SIDECAR_TOKEN", "sidecar token", "must be a Secret Manager secret id (letters, digits, - and _)"],
-    ["SECRET_SIDECAR_TOKEN", undefined, "is required: the vault stack sets it to a Secret Manager secret id, <environment>-vault-<record> (contract/secret-ids.ts)"],
+    [
+      "SECRET_SIDECAR_TOKEN",
+      undefined,
+      "is required: the vault stack sets it to a Secret Manager secret id, <environment>-vault-<record> (contract/secret-ids.ts)",
+    ],
     ["PLAN_TOKEN_PERIOD_SEC", "0", "must be at least 1"],
     ["DECLARED_ACCESS_FILE", undefined, "is required (the vault stack mounts it beside the policies)"],
     ["DECLARED_ACCESS_FILE", "", "is required (the vault stack mounts it beside the policies)"],

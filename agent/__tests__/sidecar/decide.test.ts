@@ -4,16 +4,32 @@ import type { StoredInit } from "../../src/sidecar/records";
 import type { Health } from "../../src/vault/client";
 
 const secrets = { initResponse: "e-init", rootToken: "e-root", planToken: "e-plan", sidecarToken: "e-sidecar", canary: "e-canary" };
-const stored: StoredInit = { format: "vault-gke/init-response/v1", storedAt: "2026-11-29T10:00:00Z", seal: "shamir", response: { keys_base64: ["k"], root_token: "r" } };
+const stored: StoredInit = {
+  format: "vault-gke/init-response/v1",
+  storedAt: "2026-11-29T10:00:00Z",
+  seal: "shamir",
+  response: { keys_base64: ["k"], root_token: "r" },
+};
 const health = (kind: Health["kind"]): Health => ({ kind, status: 0 });
 
 function facts(over: Partial<Facts>): Facts {
-  return { health: health("uninitialized"), pod: "vault-0", initializer: true, seal: "shamir", storage: "raft", secrets, holdsUnstoredKeys: false, init: { kind: "absent" }, ...over };
+  return {
+    health: health("uninitialized"),
+    pod: "vault-0",
+    initializer: true,
+    seal: "shamir",
+    storage: "raft",
+    secrets,
+    holdsUnstoredKeys: false,
+    init: { kind: "absent" },
+    ...over,
+  };
 }
 
 describe("decide", () => {
   it("stores keys held in memory before anything else, whatever the server says", () => {
-    for (const kind of ["unreachable", "sealed", "active", "uninitialized"] as const) expect(decide(facts({ health: health(kind), holdsUnstoredKeys: true })).kind).toBe("store-keys");
+    for (const kind of ["unreachable", "sealed", "active", "uninitialized"] as const)
+      expect(decide(facts({ health: health(kind), holdsUnstoredKeys: true })).kind).toBe("store-keys");
   });
 
   describe("an uninitialized vault, on the first pod", () => {
@@ -23,18 +39,32 @@ describe("decide", () => {
     });
 
     it("does not initialize when a secret is missing or lacks a grant, and says which", () => {
-      const d = decide(facts({ preflight: [{ secret: "e-init", problem: "denied", permissions: ["secretmanager.versions.add"] }, { secret: "e-root", problem: "missing" }] }));
+      const d = decide(
+        facts({
+          preflight: [
+            { secret: "e-init", problem: "denied", permissions: ["secretmanager.versions.add"] },
+            { secret: "e-root", problem: "missing" },
+          ],
+        }),
+      );
       expect(d).toMatchObject({ kind: "diagnose", diagnosis: { code: "store-not-ready" } });
       if (d.kind === "diagnose") expect(d.diagnosis.message).toContain("e-init: missing secretmanager.versions.add; e-root does not exist");
     });
 
     it("refuses to initialize again when keys are stored", () => {
-      expect(decide(facts({ init: { kind: "ok", value: stored } }))).toMatchObject({ kind: "diagnose", diagnosis: { code: "keys-stored-but-vault-uninitialized" } });
+      expect(decide(facts({ init: { kind: "ok", value: stored } }))).toMatchObject({
+        kind: "diagnose",
+        diagnosis: { code: "keys-stored-but-vault-uninitialized" },
+      });
     });
 
     it("never takes an unreadable init response for no keys, and checks the secrets first", () => {
       expect(decide(facts({ init: { kind: "error", status: 403, message: "denied" } })).kind).toBe("gather-preflight");
-      for (const init of [{ kind: "error", status: 403, message: "denied" }, { kind: "error", status: 0, message: "timeout" }, { kind: "unreadable", reason: "not JSON" }] as const) {
+      for (const init of [
+        { kind: "error", status: 403, message: "denied" },
+        { kind: "error", status: 0, message: "timeout" },
+        { kind: "unreadable", reason: "not JSON" },
+      ] as const) {
         expect(decide(facts({ init, preflight: [] }))).toMatchObject({ kind: "diagnose", diagnosis: { code: "init-response-unreadable" } });
       }
     });
@@ -86,12 +116,18 @@ describe("decide", () => {
     });
 
     it("says the vault was initialized elsewhere when there is no record of this sidecar", () => {
-      expect(decide(facts({ ...base, canary: { kind: "absent" }, keysStoredEvidence: null }))).toMatchObject({ kind: "diagnose", diagnosis: { code: "initialized-elsewhere" } });
+      expect(decide(facts({ ...base, canary: { kind: "absent" }, keysStoredEvidence: null }))).toMatchObject({
+        kind: "diagnose",
+        diagnosis: { code: "initialized-elsewhere" },
+      });
     });
 
     it("diagnoses an unreadable init response on a standby or active vault too", () => {
       for (const kind of ["standby", "active"] as const) {
-        expect(decide(facts({ health: health(kind), init: { kind: "error", status: 404, message: "gone" } }))).toMatchObject({ kind: "diagnose", diagnosis: { code: "init-response-unreadable" } });
+        expect(decide(facts({ health: health(kind), init: { kind: "error", status: 404, message: "gone" } }))).toMatchObject({
+          kind: "diagnose",
+          diagnosis: { code: "init-response-unreadable" },
+        });
       }
     });
   });

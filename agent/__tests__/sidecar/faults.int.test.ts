@@ -92,7 +92,6 @@ describe("1. the Vault server killed around init, then restarted with the same d
     expect(world.store.versions(world.ids.initResponse)).toHaveLength(0);
     expect((await vaultRequest(world.cluster.servers[0].addr, world.cluster.ca, "GET", "/v1/sys/health")).status).toBe(501);
   });
-
 });
 
 describe("2. bytes that are not a record in each token record", () => {
@@ -157,14 +156,26 @@ describe("2. bytes that are not a record in each token record", () => {
     await waitForConverged(world, CONVERGE_MS);
     const record = json(world.store.latest(world.ids.rootToken));
     expect(record.revoked).toBe(true);
-    expect((await vaultRequest(server.addr, world.cluster.ca, "GET", "/v1/auth/token/lookup-self", { token: record.generateRootToken })).body.data).toMatchObject({ policies: ["generate-root"] });
+    expect(
+      (await vaultRequest(server.addr, world.cluster.ca, "GET", "/v1/auth/token/lookup-self", { token: record.generateRootToken })).body.data,
+    ).toMatchObject({ policies: ["generate-root"] });
   });
 });
 
 describe("3. the init-response secret alone refuses (the canary works)", () => {
   it.each([
-    ["a missing grant (403)", (w: World) => w.store.deny(w.ids.initResponse, true), (w: World) => w.store.deny(w.ids.initResponse, false), "missing secretmanager.versions.add, secretmanager.versions.access"],
-    ["a missing secret (404)", (w: World) => w.store.deleteSecret(w.ids.initResponse), (w: World) => w.store.createSecrets(w.ids.initResponse), "does not exist"],
+    [
+      "a missing grant (403)",
+      (w: World) => w.store.deny(w.ids.initResponse, true),
+      (w: World) => w.store.deny(w.ids.initResponse, false),
+      "missing secretmanager.versions.add, secretmanager.versions.access",
+    ],
+    [
+      "a missing secret (404)",
+      (w: World) => w.store.deleteSecret(w.ids.initResponse),
+      (w: World) => w.store.createSecrets(w.ids.initResponse),
+      "does not exist",
+    ],
   ])("%s: never initializes, says which secret and why, and initializes once it is fixed", async (_, breakIt, fixIt, why) => {
     world = await createWorld({ replicas: 1, seal: "shamir" });
     breakIt(world);
@@ -193,7 +204,12 @@ describe("4. the canary's initialized write fails after init", () => {
     expect(json(world.store.latest(world.ids.canary)).kind).toBe("intent");
     await sidecar.waitForLog("the canary could not be marked initialized; retrying on the next pass", 5_000);
     world.store.holdWrites(world.ids.canary, false);
-    await waitFor("the canary to say initialized", async () => (json(world?.store.latest(world.ids.canary)).kind === "initialized" ? true : undefined), CONVERGE_MS, 100);
+    await waitFor(
+      "the canary to say initialized",
+      async () => (json(world?.store.latest(world.ids.canary)).kind === "initialized" ? true : undefined),
+      CONVERGE_MS,
+      100,
+    );
     expect(world.store.versions(world.ids.initResponse)).toHaveLength(1);
     expect(await unstoredValidTokens(world)).toEqual([]);
     await sidecar.stop();
@@ -253,7 +269,11 @@ describe("6. Google's logging switches set in the pod", () => {
     const sidecar = new Sidecar(world.sidecarEnv(0, { GOOGLE_SDK_NODE_LOGGING: "*", NODE_DEBUG: "http,https,net", DEBUG: "*" }));
     await waitForConverged(world, CONVERGE_MS);
     await sidecar.stop();
-    expect(sidecar.lines.find((l) => l.msg === "removed logging switches that would print secrets from the Google libraries")?.variables).toEqual(["GOOGLE_SDK_NODE_LOGGING", "NODE_DEBUG", "DEBUG"]);
+    expect(sidecar.lines.find((l) => l.msg === "removed logging switches that would print secrets from the Google libraries")?.variables).toEqual([
+      "GOOGLE_SDK_NODE_LOGGING",
+      "NODE_DEBUG",
+      "DEBUG",
+    ]);
     expect(sidecar.output).not.toContain(world.store.accessToken);
     expect(sidecar.output).not.toMatch(/"payload"\s*:\s*\{\s*"data"/);
     expect(findLeaks(storedSecrets(world.store, world.ids), sidecar.output)).toEqual([]);
@@ -280,7 +300,15 @@ describe("9. the generate-root token revoked (OpenBao has no unauthenticated way
 describe("7. every other diagnosis keeps the sidecar running and answering", () => {
   it("keys stored, vault empty (its data lost): refuses to initialize again", async () => {
     world = await createWorld({ replicas: 1, seal: "shamir" });
-    world.store.putVersion(world.ids.initResponse, JSON.stringify({ format: "vault-gke/init-response/v1", storedAt: "2026-01-01T00:00:00Z", seal: "shamir", response: { keys_base64: ["a2V5"], root_token: "r" } }));
+    world.store.putVersion(
+      world.ids.initResponse,
+      JSON.stringify({
+        format: "vault-gke/init-response/v1",
+        storedAt: "2026-01-01T00:00:00Z",
+        seal: "shamir",
+        response: { keys_base64: ["a2V5"], root_token: "r" },
+      }),
+    );
     const sidecar = new Sidecar(world.sidecarEnv(0));
     const line = await expectDiagnosis(sidecar, "keys-stored-but-vault-uninitialized");
     expect(JSON.stringify(line.recovery)).toContain("docs/disaster-recovery.md");
@@ -327,13 +355,22 @@ describe("the status endpoint", () => {
     const metrics = await (await fetch(`${endpoint}/metrics`)).text();
     const python = join(projectRoot(), ".tools", "venv", "bin", "python");
     const parsed = JSON.parse(
-      execFileSync(python, ["-c", "import sys, json\nfrom prometheus_client.parser import text_string_to_metric_families as p\nprint(json.dumps({f.name: [[s.labels, s.value] for s in f.samples] for f in p(sys.stdin.read())}))"], { input: metrics, encoding: "utf8" }),
+      execFileSync(
+        python,
+        [
+          "-c",
+          "import sys, json\nfrom prometheus_client.parser import text_string_to_metric_families as p\nprint(json.dumps({f.name: [[s.labels, s.value] for s in f.samples] for f in p(sys.stdin.read())}))",
+        ],
+        { input: metrics, encoding: "utf8" },
+      ),
     ) as Record<string, [Record<string, string>, number][]>;
     expect(parsed.vault_gke_sidecar_vault_state.find(([l]) => l.state === "active")?.[1]).toBe(1);
     expect(parsed.vault_gke_sidecar_last_converged_timestamp_seconds[0][1]).toBeGreaterThan(Date.now() / 1000 - 120);
     expect(parsed.vault_gke_sidecar_token_expiry_timestamp_seconds.map(([l]) => l.token).sort()).toEqual(["generate-root", "plan", "sidecar"]);
     expect(parsed.vault_gke_verifier_last_run_timestamp_seconds[0][1]).toBeGreaterThan(0);
-    expect(Object.keys(parsed)).toEqual(expect.arrayContaining(["vault_gke_sidecar_diagnosis", "vault_gke_sidecar_failures", "vault_gke_sidecar_heartbeat_timestamp_seconds"]));
+    expect(Object.keys(parsed)).toEqual(
+      expect.arrayContaining(["vault_gke_sidecar_diagnosis", "vault_gke_sidecar_failures", "vault_gke_sidecar_heartbeat_timestamp_seconds"]),
+    );
     expect((await fetch(`${endpoint}/nope`)).status).toBe(404);
   });
 });

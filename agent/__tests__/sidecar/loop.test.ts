@@ -17,7 +17,10 @@ let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "vault-gke-loop-"));
   writeFileSync(join(dir, "admin.hcl"), 'path "sys/health" { capabilities = ["read"] }\n');
-  writeFileSync(join(dir, "declared-access.json"), JSON.stringify({ format: "vault-gke/declared-access/v1", environment: "t", authMounts: [], maxTenantTtlSec: 3600, systemPolicies: ["admin"] }));
+  writeFileSync(
+    join(dir, "declared-access.json"),
+    JSON.stringify({ format: "vault-gke/declared-access/v1", environment: "t", authMounts: [], maxTenantTtlSec: 3600, systemPolicies: ["admin"] }),
+  );
   writeFileSync(join(dir, "ca.pem"), "unused");
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -122,12 +125,25 @@ describe("the sidecar loop, with fakes", () => {
     const status = new SidecarStatus("vault-0");
     const loop = new SidecarLoop({ config: config(), vault, store, log: quietLog(), status });
     expect(await loop.pass()).toBe(true);
-    expect(store.calls.filter((c) => c.startsWith("add"))).toEqual(["add t-vault-canary", "add t-vault-init-response", "add t-vault-root-token", "add t-vault-canary"]);
+    expect(store.calls.filter((c) => c.startsWith("add"))).toEqual([
+      "add t-vault-canary",
+      "add t-vault-init-response",
+      "add t-vault-root-token",
+      "add t-vault-canary",
+    ]);
     const stored = decode<StoredInit>(store.versions.get("t-vault-init-response")?.[0], FORMATS.init, "init response");
     expect(stored?.response.root_token).toBe("root-1");
 
     await loop.pass();
-    expect(calls).toEqual(["init", "enable audit", "policy admin", "create vault-gke-generate-root", "create vault-gke-sidecar", "create vault-gke-plan", "revoke root-1"]);
+    expect(calls).toEqual([
+      "init",
+      "enable audit",
+      "policy admin",
+      "create vault-gke-generate-root",
+      "create vault-gke-sidecar",
+      "create vault-gke-plan",
+      "revoke root-1",
+    ]);
     const sidecar = decode<SidecarTokenRecord>(store.versions.get("t-vault-sidecar-token")?.at(-1), FORMATS.sidecar, "sidecar");
     expect(sidecar?.token).toBe("t-2");
     expect(sidecar?.policiesSha256).toMatch(/^[0-9a-f]{64}$/);

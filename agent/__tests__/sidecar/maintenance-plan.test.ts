@@ -1,6 +1,19 @@
 // The active vault's upkeep as pure functions: facts in, tasks out, and how
 // the loop carries them out.
-import { auditAction, converged, lanes, MINT_ORDER, needsRoot, planMaintenance, rootBatch, rootNeeds, rootUnobtainable, unstorableDiagnosis, type MaintenanceFacts, type Task } from "../../src/sidecar/maintenance-plan";
+import {
+  auditAction,
+  converged,
+  lanes,
+  MINT_ORDER,
+  needsRoot,
+  planMaintenance,
+  rootBatch,
+  rootNeeds,
+  rootUnobtainable,
+  unstorableDiagnosis,
+  type MaintenanceFacts,
+  type Task,
+} from "../../src/sidecar/maintenance-plan";
 import { FORMATS } from "../../src/sidecar/records";
 import { tokenPeriods, tokenRecord, tokenSpec } from "../../src/sidecar/token-specs";
 
@@ -37,13 +50,21 @@ describe("planMaintenance", () => {
       ...steady,
       canary: { kind: "ok", value: { format: "vault-gke/canary/v1", kind: "intent", pod: "vault-0", at: "t" } },
       policiesSha256: "h2",
-      records: { plan: { kind: "absent" }, sidecar: { kind: "absent" }, root: { kind: "ok", value: { format: "vault-gke/root-token/v1", root_token: "r", storedAt: "t" } } },
+      records: {
+        plan: { kind: "absent" },
+        sidecar: { kind: "absent" },
+        root: { kind: "ok", value: { format: "vault-gke/root-token/v1", root_token: "r", storedAt: "t" } },
+      },
       remembered: {},
       tokens: { plan: { kind: "unknown" }, sidecar: { kind: "unknown" }, "generate-root": { kind: "unknown" } },
       initialRootValid: true,
     };
     expect(kinds(fresh)).toEqual(["mark-canary-initialized", "mint:generate-root", "mint:sidecar", "mint:plan", "revoke-initial-root"]);
-    expect(planMaintenance(fresh).filter(needsRoot).map((t) => t.kind)).toEqual(["mint", "mint", "mint", "revoke-initial-root"]);
+    expect(
+      planMaintenance(fresh)
+        .filter(needsRoot)
+        .map((t) => t.kind),
+    ).toEqual(["mint", "mint", "mint", "revoke-initial-root"]);
   });
 
   it("writes a garbled record again from the copy it holds, and renews nothing else", () => {
@@ -56,7 +77,12 @@ describe("planMaintenance", () => {
   it("makes a new token when the stored one is invalid or unreadable with no copy, but only if its record can be stored", () => {
     const invalid: MaintenanceFacts = { ...steady, tokens: { ...steady.tokens, plan: { kind: "invalid" } } };
     expect(kinds(invalid)).toEqual(["mint:plan"]);
-    const fresh: MaintenanceFacts = { ...steady, records: { ...steady.records, plan: { kind: "unreadable", reason: "x" } }, remembered: { ...steady.remembered, plan: undefined }, tokens: { ...steady.tokens, plan: { kind: "unknown" } } };
+    const fresh: MaintenanceFacts = {
+      ...steady,
+      records: { ...steady.records, plan: { kind: "unreadable", reason: "x" } },
+      remembered: { ...steady.remembered, plan: undefined },
+      tokens: { ...steady.tokens, plan: { kind: "unknown" } },
+    };
     expect(kinds(fresh)).toEqual(["mint:plan"]);
     const unwritable: MaintenanceFacts = { ...invalid, unwritable: { plan: "missing secretmanager.versions.add" } };
     expect(kinds(unwritable)).toEqual([]);
@@ -65,7 +91,11 @@ describe("planMaintenance", () => {
   });
 
   it("keeps renewing one token while another's record is broken", () => {
-    const m: MaintenanceFacts = { ...steady, records: { ...steady.records, plan: { kind: "error", status: 403, message: "denied" } }, tokens: { ...steady.tokens, sidecar: valid(100) } };
+    const m: MaintenanceFacts = {
+      ...steady,
+      records: { ...steady.records, plan: { kind: "error", status: 403, message: "denied" } },
+      tokens: { ...steady.tokens, sidecar: valid(100) },
+    };
     expect(kinds(m)).toEqual(["renew:sidecar", "repair-record:plan"]);
   });
 
@@ -91,7 +121,15 @@ describe("planMaintenance", () => {
 
 describe("how maintenance tasks are carried out", () => {
   const mint = (token: "plan" | "sidecar" | "generate-root"): Task => ({ kind: "mint", token });
-  const all: Task[] = [{ kind: "mark-canary-initialized" }, { kind: "renew", token: "plan" }, mint("plan"), { kind: "write-policies" }, { kind: "revoke-initial-root" }, { kind: "verify" }, { kind: "sync-tenant-policies" }];
+  const all: Task[] = [
+    { kind: "mark-canary-initialized" },
+    { kind: "renew", token: "plan" },
+    mint("plan"),
+    { kind: "write-policies" },
+    { kind: "revoke-initial-root" },
+    { kind: "verify" },
+    { kind: "sync-tenant-policies" },
+  ];
 
   it("puts each task in one lane: the loop alone, under root, or with the sidecar's own token", () => {
     const l = lanes(all);
@@ -109,13 +147,24 @@ describe("how maintenance tasks are carried out", () => {
   it("writes the policies with a new sidecar token, and records their digest in the old record only when no sidecar token is made", () => {
     expect(rootBatch([mint("sidecar")])).toEqual({ writePolicies: true, mint: ["sidecar"], recordPolicyDigest: false, revokeInitialRoot: false });
     expect(rootBatch([{ kind: "write-policies" }])).toEqual({ writePolicies: true, mint: [], recordPolicyDigest: true, revokeInitialRoot: false });
-    expect(rootBatch([mint("plan"), { kind: "revoke-initial-root" }])).toEqual({ writePolicies: false, mint: ["plan"], recordPolicyDigest: false, revokeInitialRoot: true });
+    expect(rootBatch([mint("plan"), { kind: "revoke-initial-root" }])).toEqual({
+      writePolicies: false,
+      mint: ["plan"],
+      recordPolicyDigest: false,
+      revokeInitialRoot: true,
+    });
   });
 
   it("has converged when only periodic work is left", () => {
     expect(converged([{ kind: "renew", token: "plan" }, { kind: "verify" }, { kind: "sync-tenant-policies" }])).toBe(true);
     expect(converged([])).toBe(true);
-    for (const t of [mint("plan"), { kind: "write-policies" } as Task, { kind: "repair-record", token: "plan" } as Task, { kind: "mark-canary-initialized" } as Task]) expect(converged([t])).toBe(false);
+    for (const t of [
+      mint("plan"),
+      { kind: "write-policies" } as Task,
+      { kind: "repair-record", token: "plan" } as Task,
+      { kind: "mark-canary-initialized" } as Task,
+    ])
+      expect(converged([t])).toBe(false);
   });
 
   it("says in words what needed root", () => {
@@ -147,6 +196,12 @@ describe("token specs", () => {
     const created = { token: "t", accessor: "a" };
     expect(tokenRecord("plan", created, "d", "now")).toEqual({ format: FORMATS.plan, token: "t", accessor: "a", storedAt: "now" });
     expect(tokenRecord("sidecar", created, "d", "now")).toEqual({ format: FORMATS.sidecar, token: "t", accessor: "a", policiesSha256: "d", storedAt: "now" });
-    expect(tokenRecord("generate-root", created, "d", "now")).toEqual({ format: FORMATS.root, revoked: true, generateRootToken: "t", generateRootAccessor: "a", storedAt: "now" });
+    expect(tokenRecord("generate-root", created, "d", "now")).toEqual({
+      format: FORMATS.root,
+      revoked: true,
+      generateRootToken: "t",
+      generateRootAccessor: "a",
+      storedAt: "now",
+    });
   });
 });

@@ -84,10 +84,22 @@ it("unseals the server from the store after it restarts sealed", async () => {
   await server.stop();
   await server.start();
   await waitFor("the sidecar to unseal the restarted server", async () => ((await health(server)).status === 200 ? true : undefined), 60_000, 100);
-  await waitFor("the second unseal's log line", async () => (sidecar.lines.filter((l) => l.msg === "unsealed with the stored keys").length >= 2 ? true : undefined), 5_000, 50);
+  await waitFor(
+    "the second unseal's log line",
+    async () => (sidecar.lines.filter((l) => l.msg === "unsealed with the stored keys").length >= 2 ? true : undefined),
+    5_000,
+    50,
+  );
   // Once back, the state line names the version, HA mode, leader and the Raft peers.
   const back = await waitFor("a new state line for the active server", async () => (activeLines().length > activeBefore ? activeLines().at(-1) : undefined));
-  expect(back).toMatchObject({ initialized: true, sealed: false, haEnabled: true, isLeader: true, raftPeers: ["vault-0 (leader)"], version: expect.any(String) });
+  expect(back).toMatchObject({
+    initialized: true,
+    sealed: false,
+    haEnabled: true,
+    isLeader: true,
+    raftPeers: ["vault-0 (leader)"],
+    version: expect.any(String),
+  });
   // Nothing was initialized twice.
   expect(world.store.versions(world.ids.initResponse)).toHaveLength(1);
 });

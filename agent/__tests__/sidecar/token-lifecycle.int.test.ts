@@ -46,10 +46,15 @@ it("re-creates it through generate-root after the root token was revoked and the
   await revokeByAccessor(world, old.accessor);
   world.store.destroyVersions(world.ids.planToken);
 
-  const fresh = await waitFor("a new plan token", async () => {
-    const latest = world.store.latest(world.ids.planToken);
-    return latest && json(latest).token !== old.token ? json(latest) : undefined;
-  }, 60_000, 100);
+  const fresh = await waitFor(
+    "a new plan token",
+    async () => {
+      const latest = world.store.latest(world.ids.planToken);
+      return latest && json(latest).token !== old.token ? json(latest) : undefined;
+    },
+    60_000,
+    100,
+  );
   const self = await vaultRequest(server.addr, server.ca, "GET", "/v1/auth/token/lookup-self", { token: fresh.token });
   expect(self.status).toBe(200);
   expect((self.body.data as { policies: string[] }).policies).toContain("vault-gke-plan");
@@ -58,7 +63,9 @@ it("re-creates it through generate-root after the root token was revoked and the
   expect(lines.some((l) => l.msg === "root token revoked; generating a short-lived one from the stored keys")).toBe(true);
   expect(lines.some((l) => l.msg === "plan token created and stored")).toBe(true);
   // The generated root was revoked right after use.
-  await waitFor("the generated root to be revoked", async () => (sidecar.lines.some((l) => l.msg === "root token revoked" && l.generated === true) ? true : undefined));
+  await waitFor("the generated root to be revoked", async () =>
+    sidecar.lines.some((l) => l.msg === "root token revoked" && l.generated === true) ? true : undefined,
+  );
 });
 
 it("printed no key, token or init response", () => {

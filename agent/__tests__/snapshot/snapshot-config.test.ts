@@ -56,7 +56,20 @@ describe("snapshot config", () => {
       emulatorHost: undefined,
       logLevel: "info",
     });
-    expect(SNAPSHOT_VARIABLES).toEqual(expect.arrayContaining(["VAULT_ADDR", "VAULT_CACERT", "VAULT_AUTH_PATH", "VAULT_ROLE", "KUBERNETES_TOKEN_FILE", "SNAPSHOT_BUCKET", "ENVIRONMENT", "SPOOL_DIR", "SNAPSHOT_MAX_AGE_SEC", "STORAGE_EMULATOR_HOST"]));
+    expect(SNAPSHOT_VARIABLES).toEqual(
+      expect.arrayContaining([
+        "VAULT_ADDR",
+        "VAULT_CACERT",
+        "VAULT_AUTH_PATH",
+        "VAULT_ROLE",
+        "KUBERNETES_TOKEN_FILE",
+        "SNAPSHOT_BUCKET",
+        "ENVIRONMENT",
+        "SPOOL_DIR",
+        "SNAPSHOT_MAX_AGE_SEC",
+        "STORAGE_EMULATOR_HOST",
+      ]),
+    );
   });
 
   it("fails when the default token file and spool folder are missing (they are mounts the pod must have)", () => {
@@ -64,7 +77,9 @@ describe("snapshot config", () => {
     delete env.KUBERNETES_TOKEN_FILE;
     delete env.SPOOL_DIR;
     expect(problems(env)).toEqual([
-      expect.stringMatching(/^snapshot config: KUBERNETES_TOKEN_FILE: no such file; project a service account token with audience vault there .*\(got unset\)$/),
+      expect.stringMatching(
+        /^snapshot config: KUBERNETES_TOKEN_FILE: no such file; project a service account token with audience vault there .*\(got unset\)$/,
+      ),
       expect.stringMatching(/^snapshot config: SPOOL_DIR: no such directory; mount a writable emptyDir there .*\(got unset\)$/),
     ]);
   });
@@ -88,12 +103,22 @@ describe("snapshot config", () => {
   });
 
   it("the built command exits 2 with one line per problem and no stack trace", () => {
-    const run = spawnSync(process.execPath, [SNAPSHOT_BUNDLE], { env: { PATH: process.env.PATH, VAULT_ADDR: "http://vault:8200", SPOOL_DIR: dir }, encoding: "utf8" });
+    const run = spawnSync(process.execPath, [SNAPSHOT_BUNDLE], {
+      env: { PATH: process.env.PATH, VAULT_ADDR: "http://vault:8200", SPOOL_DIR: dir },
+      encoding: "utf8",
+    });
     expect(run.status).toBe(2);
     expect(run.stdout).toBe("");
     const lines = run.stderr.trim().split("\n");
     expect(lines.every((l) => l.startsWith("snapshot config: "))).toBe(true);
-    expect(lines.map((l) => l.split(":")[1].trim())).toEqual(["VAULT_ADDR", "VAULT_CACERT", "KUBERNETES_TOKEN_FILE", "SNAPSHOT_BUCKET", "ENVIRONMENT", "SNAPSHOT_MAX_AGE_SEC"]);
+    expect(lines.map((l) => l.split(":")[1].trim())).toEqual([
+      "VAULT_ADDR",
+      "VAULT_CACERT",
+      "KUBERNETES_TOKEN_FILE",
+      "SNAPSHOT_BUCKET",
+      "ENVIRONMENT",
+      "SNAPSHOT_MAX_AGE_SEC",
+    ]);
     expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 });
@@ -111,7 +136,13 @@ describe("snapshot objects", () => {
     expect(snapshotTime("prod", "prod/other-20260101T000000Z.snap")).toBeUndefined();
     expect(snapshotTime("prod", "prod-eu/prod-eu-20260101T000000Z.snap")).toBeUndefined();
     expect(snapshotTime("prod", "prod/prod-20260101T000000Z.snap.tmp")).toBeUndefined();
-    const names = ["prod/prod-20260101T000000Z.snap", "prod/prod-20261231T235959Z.snap", "prod/prod-20260601T120000Z.snap", "prod/notes.txt", "prod/prod-99999999T999999Z.snap"];
+    const names = [
+      "prod/prod-20260101T000000Z.snap",
+      "prod/prod-20261231T235959Z.snap",
+      "prod/prod-20260601T120000Z.snap",
+      "prod/notes.txt",
+      "prod/prod-99999999T999999Z.snap",
+    ];
     expect(newestSnapshotName("prod", names)).toBe("prod/prod-20261231T235959Z.snap");
     expect(newestSnapshotName("prod", [])).toBeUndefined();
   });
@@ -131,10 +162,19 @@ describe("spool", () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const crc = new CRC32C();
     crc.update(data);
-    expect(digests).toEqual({ bytes: data.length, sha256: createHash("sha256").update(data).digest("hex"), crc32c: crc.toString(), md5: createHash("md5").update(data).digest("base64") });
+    expect(digests).toEqual({
+      bytes: data.length,
+      sha256: createHash("sha256").update(data).digest("hex"),
+      crc32c: crc.toString(),
+      md5: createHash("md5").update(data).digest("base64"),
+    });
     // Never over an existing file, and nothing left behind by a failed stream.
     await expect(spool(Readable.from([Buffer.from("x")]), file)).rejects.toThrow(/EEXIST/);
-    const failing = new Readable({ read() { this.destroy(new Error("vault went away")); } });
+    const failing = new Readable({
+      read() {
+        this.destroy(new Error("vault went away"));
+      },
+    });
     await expect(spool(failing, join(dir, "broken"))).rejects.toThrow("vault went away");
     expect(() => statSync(join(dir, "broken"))).toThrow(/ENOENT/);
   });

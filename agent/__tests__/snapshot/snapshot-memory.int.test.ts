@@ -67,7 +67,10 @@ async function fill(): Promise<void> {
     await Promise.all(
       Array.from({ length: 4 }, async () => {
         for (let i = next++; i < ENTRIES; i = next++) {
-          await client.expect("write", "POST", `tenants/alpha/kv/data/large-${i}`, [200, 204], { token: vault.rootToken, body: { data: { value: randomBytes(VALUE_BYTES).toString("base64") } } });
+          await client.expect("write", "POST", `tenants/alpha/kv/data/large-${i}`, [200, 204], {
+            token: vault.rootToken,
+            body: { data: { value: randomBytes(VALUE_BYTES).toString("base64") } },
+          });
         }
       }),
     );
@@ -80,7 +83,10 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "vault-gke-snapshot-memory-"));
   mkdirSync(join(dir, "spool"));
   rssReporter = join(dir, "rss-reporter.js");
-  writeFileSync(rssReporter, 'process.on("exit", () => require("node:fs").appendFileSync(process.env.VAULT_GKE_RSS_FILE, `${process.resourceUsage().maxRSS}\\n`));\n');
+  writeFileSync(
+    rssReporter,
+    'process.on("exit", () => require("node:fs").appendFileSync(process.env.VAULT_GKE_RSS_FILE, `${process.resourceUsage().maxRSS}\\n`));\n',
+  );
   gcs = await startFakeGcs();
   await gcs.createBucket(BUCKET);
   k8s = await startTokenReviewStandIn();
@@ -92,8 +98,20 @@ beforeAll(async () => {
   await ok("POST", "sys/mounts/tenants/alpha/kv", { type: "kv", options: { version: "2" } });
   await ok("PUT", "sys/policies/acl/snapshot", { policy: readFileSync(join(__dirname, "..", "..", "..", "policies", "snapshot.hcl"), "utf8") });
   await ok("POST", "sys/auth/in-cluster", { type: "kubernetes" });
-  await ok("POST", "auth/in-cluster/config", { kubernetes_host: k8s.url, kubernetes_ca_cert: k8s.caPem, token_reviewer_jwt: k8s.reviewerJwt, issuer: k8s.issuer, disable_local_ca_jwt: true });
-  await ok("POST", "auth/in-cluster/role/snapshot", { bound_service_account_names: ["vault-snapshot"], bound_service_account_namespaces: ["vault"], audience: "vault", token_policies: ["snapshot"], token_ttl: "15m" });
+  await ok("POST", "auth/in-cluster/config", {
+    kubernetes_host: k8s.url,
+    kubernetes_ca_cert: k8s.caPem,
+    token_reviewer_jwt: k8s.reviewerJwt,
+    issuer: k8s.issuer,
+    disable_local_ca_jwt: true,
+  });
+  await ok("POST", "auth/in-cluster/role/snapshot", {
+    bound_service_account_names: ["vault-snapshot"],
+    bound_service_account_namespaces: ["vault"],
+    audience: "vault",
+    token_policies: ["snapshot"],
+    token_ttl: "15m",
+  });
 });
 
 afterAll(async () => {

@@ -90,7 +90,16 @@ export async function createWorld(options: WorldOptions): Promise<World> {
     serverEnv = { ...serverEnv, BAO_TOKEN: kms.token };
   }
   const extraHcl = options.distribution === "vault" ? "unsafe_allow_api_audit_creation = true\n" : "";
-  const cluster = await startRaftCluster(join(dir, "cluster"), vaultServerConfigProps(env), env.vault.namespace, env.vault.hostname, seal, serverEnv, extraHcl, options.apiPorts);
+  const cluster = await startRaftCluster(
+    join(dir, "cluster"),
+    vaultServerConfigProps(env),
+    env.vault.namespace,
+    env.vault.hostname,
+    seal,
+    serverEnv,
+    extraHcl,
+    options.apiPorts,
+  );
   const shipped = bootstrapEnvironment(env);
   return {
     dir,

@@ -10,7 +10,10 @@ function strings(value: unknown, out: string[]): void {
 }
 
 /** The secret values stored in a world: unseal/recovery keys (base64 and hex), root, plan, sidecar and generate-root tokens. */
-export function storedSecrets(store: SecretManagerStandIn, ids: { initResponse: string; rootToken: string; planToken: string; sidecarToken: string }): string[] {
+export function storedSecrets(
+  store: SecretManagerStandIn,
+  ids: { initResponse: string; rootToken: string; planToken: string; sidecarToken: string },
+): string[] {
   const found = new Set<string>();
   for (const id of [ids.initResponse, ids.rootToken, ids.planToken, ids.sidecarToken]) {
     for (const version of store.versions(id)) {

@@ -149,7 +149,12 @@ export class SecretManagerStandIn {
       return this.json(res, 200, this.denied.has(id) ? {} : { permissions: asked });
     }
     if (versions && this.denied.has(id)) {
-      return this.error(res, 403, "PERMISSION_DENIED", `Permission '${m[3] === ":addVersion" ? "secretmanager.versions.add" : "secretmanager.versions.access"}' denied for resource '${name}/versions/latest' (or it may not exist).`);
+      return this.error(
+        res,
+        403,
+        "PERMISSION_DENIED",
+        `Permission '${m[3] === ":addVersion" ? "secretmanager.versions.add" : "secretmanager.versions.access"}' denied for resource '${name}/versions/latest' (or it may not exist).`,
+      );
     }
     if (m[3] === ":addVersion" && req.method === "POST") {
       if (!versions) return this.error(res, 404, "NOT_FOUND", `Secret [${name}] not found.`);

@@ -32,8 +32,16 @@ export interface StartedCommand {
 }
 
 /** Starts a bundle with node, a clean environment (PATH plus `env`) and no stdin. */
-export function startCommand(bundle: string, args: readonly string[], env: Record<string, string>, options: { timeoutMs?: number; nodeArgs?: readonly string[] } = {}): StartedCommand {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), bundle, ...args], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+export function startCommand(
+  bundle: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  options: { timeoutMs?: number; nodeArgs?: readonly string[] } = {},
+): StartedCommand {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), bundle, ...args], {
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   child.stdout?.on("data", (c: Buffer) => (stdout += c.toString()));
@@ -58,7 +66,12 @@ export function jsonLines(text: string): Record<string, unknown>[] {
 }
 
 /** Runs a bundle to its end (see startCommand). */
-export function runCommand(bundle: string, args: readonly string[], env: Record<string, string>, options: { timeoutMs?: number; nodeArgs?: readonly string[] } = {}): Promise<CommandRun> {
+export function runCommand(
+  bundle: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  options: { timeoutMs?: number; nodeArgs?: readonly string[] } = {},
+): Promise<CommandRun> {
   return startCommand(bundle, args, env, options).done;
 }
 
@@ -110,7 +123,10 @@ export async function startShamirVault(dir: string, replicas: 1 | 3, shares: num
   const props = { ...shipped, auditDevices: (shipped.auditDevices ?? []).map((d) => ({ ...d, filePath: "stdout" })) };
   const cluster = await startRaftCluster(dir, props, env.vault.namespace, env.vault.hostname, { type: "shamir" });
   const [first] = cluster.servers;
-  const init = await vaultRequest(first.addr, cluster.ca, "PUT", "/v1/sys/init", { body: { secret_shares: shares, secret_threshold: threshold }, timeoutMs: 60_000 });
+  const init = await vaultRequest(first.addr, cluster.ca, "PUT", "/v1/sys/init", {
+    body: { secret_shares: shares, secret_threshold: threshold },
+    timeoutMs: 60_000,
+  });
   if (init.status !== 200) throw new Error(`init failed: ${JSON.stringify(init.body)}`);
   const keys = init.body.keys_base64 as string[];
   const rootToken = String(init.body.root_token);
@@ -153,6 +169,10 @@ export async function vaultState(vault: ShamirVault, token: string): Promise<Rec
 
 /** Every server's name and seal state, for failure messages. */
 export async function sealStates(cluster: RaftCluster): Promise<string> {
-  const states = await Promise.all(cluster.servers.map(async (s) => `${s.name}: ${JSON.stringify((await vaultRequest(s.addr, s.ca, "GET", "/v1/sys/health").catch((e: Error) => ({ body: e.message }))).body)}`));
+  const states = await Promise.all(
+    cluster.servers.map(
+      async (s) => `${s.name}: ${JSON.stringify((await vaultRequest(s.addr, s.ca, "GET", "/v1/sys/health").catch((e: Error) => ({ body: e.message }))).body)}`,
+    ),
+  );
   return states.join("\n");
 }

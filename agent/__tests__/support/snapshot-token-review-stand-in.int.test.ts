@@ -17,17 +17,24 @@ afterAll(async () => {
 
 interface Review {
   readonly code: number;
-  readonly body: { kind?: string; status?: { authenticated?: boolean; audiences?: string[]; error?: string; user?: { username?: string; uid?: string; groups?: string[] } } };
+  readonly body: {
+    kind?: string;
+    status?: { authenticated?: boolean; audiences?: string[]; error?: string; user?: { username?: string; uid?: string; groups?: string[] } };
+  };
 }
 
 function review(token: string, audiences: string[] | undefined, bearer = k8s.reviewerJwt): Promise<Review> {
   const payload = JSON.stringify({ apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token, ...(audiences ? { audiences } : {}) } });
   return new Promise((resolve, reject) => {
-    const req = request(`${k8s.url}/apis/authentication.k8s.io/v1/tokenreviews`, { method: "POST", ca: k8s.caPem, headers: { Authorization: `Bearer ${bearer}`, "Content-Type": "application/json" } }, (res) => {
-      let text = "";
-      res.on("data", (c: Buffer) => (text += c.toString()));
-      res.on("end", () => resolve({ code: res.statusCode ?? 0, body: JSON.parse(text) as Review["body"] }));
-    });
+    const req = request(
+      `${k8s.url}/apis/authentication.k8s.io/v1/tokenreviews`,
+      { method: "POST", ca: k8s.caPem, headers: { Authorization: `Bearer ${bearer}`, "Content-Type": "application/json" } },
+      (res) => {
+        let text = "";
+        res.on("data", (c: Buffer) => (text += c.toString()));
+        res.on("end", () => resolve({ code: res.statusCode ?? 0, body: JSON.parse(text) as Review["body"] }));
+      },
+    );
     req.on("error", reject);
     req.end(payload);
   });
@@ -37,7 +44,12 @@ const jwtClaims = (jwt: string) => JSON.parse(Buffer.from(jwt.split(".")[1], "ba
 
 it("issues projected-token-shaped JWTs", () => {
   const claims = jwtClaims(k8s.issue({ namespace: "vault", serviceAccount: "vault-snapshot", audiences: ["vault"], ttlSec: 600 }));
-  expect(claims).toMatchObject({ iss: k8s.issuer, sub: "system:serviceaccount:vault:vault-snapshot", aud: ["vault"], "kubernetes.io": { namespace: "vault", serviceaccount: { name: "vault-snapshot" } } });
+  expect(claims).toMatchObject({
+    iss: k8s.issuer,
+    sub: "system:serviceaccount:vault:vault-snapshot",
+    aud: ["vault"],
+    "kubernetes.io": { namespace: "vault", serviceaccount: { name: "vault-snapshot" } },
+  });
   expect(Number(claims.exp) - Number(claims.iat)).toBe(600);
   expect(claims.nbf).toBe(claims.iat);
 });
@@ -50,13 +62,21 @@ it("authenticates a token whose audience intersects spec.audiences, answering li
   expect(res.body.status).toEqual({
     authenticated: true,
     audiences: ["vault"],
-    user: { username: "system:serviceaccount:vault:vault-snapshot", uid: (jwtClaims(jwt)["kubernetes.io"] as { serviceaccount: { uid: string } }).serviceaccount.uid, groups: ["system:serviceaccounts", "system:serviceaccounts:vault", "system:authenticated"], extra: expect.any(Object) },
+    user: {
+      username: "system:serviceaccount:vault:vault-snapshot",
+      uid: (jwtClaims(jwt)["kubernetes.io"] as { serviceaccount: { uid: string } }).serviceaccount.uid,
+      groups: ["system:serviceaccounts", "system:serviceaccounts:vault", "system:authenticated"],
+      extra: expect.any(Object),
+    },
   });
 });
 
 it("refuses a token for other audiences, and with no spec.audiences checks the API server's own", async () => {
   const vaultToken = k8s.issue({ namespace: "vault", serviceAccount: "app", audiences: ["vault"] });
-  expect((await review(vaultToken, ["https://other.example"])).body.status).toEqual({ user: {}, error: expect.stringContaining('token audiences ["vault"] is invalid for the target audiences ["https://other.example"]') });
+  expect((await review(vaultToken, ["https://other.example"])).body.status).toEqual({
+    user: {},
+    error: expect.stringContaining('token audiences ["vault"] is invalid for the target audiences ["https://other.example"]'),
+  });
   expect((await review(vaultToken, undefined)).body.status?.authenticated).toBeUndefined();
   const apiToken = k8s.issue({ namespace: "vault", serviceAccount: "app", audiences: [API_SERVER_AUDIENCE] });
   expect((await review(apiToken, undefined)).body.status).toMatchObject({ authenticated: true, audiences: [API_SERVER_AUDIENCE] });

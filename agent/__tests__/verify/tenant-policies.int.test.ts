@@ -23,7 +23,12 @@ beforeAll(async () => {
   await waitForConverged(world);
   const server = world.cluster.servers[0];
   const client = new VaultClient({ address: server.addr, ca: server.ca });
-  root = await generateRoot(client, json(world.store.latest(world.ids.initResponse)).response.keys_base64, 3, json(world.store.latest(world.ids.rootToken)).generateRootToken);
+  root = await generateRoot(
+    client,
+    json(world.store.latest(world.ids.initResponse)).response.keys_base64,
+    3,
+    json(world.store.latest(world.ids.rootToken)).generateRootToken,
+  );
   client.close();
 });
 afterAll(async () => {
@@ -31,7 +36,8 @@ afterAll(async () => {
   await world.teardown();
 });
 
-const call = (method: string, path: string, body?: unknown) => vaultRequest(world.cluster.servers[0].addr, world.cluster.ca, method, `/v1/${path}`, { token: root, body });
+const call = (method: string, path: string, body?: unknown) =>
+  vaultRequest(world.cluster.servers[0].addr, world.cluster.ca, method, `/v1/${path}`, { token: root, body });
 const policy = async (name: string) => ((await call("GET", `sys/policies/acl/${name}`)).body.data as { policy?: string } | undefined)?.policy;
 
 it("writes tenant-<t> from the tenant's engines once they exist", async () => {
@@ -41,7 +47,12 @@ it("writes tenant-<t> from the tenant's engines once they exist", async () => {
   const expected = renderTenantPolicy({ tenant: "orders", transitKeys: ["card"] });
   await waitFor("tenant-orders", async () => ((await policy("tenant-orders")) === expected ? true : undefined), 30_000, 200);
   // The log line can reach us a moment after the write Vault already shows.
-  await waitFor("the write's log line", async () => sidecar.lines.some((l) => l.msg === "tenant policy written" && l.policy === "tenant-orders" && l.was === "absent") || undefined, 5_000, 50);
+  await waitFor(
+    "the write's log line",
+    async () => sidecar.lines.some((l) => l.msg === "tenant policy written" && l.policy === "tenant-orders" && l.was === "absent") || undefined,
+    5_000,
+    50,
+  );
 });
 
 it("renders it again when the engines change", async () => {
@@ -59,7 +70,12 @@ it("writes it back when someone edits it to reach further", async () => {
 it("removes it with the tenant's engines", async () => {
   for (const engine of ["kv", "transit"]) await call("DELETE", `sys/mounts/tenants/orders/${engine}`);
   await waitFor("tenant-orders removed", async () => ((await policy("tenant-orders")) === undefined ? true : undefined), 30_000, 200);
-  await waitFor("the removal's log line", async () => sidecar.lines.some((l) => l.msg === "tenant policy removed: its tenant has no engines" && l.policy === "tenant-orders") || undefined, 5_000, 50);
+  await waitFor(
+    "the removal's log line",
+    async () => sidecar.lines.some((l) => l.msg === "tenant policy removed: its tenant has no engines" && l.policy === "tenant-orders") || undefined,
+    5_000,
+    50,
+  );
 });
 
 it("runs the verifier on a schedule and shows its findings on the endpoint and in the metrics", async () => {
@@ -83,5 +99,9 @@ it("runs the verifier on a schedule and shows its findings on the endpoint and i
   ]);
   const metrics = await (await fetch(`${endpoint}/metrics`)).text();
   expect(metrics).toContain('vault_gke_verifier_findings{kind="undeclared-auth-method"} 1');
-  await sidecar.waitForLine((l) => l.msg === "verifier finding: auth/backdoor a userpass auth method no stack declares" && l.level === "warn", "the finding's warning", 5_000);
+  await sidecar.waitForLine(
+    (l) => l.msg === "verifier finding: auth/backdoor a userpass auth method no stack declares" && l.level === "warn",
+    "the finding's warning",
+    5_000,
+  );
 });

@@ -64,14 +64,21 @@ it("reports a declared role that lets in another identity, whatever the field", 
   const inv = applied();
   const gcp = inv.roles.gcp as Record<string, RoleInfo>;
   // An admin adds their own account to break-glass: no second person, no pull request.
-  gcp["break-glass"] = { ...gcp["break-glass"], bindings: { bound_service_accounts: [...env.gcpAuth.breakGlassServiceAccounts, "me@acme-vault-example.iam.gserviceaccount.com"] } };
+  gcp["break-glass"] = {
+    ...gcp["break-glass"],
+    bindings: { bound_service_accounts: [...env.gcpAuth.breakGlassServiceAccounts, "me@acme-vault-example.iam.gserviceaccount.com"] },
+  };
   const runner = inv.roles.runner as Record<string, RoleInfo>;
   runner.provisioner = { ...runner.provisioner, bindings: { ...runner.provisioner.bindings, "bound_claims.email": ["ci@elsewhere.iam.gserviceaccount.com"] } };
   const inCluster = inv.roles["in-cluster"] as Record<string, RoleInfo>;
   // A binding the stack never sets is a deviation too.
   inCluster.snapshot = { ...inCluster.snapshot, bindings: { ...inCluster.snapshot.bindings, bound_service_account_namespaces: ["*"] } };
   const findings = verify(inv, declared, {});
-  expect(findings.map((f) => `${f.kind} ${f.path}`).sort()).toEqual(["role-binding auth/gcp/role/break-glass", "role-binding auth/in-cluster/role/snapshot", "role-binding auth/runner/role/provisioner"]);
+  expect(findings.map((f) => `${f.kind} ${f.path}`).sort()).toEqual([
+    "role-binding auth/gcp/role/break-glass",
+    "role-binding auth/in-cluster/role/snapshot",
+    "role-binding auth/runner/role/provisioner",
+  ]);
   expect(findings.find((f) => f.path === "auth/gcp/role/break-glass")?.detail).toContain("me@acme-vault-example.iam.gserviceaccount.com");
 });
 

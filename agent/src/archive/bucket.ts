@@ -52,7 +52,11 @@ function describe(environment: string, meta: FileMetadata): StoredSnapshot | und
   const name = String(meta.name ?? "");
   const takenAt = snapshotTime(environment, name);
   if (!takenAt) return undefined;
-  const custom = Object.fromEntries(Object.entries(meta.metadata ?? {}).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => [k, String(v)]));
+  const custom = Object.fromEntries(
+    Object.entries(meta.metadata ?? {})
+      .filter(([, v]) => v !== null && v !== undefined)
+      .map(([k, v]) => [k, String(v)]),
+  );
   return {
     name,
     generation: String(meta.generation ?? ""),
@@ -118,7 +122,13 @@ export class SnapshotBucket {
    * computed locally. A 412 after the client's own retry is accepted only when
    * the existing object is this very snapshot (an earlier attempt that landed).
    */
-  async upload(file: string, objectName: string, environment: string, digests: Digests, metadata: Record<string, string>): Promise<StoredSnapshot & { readonly alreadyStored: boolean }> {
+  async upload(
+    file: string,
+    objectName: string,
+    environment: string,
+    digests: Digests,
+    metadata: Record<string, string>,
+  ): Promise<StoredSnapshot & { readonly alreadyStored: boolean }> {
     let stored: StoredSnapshot | undefined;
     let alreadyStored = false;
     try {

@@ -20,7 +20,10 @@ export function isEnvironmentName(name: string): boolean {
 
 /** 2026-11-29T16:04:05.123Z -> 20261129T160405Z */
 export function compactUtc(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, "Z").replace(/[-:]/g, "");
+  return date
+    .toISOString()
+    .replace(/\.\d{3}Z$/, "Z")
+    .replace(/[-:]/g, "");
 }
 
 /** The folder of an environment's snapshots, with its trailing slash. */

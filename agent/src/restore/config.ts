@@ -4,7 +4,17 @@
 import { tmpdir } from "node:os";
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { bucketName, CommandConfigError, emulatorHost, environmentName, existingDirectory, existingFile, logLevel, parseEnv, vaultAddr } from "../shared/command-env";
+import {
+  bucketName,
+  CommandConfigError,
+  emulatorHost,
+  environmentName,
+  existingDirectory,
+  existingFile,
+  logLevel,
+  parseEnv,
+  vaultAddr,
+} from "../shared/command-env";
 import { snapshotPrefix, snapshotTime } from "../archive/object";
 
 export const RESTORE_USAGE = `usage: restore --bucket BUCKET --environment ENV (--object NAME | --latest) [--dry-run] [--force]
@@ -53,7 +63,9 @@ const flagsSchema = z.object({
 const targetSchema = z.object({
   VAULT_ADDR: vaultAddr(),
   VAULT_CACERT: existingFile("point VAULT_CACERT at the CA certificate of the target vault's TLS certificate"),
-  VAULT_TOKEN: z.string({ error: "is required: a root or sudo token of the target vault" }).min(1, { error: "is required: a root or sudo token of the target vault" }),
+  VAULT_TOKEN: z
+    .string({ error: "is required: a root or sudo token of the target vault" })
+    .min(1, { error: "is required: a root or sudo token of the target vault" }),
 });
 
 const commonSchema = z.object({
@@ -70,7 +82,9 @@ function usageError(problem: string): CommandConfigError {
 export function objectName(environment: string, given: string): string {
   const name = given.includes("/") ? given : `${snapshotPrefix(environment)}${given}`;
   if (!snapshotTime(environment, name)) {
-    throw usageError(`--object ${JSON.stringify(given)} is not one of environment ${environment}'s snapshots; expected ${snapshotPrefix(environment)}${environment}-<YYYYMMDDTHHMMSSZ>.snap`);
+    throw usageError(
+      `--object ${JSON.stringify(given)} is not one of environment ${environment}'s snapshots; expected ${snapshotPrefix(environment)}${environment}-<YYYYMMDDTHHMMSSZ>.snap`,
+    );
   }
   return name;
 }

@@ -43,15 +43,26 @@ function main(): void {
   process.on("SIGTERM", () => stop.abort());
 
   const context = { bucket: options.bucket, environment: options.environment, dryRun: options.dryRun, vault: target?.addr };
-  log.info({ ...context, object: options.object ?? "latest", force: options.force }, options.dryRun ? "restore dry run starting: nothing will be changed" : "restore starting");
+  log.info(
+    { ...context, object: options.object ?? "latest", force: options.force },
+    options.dryRun ? "restore dry run starting: nothing will be changed" : "restore starting",
+  );
   runRestore({ options, bucket, vault, log }, stop.signal)
     .then((outcome) => {
       if (!outcome.restored) {
-        log.info({ ...context, ...outcome }, target ? "dry run: the snapshot is intact and the target would accept it; nothing was changed" : "dry run: the snapshot is intact; nothing was changed");
+        log.info(
+          { ...context, ...outcome },
+          target
+            ? "dry run: the snapshot is intact and the target would accept it; nothing was changed"
+            : "dry run: the snapshot is intact; nothing was changed",
+        );
       } else if (outcome.sealedAfter === false) {
         log.info({ ...context, ...outcome }, "restored; the target is unsealed (its seal also unwraps the snapshot's keyring)");
       } else {
-        log.info({ ...context, ...outcome, next: UNSEAL_HINT }, outcome.sealedAfter ? "restored; the target sealed itself" : "restored; the target has not settled yet");
+        log.info(
+          { ...context, ...outcome, next: UNSEAL_HINT },
+          outcome.sealedAfter ? "restored; the target sealed itself" : "restored; the target has not settled yet",
+        );
       }
       vault?.close();
       process.exit(RESTORE_EXIT.ok);

@@ -46,11 +46,16 @@ export interface RestoreDeps {
 export function checkMetadata(snapshot: StoredSnapshot, environment: string, bucket: string): string {
   const sha256 = snapshot.metadata[METADATA.sha256];
   const problems: string[] = [];
-  if (snapshot.metadata[METADATA.format] !== SNAPSHOT_FORMAT) problems.push(`metadata ${METADATA.format} is ${JSON.stringify(snapshot.metadata[METADATA.format] ?? null)}, expected ${SNAPSHOT_FORMAT}`);
-  if (snapshot.metadata[METADATA.environment] !== environment) problems.push(`metadata ${METADATA.environment} is ${JSON.stringify(snapshot.metadata[METADATA.environment] ?? null)}, expected ${environment}`);
+  if (snapshot.metadata[METADATA.format] !== SNAPSHOT_FORMAT)
+    problems.push(`metadata ${METADATA.format} is ${JSON.stringify(snapshot.metadata[METADATA.format] ?? null)}, expected ${SNAPSHOT_FORMAT}`);
+  if (snapshot.metadata[METADATA.environment] !== environment)
+    problems.push(`metadata ${METADATA.environment} is ${JSON.stringify(snapshot.metadata[METADATA.environment] ?? null)}, expected ${environment}`);
   if (!sha256 || !/^[0-9a-f]{64}$/.test(sha256)) problems.push(`metadata ${METADATA.sha256} is ${JSON.stringify(sha256 ?? null)}, expected 64 hex digits`);
   if (problems.length) {
-    throw new RestoreRefused(`refusing gs://${bucket}/${snapshot.name}: it was not written by the snapshot command (or its metadata was changed), so its SHA-256 cannot be checked; pick another snapshot with --object`, problems);
+    throw new RestoreRefused(
+      `refusing gs://${bucket}/${snapshot.name}: it was not written by the snapshot command (or its metadata was changed), so its SHA-256 cannot be checked; pick another snapshot with --object`,
+      problems,
+    );
   }
   return sha256 as string;
 }
@@ -66,7 +71,11 @@ export function checkMetadata(snapshot: StoredSnapshot, environment: string, buc
  */
 async function waitUntilSettled(vault: SnapshotVault, token: string, timeoutMs: number): Promise<boolean | undefined> {
   const deadline = Date.now() + timeoutMs;
-  const status = (path: string, options: { token?: string } = {}) => vault.json("GET", path, { ...options, timeoutMs: 15_000 }).then((r) => r.status, () => 0);
+  const status = (path: string, options: { token?: string } = {}) =>
+    vault.json("GET", path, { ...options, timeoutMs: 15_000 }).then(
+      (r) => r.status,
+      () => 0,
+    );
   const backoff = new Backoff(100, 1000);
   while (Date.now() < deadline) {
     const health = await status("sys/health");
@@ -86,13 +95,22 @@ export async function runRestore(deps: RestoreDeps, signal: AbortSignal): Promis
     if (refusal) throw new RestoreRefused(refusal, [refusal]);
     const reasons = whyNotEmpty(await inspectTarget(vault, target.token));
     if (reasons.length > 0 && !options.force) {
-      throw new RestoreRefused(`refusing to overwrite ${target.addr}: it is not empty (${reasons.join("; ")}); a restore replaces everything in it. Pass --force if that is what you want`, reasons);
+      throw new RestoreRefused(
+        `refusing to overwrite ${target.addr}: it is not empty (${reasons.join("; ")}); a restore replaces everything in it. Pass --force if that is what you want`,
+        reasons,
+      );
     }
-    log.info({ vault: target.addr, empty: reasons.length === 0, notEmpty: reasons, force: options.force }, reasons.length ? "target vault is not empty; going on because of --force" : "target vault is empty");
+    log.info(
+      { vault: target.addr, empty: reasons.length === 0, notEmpty: reasons, force: options.force },
+      reasons.length ? "target vault is not empty; going on because of --force" : "target vault is empty",
+    );
   }
 
   const snapshot = options.object ? await bucket.find(options.environment, options.object) : await bucket.newest(options.environment);
-  if (!snapshot) throw new Error(`no snapshots under gs://${options.bucket}/${snapshotPrefix(options.environment)}; check --bucket and --environment (the environment the snapshot was taken in)`);
+  if (!snapshot)
+    throw new Error(
+      `no snapshots under gs://${options.bucket}/${snapshotPrefix(options.environment)}; check --bucket and --environment (the environment the snapshot was taken in)`,
+    );
   const sha256 = checkMetadata(snapshot, options.environment, options.bucket);
   log.info({ object: snapshot.name, bytes: snapshot.bytes, takenAt: snapshot.takenAt.toISOString(), generation: snapshot.generation }, "snapshot chosen");
 
@@ -101,9 +119,10 @@ export async function runRestore(deps: RestoreDeps, signal: AbortSignal): Promis
     const file = join(dir, "snapshot.partial");
     const digests = await bucket.download(snapshot, file, signal);
     if (digests.sha256 !== sha256) {
-      throw new RestoreRefused(`refusing gs://${options.bucket}/${snapshot.name}: its SHA-256 is ${digests.sha256} but ${sha256} was recorded when it was taken; the object is corrupted or was replaced. Do not restore it; pick another snapshot with --object`, [
-        `sha256 mismatch`,
-      ]);
+      throw new RestoreRefused(
+        `refusing gs://${options.bucket}/${snapshot.name}: its SHA-256 is ${digests.sha256} but ${sha256} was recorded when it was taken; the object is corrupted or was replaced. Do not restore it; pick another snapshot with --object`,
+        [`sha256 mismatch`],
+      );
     }
     const base = { object: snapshot.name, bytes: digests.bytes, sha256: digests.sha256, takenAt: snapshot.takenAt.toISOString() };
     log.info(base, "snapshot downloaded and its SHA-256 verified");

@@ -71,11 +71,14 @@ export async function notReadyReason(vault: SnapshotVault): Promise<string | und
 export async function tokenRefusal(vault: SnapshotVault, token: string): Promise<string | undefined> {
   const res = await vault.json("POST", "sys/capabilities-self", { token, body: { paths: [RESTORE_PATH] } });
   // Vault answers 403 alike for a token it does not know and for one without the default policy (which grants this path).
-  if (res.status === 403) return "VAULT_TOKEN was refused by the target vault (HTTP 403 on sys/capabilities-self): it is not valid there, or lacks the default policy; use a root token of the target vault";
+  if (res.status === 403)
+    return "VAULT_TOKEN was refused by the target vault (HTTP 403 on sys/capabilities-self): it is not valid there, or lacks the default policy; use a root token of the target vault";
   if (res.status !== 200) throw new VaultError("sys/capabilities-self", res.status, []);
   const caps = (res.body[RESTORE_PATH] ?? (res.body.data as Record<string, unknown> | undefined)?.[RESTORE_PATH]) as string[] | undefined;
   const may = caps?.includes("root") || caps?.includes("update");
-  return may ? undefined : `VAULT_TOKEN may not restore (capabilities on ${RESTORE_PATH}: ${(caps ?? []).join(", ") || "none"}); use a root token of the target vault`;
+  return may
+    ? undefined
+    : `VAULT_TOKEN may not restore (capabilities on ${RESTORE_PATH}: ${(caps ?? []).join(", ") || "none"}); use a root token of the target vault`;
 }
 
 async function listCount(vault: SnapshotVault, token: string, path: string): Promise<number> {

@@ -23,7 +23,12 @@ export function parseEnv<T extends z.ZodType>(prefix: string, schema: T, env: Re
     result.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? "environment");
       const value = env[name];
-      const shown = value === undefined ? "unset" : SECRET_VARIABLES.has(name) ? "a value (not shown)" : JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+      const shown =
+        value === undefined
+          ? "unset"
+          : SECRET_VARIABLES.has(name)
+            ? "a value (not shown)"
+            : JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
       const message = issue.message.startsWith(`${name} `) ? issue.message.slice(name.length + 1) : issue.message;
       return `${prefix}: ${name}: ${message} (got ${shown})`;
     }),

@@ -87,7 +87,8 @@ function keysMissing(f: Facts): Decision {
   if (f.keysStoredEvidence === undefined) return { kind: "gather-evidence" };
   if (f.keysStoredEvidence) return { kind: "diagnose", diagnosis: D.keysGone(f.keysStoredEvidence, f.secrets) };
   const canary = f.canary;
-  if (canary.kind === "ok" && canary.value.kind === "initialized") return { kind: "diagnose", diagnosis: D.keysGone(`the canary says so since ${canary.value.at}`, f.secrets) };
+  if (canary.kind === "ok" && canary.value.kind === "initialized")
+    return { kind: "diagnose", diagnosis: D.keysGone(`the canary says so since ${canary.value.at}`, f.secrets) };
   if (canary.kind === "ok" && canary.value.kind === "intent") return { kind: "diagnose", diagnosis: D.keysLostBeforeFirstWrite(canary.value, f.secrets) };
   if (canary.kind === "absent") return { kind: "diagnose", diagnosis: D.initializedElsewhere(f.seal, f.secrets) };
   // The canary itself cannot be read: there is no proof either way, so no wipe.

@@ -149,7 +149,9 @@ export function tokenNotStorable(token: string, secret: string, problem: string)
   return {
     code: "token-not-storable",
     message: `a new ${token} token is needed but ${secret} cannot take it (${problem}); none is made until it can (a token that cannot be stored is revoked at once)`,
-    recovery: [`Grant the Vault pods' Google service account roles/secretmanager.secretVersionAdder on ${secret} (the platform stack does), or check that the secret exists.`],
+    recovery: [
+      `Grant the Vault pods' Google service account roles/secretmanager.secretVersionAdder on ${secret} (the platform stack does), or check that the secret exists.`,
+    ],
   };
 }
 
@@ -157,6 +159,8 @@ export function badConfiguration(problems: readonly string[]): Diagnosis {
   return {
     code: "bad-configuration",
     message: `the sidecar's settings are not usable: ${problems.join("; ")}`,
-    recovery: ["Fix the environment the vault stack sets on the bootstrap container (stacks/vault-server-settings.ts) and apply the vault stack; the sidecar does nothing until then and exits only when the pod stops."],
+    recovery: [
+      "Fix the environment the vault stack sets on the bootstrap container (stacks/vault-server-settings.ts) and apply the vault stack; the sidecar does nothing until then and exits only when the pod stops.",
+    ],
   };
 }

@@ -141,7 +141,10 @@ export async function unseal(ctx: Context, stored: StoredInit): Promise<boolean>
   }
   const status = await ctx.vault.sealStatus();
   if (status.sealed && status.initialized) {
-    ctx.log.warn({ progress: status.progress, threshold: status.threshold }, "still sealed after submitting the stored keys; waiting (a follower unseals once it has joined)");
+    ctx.log.warn(
+      { progress: status.progress, threshold: status.threshold },
+      "still sealed after submitting the stored keys; waiting (a follower unseals once it has joined)",
+    );
   }
   return false;
 }

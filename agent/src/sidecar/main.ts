@@ -56,7 +56,9 @@ async function main(): Promise<void> {
   try {
     ca = readFileSync(config.vaultCaCertFile);
   } catch (error) {
-    return reportBadConfiguration([`bootstrap config: VAULT_CACERT: cannot read ${config.vaultCaCertFile} (${(error as NodeJS.ErrnoException).code}); mount the TLS secret's ca.crt there`]);
+    return reportBadConfiguration([
+      `bootstrap config: VAULT_CACERT: cannot read ${config.vaultCaCertFile} (${(error as NodeJS.ErrnoException).code}); mount the TLS secret's ca.crt there`,
+    ]);
   }
   const status = new SidecarStatus(config.podName);
   const server = await startStatusServer(status, { port: config.httpPort, staleAfterMs: STALE_AFTER_MS });
@@ -73,7 +75,10 @@ async function main(): Promise<void> {
     stop.abort();
   });
 
-  log.info({ pod: config.podName, ordinal: config.ordinal, seal: config.seal, storage: config.storage, vault: config.vaultAddr, httpPort: config.httpPort }, "bootstrap sidecar starting");
+  log.info(
+    { pod: config.podName, ordinal: config.ordinal, seal: config.seal, storage: config.storage, vault: config.vaultAddr, httpPort: config.httpPort },
+    "bootstrap sidecar starting",
+  );
   const code = await loop.run(stop.signal).catch((error: Error) => {
     // Not reached in practice (the loop catches per pass); a last guard that still says what happened.
     log.error({ err: { message: error.message } }, "unexpected failure");

@@ -137,7 +137,12 @@ export interface RootBatch {
 export function rootBatch(tasks: readonly Task[]): RootBatch {
   const mint = MINT_ORDER.filter((token) => tasks.some((t) => t.kind === "mint" && t.token === token));
   const writePolicies = tasks.some((t) => t.kind === "write-policies") || mint.includes("sidecar");
-  return { writePolicies, mint, recordPolicyDigest: writePolicies && !mint.includes("sidecar"), revokeInitialRoot: tasks.some((t) => t.kind === "revoke-initial-root") };
+  return {
+    writePolicies,
+    mint,
+    recordPolicyDigest: writePolicies && !mint.includes("sidecar"),
+    revokeInitialRoot: tasks.some((t) => t.kind === "revoke-initial-root"),
+  };
 }
 
 /** Everything is in place: what is left is the periodic work of a healthy vault. */

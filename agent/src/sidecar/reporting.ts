@@ -18,12 +18,24 @@ export async function describeVault(ctx: Context, health: Health): Promise<boole
   const state = `${health.kind}/${health.initialized}/${health.sealed}`;
   if (state === ctx.state.lastVaultState) return false;
   ctx.state.lastVaultState = state;
-  const fields: Record<string, unknown> = { state: health.kind, status: health.status, initialized: health.initialized, sealed: health.sealed, version: health.version };
+  const fields: Record<string, unknown> = {
+    state: health.kind,
+    status: health.status,
+    initialized: health.initialized,
+    sealed: health.sealed,
+    version: health.version,
+  };
   if (health.kind === "unreachable" || health.kind === "unexpected") fields.detail = health.detail;
   if (health.kind === "active" || health.kind === "standby" || health.kind === "perf-standby") {
     try {
       const l = await ctx.vault.leader();
-      Object.assign(fields, { haEnabled: l.haEnabled, leader: l.leaderAddress, isLeader: l.isSelf, raftCommittedIndex: l.raftCommittedIndex, raftAppliedIndex: l.raftAppliedIndex });
+      Object.assign(fields, {
+        haEnabled: l.haEnabled,
+        leader: l.leaderAddress,
+        isLeader: l.isSelf,
+        raftCommittedIndex: l.raftCommittedIndex,
+        raftAppliedIndex: l.raftAppliedIndex,
+      });
     } catch (error) {
       fields.leaderError = (error as Error).message;
     }

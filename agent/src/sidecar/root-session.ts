@@ -36,7 +36,12 @@ class NoRoot extends Error {
   }
 }
 
-export async function underRoot(ctx: Context, init: StoredInit, policies: Policies, tasks: readonly Task[]): Promise<{ changed: boolean; diagnosis?: Diagnosis }> {
+export async function underRoot(
+  ctx: Context,
+  init: StoredInit,
+  policies: Policies,
+  tasks: readonly Task[],
+): Promise<{ changed: boolean; diagnosis?: Diagnosis }> {
   const { state } = ctx;
   let root: Root;
   try {
@@ -82,7 +87,9 @@ export async function underRoot(ctx: Context, init: StoredInit, policies: Polici
     }
   } finally {
     if (root.generated) {
-      await ctx.vault.revokeSelf(root.token).catch((error: Error) => ctx.log.warn({ err: { message: error.message } }, "revoking the short-lived root failed; it expires on its own"));
+      await ctx.vault
+        .revokeSelf(root.token)
+        .catch((error: Error) => ctx.log.warn({ err: { message: error.message } }, "revoking the short-lived root failed; it expires on its own"));
       ctx.log.info({ generated: true }, "root token revoked");
     }
   }
@@ -96,7 +103,10 @@ async function obtainRoot(ctx: Context, stored: StoredInit): Promise<Root> {
   const gr = ctx.state.tokenOf("generate-root");
   const authToken = gr && (await ctx.vault.lookupSelf(gr)) ? gr : undefined;
   const shares = keySharesOf(stored);
-  ctx.log.info({ shares: Math.min(ctx.config.keyThreshold, shares.length), withGenerateRootToken: Boolean(authToken) }, "root token revoked; generating a short-lived one from the stored keys");
+  ctx.log.info(
+    { shares: Math.min(ctx.config.keyThreshold, shares.length), withGenerateRootToken: Boolean(authToken) },
+    "root token revoked; generating a short-lived one from the stored keys",
+  );
   try {
     return { token: await generateRoot(ctx.vault, shares, ctx.config.keyThreshold, authToken), generated: true };
   } catch (error) {
@@ -120,7 +130,10 @@ async function mint(ctx: Context, rootToken: string, token: ManagedToken, polici
     await writeJson(ctx, secret, record, 3);
   } catch (error) {
     await ctx.vault.revokeAccessor(rootToken, created.accessor).catch(() => ctx.vault.revokeSelf(created.token));
-    ctx.log.warn({ secret, accessor: created.accessor, err: { message: (error as Error).message } }, `the new ${token} token could not be stored, so it was revoked`);
+    ctx.log.warn(
+      { secret, accessor: created.accessor, err: { message: (error as Error).message } },
+      `the new ${token} token could not be stored, so it was revoked`,
+    );
     throw error;
   }
   state.remembered = { ...state.remembered, [RECORD_OF[token]]: record };

@@ -30,14 +30,51 @@ export class SidecarStatus {
   private verifier?: { lastRunAt: number; findings: Finding[] };
   private heartbeatAt = Date.now();
 
-  private readonly stateGauge = new Gauge({ name: "vault_gke_sidecar_vault_state", help: "1 for the state the local Vault server answers with", labelNames: ["state"], registers: [this.registry] });
-  private readonly diagnosisGauge = new Gauge({ name: "vault_gke_sidecar_diagnosis", help: "1 while the sidecar reports this diagnosis (a state a human must resolve)", labelNames: ["code"], registers: [this.registry] });
-  private readonly convergedGauge = new Gauge({ name: "vault_gke_sidecar_last_converged_timestamp_seconds", help: "When the active vault last had everything the sidecar maintains", registers: [this.registry] });
-  private readonly expiryGauge = new Gauge({ name: "vault_gke_sidecar_token_expiry_timestamp_seconds", help: "When each token the sidecar keeps expires unless renewed", labelNames: ["token"], registers: [this.registry] });
-  private readonly failures = new Counter({ name: "vault_gke_sidecar_failures_total", help: "Steps that failed (they are retried)", labelNames: ["step"], registers: [this.registry] });
-  private readonly heartbeatGauge = new Gauge({ name: "vault_gke_sidecar_heartbeat_timestamp_seconds", help: "Last turn of the sidecar's loop", registers: [this.registry] });
-  private readonly findingsGauge = new Gauge({ name: "vault_gke_verifier_findings", help: "Deviations the verifier found on its last run, by kind", labelNames: ["kind"], registers: [this.registry] });
-  private readonly verifiedGauge = new Gauge({ name: "vault_gke_verifier_last_run_timestamp_seconds", help: "When the verifier last ran to the end", registers: [this.registry] });
+  private readonly stateGauge = new Gauge({
+    name: "vault_gke_sidecar_vault_state",
+    help: "1 for the state the local Vault server answers with",
+    labelNames: ["state"],
+    registers: [this.registry],
+  });
+  private readonly diagnosisGauge = new Gauge({
+    name: "vault_gke_sidecar_diagnosis",
+    help: "1 while the sidecar reports this diagnosis (a state a human must resolve)",
+    labelNames: ["code"],
+    registers: [this.registry],
+  });
+  private readonly convergedGauge = new Gauge({
+    name: "vault_gke_sidecar_last_converged_timestamp_seconds",
+    help: "When the active vault last had everything the sidecar maintains",
+    registers: [this.registry],
+  });
+  private readonly expiryGauge = new Gauge({
+    name: "vault_gke_sidecar_token_expiry_timestamp_seconds",
+    help: "When each token the sidecar keeps expires unless renewed",
+    labelNames: ["token"],
+    registers: [this.registry],
+  });
+  private readonly failures = new Counter({
+    name: "vault_gke_sidecar_failures_total",
+    help: "Steps that failed (they are retried)",
+    labelNames: ["step"],
+    registers: [this.registry],
+  });
+  private readonly heartbeatGauge = new Gauge({
+    name: "vault_gke_sidecar_heartbeat_timestamp_seconds",
+    help: "Last turn of the sidecar's loop",
+    registers: [this.registry],
+  });
+  private readonly findingsGauge = new Gauge({
+    name: "vault_gke_verifier_findings",
+    help: "Deviations the verifier found on its last run, by kind",
+    labelNames: ["kind"],
+    registers: [this.registry],
+  });
+  private readonly verifiedGauge = new Gauge({
+    name: "vault_gke_verifier_last_run_timestamp_seconds",
+    help: "When the verifier last ran to the end",
+    registers: [this.registry],
+  });
 
   constructor(readonly pod: string) {
     for (const s of STATES) this.stateGauge.set({ state: s }, s === "starting" ? 1 : 0);

@@ -2,7 +2,16 @@
 // the decisions: a failed read is an "error" state, never taken for "absent".
 import { Backoff, sleep } from "../shared/backoff";
 import type { StoreProblem } from "./diagnoses";
-import { encode, FORMATS, parseRecord, type PlanTokenRecord, type RecordState, type RootTokenRecord, type SidecarTokenRecord, type StoredInit } from "./records";
+import {
+  encode,
+  FORMATS,
+  parseRecord,
+  type PlanTokenRecord,
+  type RecordState,
+  type RootTokenRecord,
+  type SidecarTokenRecord,
+  type StoredInit,
+} from "./records";
 import { SECRET_PERMISSIONS, type SecretStoreError } from "./secret-store";
 import type { Context, Records } from "./state";
 
@@ -24,7 +33,11 @@ export async function readInit(ctx: Context): Promise<RecordState<StoredInit>> {
 /** A record written only after the keys were stored, if one exists: proof the vault may hold data. */
 export async function keysStoredEvidence(ctx: Context): Promise<string | null> {
   const s = ctx.config.secrets;
-  for (const [secret, format] of [[s.rootToken, FORMATS.root], [s.sidecarToken, FORMATS.sidecar], [s.planToken, FORMATS.plan]] as const) {
+  for (const [secret, format] of [
+    [s.rootToken, FORMATS.root],
+    [s.sidecarToken, FORMATS.sidecar],
+    [s.planToken, FORMATS.plan],
+  ] as const) {
     const state = await readRecord<{ format: string; storedAt?: string }>(ctx, secret, format);
     if (state.kind === "ok") return `${secret} holds a record stored at ${state.value.storedAt ?? "an unknown time"}`;
     if (state.kind === "unreadable") return `${secret} holds a version (${state.reason})`;

@@ -41,7 +41,13 @@ export function tokenRecord(
 ): PlanTokenRecord | SidecarTokenRecord | RootTokenRecord {
   switch (token) {
     case "generate-root":
-      return { format: FORMATS.root, revoked: true, generateRootToken: created.token, generateRootAccessor: created.accessor, storedAt } satisfies RootTokenRecord;
+      return {
+        format: FORMATS.root,
+        revoked: true,
+        generateRootToken: created.token,
+        generateRootAccessor: created.accessor,
+        storedAt,
+      } satisfies RootTokenRecord;
     case "plan":
       return { format: FORMATS.plan, token: created.token, accessor: created.accessor, storedAt } satisfies PlanTokenRecord;
     case "sidecar":

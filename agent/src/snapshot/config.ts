@@ -8,10 +8,17 @@ const schema = z.object({
   VAULT_CACERT: existingFile("mount the Vault TLS secret's ca.crt and point VAULT_CACERT at it"),
   VAULT_AUTH_PATH: z
     .string()
-    .regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, { error: "must be the Kubernetes auth mount path without auth/ and slashes around it, for example in-cluster" })
+    .regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, {
+      error: "must be the Kubernetes auth mount path without auth/ and slashes around it, for example in-cluster",
+    })
     .default("in-cluster"),
-  VAULT_ROLE: z.string().regex(/^[A-Za-z0-9_.-]+$/, { error: "must be the name of the Kubernetes auth role, for example snapshot" }).default("snapshot"),
-  KUBERNETES_TOKEN_FILE: existingFile("project a service account token with audience vault there (a projected volume)").prefault("/var/run/secrets/vault-gke/token"),
+  VAULT_ROLE: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, { error: "must be the name of the Kubernetes auth role, for example snapshot" })
+    .default("snapshot"),
+  KUBERNETES_TOKEN_FILE: existingFile("project a service account token with audience vault there (a projected volume)").prefault(
+    "/var/run/secrets/vault-gke/token",
+  ),
   SNAPSHOT_BUCKET: bucketName(),
   ENVIRONMENT: environmentName(),
   SPOOL_DIR: existingDirectory("mount a writable emptyDir there (the root filesystem is read-only)").prefault("/spool"),

@@ -40,7 +40,18 @@ function main(): void {
   log.info({ ...context, maxAgeSec: config.maxAgeSec }, "snapshot starting");
   runSnapshot({ config, vault, bucket, log }, stop.signal)
     .then((result) => {
-      log.info({ ...context, object: result.object, bytes: result.bytes, sha256: result.sha256, crc32c: result.crc32c, alreadyStored: result.alreadyStored, durationMs: Date.now() - started }, "snapshot stored");
+      log.info(
+        {
+          ...context,
+          object: result.object,
+          bytes: result.bytes,
+          sha256: result.sha256,
+          crc32c: result.crc32c,
+          alreadyStored: result.alreadyStored,
+          durationMs: Date.now() - started,
+        },
+        "snapshot stored",
+      );
       vault.close();
       process.exit(SNAPSHOT_EXIT.ok);
     })

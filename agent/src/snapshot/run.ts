@@ -19,7 +19,13 @@ export class SnapshotStepError extends Error {
     readonly step: SnapshotStep,
     cause: unknown,
   ) {
-    super(cause instanceof Error ? cause.message : typeof (cause as { message?: unknown })?.message === "string" ? (cause as { message: string }).message : String(cause));
+    super(
+      cause instanceof Error
+        ? cause.message
+        : typeof (cause as { message?: unknown })?.message === "string"
+          ? (cause as { message: string }).message
+          : String(cause),
+    );
     this.name = "SnapshotStepError";
   }
 }
@@ -93,7 +99,10 @@ export async function checkLastSnapshot(deps: SnapshotRunDeps): Promise<void> {
     else log.info(fields, "last snapshot");
   } catch (error) {
     // An error, not a warning: without storage.objects.list the staleness line can never be logged.
-    log.error({ ...where, step: "check-last-snapshot", err: { message: (error as Error).message } }, "could not list earlier snapshots (the job needs storage.objects.list on the bucket); taking one anyway");
+    log.error(
+      { ...where, step: "check-last-snapshot", err: { message: (error as Error).message } },
+      "could not list earlier snapshots (the job needs storage.objects.list on the bucket); taking one anyway",
+    );
   }
 }
 
@@ -105,7 +114,10 @@ export async function runSnapshot(deps: SnapshotRunDeps, signal: AbortSignal): P
 
   const token = await step("login", async () => {
     const jwt = readFileSync(config.tokenFile, "utf8").trim();
-    const res = await vault.expect(`login at auth/${config.authPath}`, "POST", `auth/${config.authPath}/login`, [200], { body: { role: config.role, jwt }, signal });
+    const res = await vault.expect(`login at auth/${config.authPath}`, "POST", `auth/${config.authPath}/login`, [200], {
+      body: { role: config.role, jwt },
+      signal,
+    });
     const clientToken = (res.body.auth as { client_token?: unknown } | undefined)?.client_token;
     if (typeof clientToken !== "string" || !clientToken) throw new Error(`vault login at auth/${config.authPath}: no token in the answer`);
     return clientToken;
@@ -123,7 +135,9 @@ export async function runSnapshot(deps: SnapshotRunDeps, signal: AbortSignal): P
       return d;
     });
     log.info({ bytes: digests.bytes, sha256: digests.sha256 }, "snapshot spooled");
-    const stored = await step("upload", () => untilAborted(bucket.upload(spoolFile, object, config.environment, digests, snapshotMetadata(config.environment, digests.sha256)), signal));
+    const stored = await step("upload", () =>
+      untilAborted(bucket.upload(spoolFile, object, config.environment, digests, snapshotMetadata(config.environment, digests.sha256)), signal),
+    );
     return { object: stored.name, bytes: digests.bytes, sha256: digests.sha256, crc32c: digests.crc32c, alreadyStored: stored.alreadyStored };
   } finally {
     removeSpool(spoolFile);

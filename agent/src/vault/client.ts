@@ -123,7 +123,7 @@ export class VaultClient {
   /** The Raft peers (needs a token that may read sys/storage/raft/configuration). */
   async raftPeers(token: string): Promise<{ id: string; voter: boolean; leader: boolean }[]> {
     const b = await this.ok("read raft configuration", "GET", "sys/storage/raft/configuration", { token });
-    const servers = ((b.data as { config?: { servers?: { node_id: string; voter: boolean; leader: boolean }[] } })?.config?.servers ?? []);
+    const servers = (b.data as { config?: { servers?: { node_id: string; voter: boolean; leader: boolean }[] } })?.config?.servers ?? [];
     return servers.map((s) => ({ id: s.node_id, voter: Boolean(s.voter), leader: Boolean(s.leader) }));
   }
 
@@ -149,7 +149,13 @@ export class VaultClient {
     if (res.status === 403) return undefined;
     if (res.status !== 200) throw new VaultError("token lookup-self", res.status, []);
     const d = res.body.data as Record<string, unknown>;
-    return { policies: (d.policies as string[]) ?? [], ttl: Number(d.ttl ?? 0), period: d.period as number | undefined, accessor: String(d.accessor), orphan: d.orphan as boolean | undefined };
+    return {
+      policies: (d.policies as string[]) ?? [],
+      ttl: Number(d.ttl ?? 0),
+      period: d.period as number | undefined,
+      accessor: String(d.accessor),
+      orphan: d.orphan as boolean | undefined,
+    };
   }
 
   async renewSelf(token: string): Promise<number> {

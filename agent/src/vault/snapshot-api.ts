@@ -38,7 +38,15 @@ export class SnapshotVault extends VaultTransport {
   }
 
   /** POST a file as the request body, streamed from disk. */
-  async upload(operation: string, path: string, token: string, file: string, bytes: number, ok: readonly number[], signal?: AbortSignal): Promise<JsonResponse> {
+  async upload(
+    operation: string,
+    path: string,
+    token: string,
+    file: string,
+    bytes: number,
+    ok: readonly number[],
+    signal?: AbortSignal,
+  ): Promise<JsonResponse> {
     const headers = { "Content-Type": "application/octet-stream", "Content-Length": bytes };
     const res = await this.send("POST", path, {
       token,

@@ -145,12 +145,24 @@ export class VaultTransport {
   async json(method: string, path: string, options: CallOptions & { readonly body?: unknown } = {}): Promise<JsonResponse> {
     const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
     const headers: Record<string, string | number> = payload ? { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload) } : {};
-    const res = await this.send(method, path, { token: options.token, signal: options.signal, timeoutMs: options.timeoutMs, headers, write: payload ? (req) => req.end(payload) : undefined });
+    const res = await this.send(method, path, {
+      token: options.token,
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+      headers,
+      write: payload ? (req) => req.end(payload) : undefined,
+    });
     return { status: res.statusCode ?? 0, body: await readJson(res) };
   }
 
   /** A JSON call that must answer with an accepted status; anything else throws VaultError ("vault <operation>: HTTP <status>: <errors>"). */
-  async expect(operation: string, method: string, path: string, ok: OkStatuses, options: CallOptions & { readonly body?: unknown } = {}): Promise<JsonResponse> {
+  async expect(
+    operation: string,
+    method: string,
+    path: string,
+    ok: OkStatuses,
+    options: CallOptions & { readonly body?: unknown } = {},
+  ): Promise<JsonResponse> {
     return expectStatus(operation, await this.json(method, path, options), ok);
   }
 }

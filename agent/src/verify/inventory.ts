@@ -96,7 +96,11 @@ function mountInfo(raw: unknown): MountInfo {
 }
 
 function byPath(data: Record<string, unknown>): Record<string, MountInfo> {
-  return Object.fromEntries(Object.entries(data).filter(([, v]) => v && typeof v === "object" && "type" in (v as object)).map(([k, v]) => [k.replace(/\/$/, ""), mountInfo(v)]));
+  return Object.fromEntries(
+    Object.entries(data)
+      .filter(([, v]) => v && typeof v === "object" && "type" in (v as object))
+      .map(([k, v]) => [k.replace(/\/$/, ""), mountInfo(v)]),
+  );
 }
 
 export async function readInventory(vault: VaultClient, token: string): Promise<VaultInventory> {
@@ -108,13 +112,22 @@ export async function readInventory(vault: VaultClient, token: string): Promise<
   for (const [path, mount] of Object.entries(authMounts)) {
     if (!ROLE_BEARING.has(mount.type)) continue;
     const config = (await vault.read(token, `auth/${path}/config`)) ?? {};
-    authConfigs[path] = Object.fromEntries(Object.entries(config).filter(([, v]) => typeof v === "string").map(([k, v]) => [k, String(v)]));
+    authConfigs[path] = Object.fromEntries(
+      Object.entries(config)
+        .filter(([, v]) => typeof v === "string")
+        .map(([k, v]) => [k, String(v)]),
+    );
     const names = await vault.list(token, `auth/${path}/role`);
     roles[path] = {};
     for (const name of names) {
       const r = (await vault.read(token, `auth/${path}/role/${encodeURIComponent(name)}`)) ?? {};
       const policies = [...new Set([...strings(r.token_policies), ...strings(r.policies)])].filter((p) => p !== "default").sort();
-      roles[path][name] = { policies, audience: typeof r.audience === "string" ? r.audience : undefined, periodSec: seconds(r.token_period ?? r.period), bindings: bindingsOf(r) };
+      roles[path][name] = {
+        policies,
+        audience: typeof r.audience === "string" ? r.audience : undefined,
+        periodSec: seconds(r.token_period ?? r.period),
+        bindings: bindingsOf(r),
+      };
     }
   }
 
@@ -125,12 +138,16 @@ export async function readInventory(vault: VaultClient, token: string): Promise<
     policies[name] = typeof p?.policy === "string" ? p.policy : "";
   }
 
-  const tenants: Record<string, { transitKeys: string[]; databaseRoles: string[]; kvDeleteVersionAfterSec?: number; databaseConnections?: Record<string, string> }> = {};
+  const tenants: Record<
+    string,
+    { transitKeys: string[]; databaseRoles: string[]; kvDeleteVersionAfterSec?: number; databaseConnections?: Record<string, string> }
+  > = {};
   for (const path of Object.keys(secretMounts)) {
     const m = /^tenants\/([^/]+)\/(kv|transit|database)$/.exec(path);
     if (!m) continue;
     const t = (tenants[m[1]] ??= { transitKeys: [], databaseRoles: [] });
-    if (m[2] === "kv" && secretMounts[path].type === "kv") t.kvDeleteVersionAfterSec = seconds((await vault.read(token, `${path}/config`))?.delete_version_after);
+    if (m[2] === "kv" && secretMounts[path].type === "kv")
+      t.kvDeleteVersionAfterSec = seconds((await vault.read(token, `${path}/config`))?.delete_version_after);
     if (m[2] === "transit") t.transitKeys = (await vault.list(token, `${path}/keys`)).sort();
     if (m[2] === "database") {
       t.databaseRoles = (await vault.list(token, `${path}/roles`)).sort();

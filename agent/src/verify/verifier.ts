@@ -45,19 +45,27 @@ export interface Finding {
 }
 
 /** Mounts every Vault has. */
-const SYSTEM_MOUNTS: Readonly<Record<string, string>> = { "cubbyhole": "cubbyhole", identity: "identity", sys: "system" };
+const SYSTEM_MOUNTS: Readonly<Record<string, string>> = { cubbyhole: "cubbyhole", identity: "identity", sys: "system" };
 const TENANT_ENGINES: Readonly<Record<string, string>> = { kv: "kv", transit: "transit", database: "database" };
 
 const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().every((v, i) => v === [...b].sort()[i]);
 
 function plaintextAudit(path: string, m: MountInfo): Finding[] {
   const keys = [...m.auditNonHmacRequestKeys.map((k) => `request ${k}`), ...m.auditNonHmacResponseKeys.map((k) => `response ${k}`)];
-  return keys.length ? [{ kind: "plaintext-audit", path, detail: `audit logs these values in plain text: ${keys.join(", ")}; nothing vault-gke declares does` }] : [];
+  return keys.length
+    ? [{ kind: "plaintext-audit", path, detail: `audit logs these values in plain text: ${keys.join(", ")}; nothing vault-gke declares does` }]
+    : [];
 }
 
 function ceiling(path: string, m: MountInfo, maxSec: number): Finding[] {
   return m.maxLeaseTtlSec === 0 || m.maxLeaseTtlSec > maxSec
-    ? [{ kind: "lease-ceiling", path, detail: `max_lease_ttl is ${m.maxLeaseTtlSec === 0 ? "the system default (32 days)" : `${m.maxLeaseTtlSec}s`}; the environment allows at most ${maxSec}s` }]
+    ? [
+        {
+          kind: "lease-ceiling",
+          path,
+          detail: `max_lease_ttl is ${m.maxLeaseTtlSec === 0 ? "the system default (32 days)" : `${m.maxLeaseTtlSec}s`}; the environment allows at most ${maxSec}s`,
+        },
+      ]
     : [];
 }
 
@@ -71,17 +79,28 @@ export function verify(inv: VaultInventory, declared: DeclaredAccess, systemPoli
       findings.push({ kind: "undeclared-auth-method", path: `auth/${path}`, detail: `a ${mount.type} auth method no stack declares` });
       continue;
     }
-    if (d.type !== mount.type) findings.push({ kind: "auth-method-type", path: `auth/${path}`, detail: `is a ${mount.type} auth method; the stacks declare ${d.type}` });
+    if (d.type !== mount.type)
+      findings.push({ kind: "auth-method-type", path: `auth/${path}`, detail: `is a ${mount.type} auth method; the stacks declare ${d.type}` });
     findings.push(...plaintextAudit(`auth/${path}`, mount));
     if (d.tenantCluster) findings.push(...ceiling(`auth/${path}`, mount, declared.maxTenantTtlSec));
     for (const [field, want] of Object.entries(d.config ?? {})) {
       const held = inv.authConfigs[path]?.[field];
-      if (held !== want) findings.push({ kind: "auth-config", path: `auth/${path}/config`, detail: `${field} is ${held === undefined ? "unset" : JSON.stringify(held)}; the shared stack declares ${JSON.stringify(want)}` });
+      if (held !== want)
+        findings.push({
+          kind: "auth-config",
+          path: `auth/${path}/config`,
+          detail: `${field} is ${held === undefined ? "unset" : JSON.stringify(held)}; the shared stack declares ${JSON.stringify(want)}`,
+        });
     }
   }
 
   for (const d of declared.authMounts) {
-    if (!inv.authMounts[d.path]) findings.push({ kind: "missing-auth-method", path: `auth/${d.path}`, detail: `the stacks declare a ${d.type} auth method here and Vault has none (apply the shared stack)` });
+    if (!inv.authMounts[d.path])
+      findings.push({
+        kind: "missing-auth-method",
+        path: `auth/${d.path}`,
+        detail: `the stacks declare a ${d.type} auth method here and Vault has none (apply the shared stack)`,
+      });
   }
 
   for (const [path, mount] of Object.entries(inv.secretMounts)) {
@@ -94,7 +113,11 @@ export function verify(inv: VaultInventory, declared: DeclaredAccess, systemPoli
       continue;
     }
     if (mount.type !== engine || (engine === "kv" && mount.options?.version !== "2")) {
-      findings.push({ kind: "undeclared-mount", path, detail: `is ${mount.type}${mount.options?.version ? ` v${mount.options.version}` : ""}; tenant stacks declare ${engine === "kv" ? "kv v2" : engine} here` });
+      findings.push({
+        kind: "undeclared-mount",
+        path,
+        detail: `is ${mount.type}${mount.options?.version ? ` v${mount.options.version}` : ""}; tenant stacks declare ${engine === "kv" ? "kv v2" : engine} here`,
+      });
     }
     if (engine === "database") findings.push(...ceiling(path, mount, declared.maxTenantTtlSec));
   }
@@ -106,18 +129,38 @@ export function verify(inv: VaultInventory, declared: DeclaredAccess, systemPoli
       for (const [name, role] of Object.entries(roles)) {
         const own = tenantPolicyName(name);
         if (!isTenantName(name) || !same(role.policies, [own])) {
-          findings.push({ kind: "role-policies", path: `auth/${path}/role/${name}`, detail: `binds ${role.policies.join(", ") || "no policy"}; a tenant's login role binds only ${own}` });
+          findings.push({
+            kind: "role-policies",
+            path: `auth/${path}/role/${name}`,
+            detail: `binds ${role.policies.join(", ") || "no policy"}; a tenant's login role binds only ${own}`,
+          });
         }
-        if (!role.audience) findings.push({ kind: "role-audience", path: `auth/${path}/role/${name}`, detail: "sets no audience: a token minted for any other service logs in" });
-        if (role.periodSec > 0) findings.push({ kind: "role-period", path: `auth/${path}/role/${name}`, detail: `issues periodic tokens (${role.periodSec}s) that outlive the backend's lease ceiling` });
+        if (!role.audience)
+          findings.push({ kind: "role-audience", path: `auth/${path}/role/${name}`, detail: "sets no audience: a token minted for any other service logs in" });
+        if (role.periodSec > 0)
+          findings.push({
+            kind: "role-period",
+            path: `auth/${path}/role/${name}`,
+            detail: `issues periodic tokens (${role.periodSec}s) that outlive the backend's lease ceiling`,
+          });
       }
       continue;
     }
     const expected = d.roles ?? {};
     for (const [name, role] of Object.entries(roles)) {
       const want = expected[name];
-      if (!want) findings.push({ kind: "undeclared-role", path: `auth/${path}/role/${name}`, detail: `a role no stack declares; it binds ${role.policies.join(", ") || "no policy"}` });
-      else if (!same(role.policies, want)) findings.push({ kind: "role-policies", path: `auth/${path}/role/${name}`, detail: `binds ${role.policies.join(", ") || "no policy"}; the shared stack declares ${want.join(", ")}` });
+      if (!want)
+        findings.push({
+          kind: "undeclared-role",
+          path: `auth/${path}/role/${name}`,
+          detail: `a role no stack declares; it binds ${role.policies.join(", ") || "no policy"}`,
+        });
+      else if (!same(role.policies, want))
+        findings.push({
+          kind: "role-policies",
+          path: `auth/${path}/role/${name}`,
+          detail: `binds ${role.policies.join(", ") || "no policy"}; the shared stack declares ${want.join(", ")}`,
+        });
       const wantBindings = d.bindings?.[name];
       if (!wantBindings) continue;
       const fields = [...new Set([...Object.keys(wantBindings), ...Object.keys(role.bindings)])].sort();
@@ -128,20 +171,34 @@ export function verify(inv: VaultInventory, declared: DeclaredAccess, systemPoli
       }
     }
     for (const name of Object.keys(expected)) {
-      if (!roles[name]) findings.push({ kind: "missing-role", path: `auth/${path}/role/${name}`, detail: "declared by the shared stack but absent (apply the shared stack)" });
+      if (!roles[name])
+        findings.push({ kind: "missing-role", path: `auth/${path}/role/${name}`, detail: "declared by the shared stack but absent (apply the shared stack)" });
     }
   }
 
   for (const name of inv.tokenRoles) {
-    findings.push({ kind: "token-role", path: `auth/token/roles/${name}`, detail: "a token role no stack declares: it mints tokens with its allowed policies, possibly without a parent" });
+    findings.push({
+      kind: "token-role",
+      path: `auth/token/roles/${name}`,
+      detail: "a token role no stack declares: it mints tokens with its allowed policies, possibly without a parent",
+    });
   }
 
   for (const [tenant, engines] of Object.entries(inv.tenants)) {
     if (engines.kvDeleteVersionAfterSec) {
-      findings.push({ kind: "kv-version-expiry", path: `tenants/${tenant}/kv/config`, detail: `deletes every secret version ${engines.kvDeleteVersionAfterSec}s after it is written; tenant stacks keep versions` });
+      findings.push({
+        kind: "kv-version-expiry",
+        path: `tenants/${tenant}/kv/config`,
+        detail: `deletes every secret version ${engines.kvDeleteVersionAfterSec}s after it is written; tenant stacks keep versions`,
+      });
     }
     for (const [name, plugin] of Object.entries(engines.databaseConnections ?? {})) {
-      if (plugin !== "postgresql-database-plugin") findings.push({ kind: "database-plugin", path: `tenants/${tenant}/database/config/${name}`, detail: `uses ${plugin || "an unknown plugin"}; tenant stacks declare PostgreSQL only` });
+      if (plugin !== "postgresql-database-plugin")
+        findings.push({
+          kind: "database-plugin",
+          path: `tenants/${tenant}/database/config/${name}`,
+          detail: `uses ${plugin || "an unknown plugin"}; tenant stacks declare PostgreSQL only`,
+        });
     }
   }
 
@@ -152,7 +209,12 @@ export function verify(inv: VaultInventory, declared: DeclaredAccess, systemPoli
     findings.push({ kind: "orphan-tenant-policy", path: `sys/policies/acl/${name}`, detail: `no tenant ${tenant} has engines under tenants/${tenant}/` });
   }
   for (const name of Object.keys(plan.write)) {
-    if (inv.policies[name] !== undefined) findings.push({ kind: "tenant-policy", path: `sys/policies/acl/${name}`, detail: "differs from its rendering from the tenant's engines (contract/tenant-policy.ts)" });
+    if (inv.policies[name] !== undefined)
+      findings.push({
+        kind: "tenant-policy",
+        path: `sys/policies/acl/${name}`,
+        detail: "differs from its rendering from the tenant's engines (contract/tenant-policy.ts)",
+      });
   }
   for (const path of plan.skipped) {
     findings.push({ kind: "tenant-policy", path, detail: "is not a plain name, so the tenant's policy cannot grant it; rename it" });
@@ -160,8 +222,14 @@ export function verify(inv: VaultInventory, declared: DeclaredAccess, systemPoli
 
   for (const [name, text] of Object.entries(systemPolicies)) {
     const held = inv.policies[name];
-    if (held === undefined) findings.push({ kind: "system-policy", path: `sys/policies/acl/${name}`, detail: "is missing (the sidecar writes it from policies/)" });
-    else if (held.trim() !== text.trim()) findings.push({ kind: "system-policy", path: `sys/policies/acl/${name}`, detail: "differs from policies/ (the sidecar writes it back when its policies change)" });
+    if (held === undefined)
+      findings.push({ kind: "system-policy", path: `sys/policies/acl/${name}`, detail: "is missing (the sidecar writes it from policies/)" });
+    else if (held.trim() !== text.trim())
+      findings.push({
+        kind: "system-policy",
+        path: `sys/policies/acl/${name}`,
+        detail: "differs from policies/ (the sidecar writes it back when its policies change)",
+      });
   }
   return findings;
 }
