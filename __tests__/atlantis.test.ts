@@ -11,12 +11,11 @@
 // - the server-side repos.yaml and the image (parsed, it cannot be built here)
 //   keep their promises: no custom workflow, the approval-gated synth hook,
 //   no lifecycle script anywhere.
+// (The matching rules are tested in atlantis-patterns.test.ts, the server in atlantis-server.test.ts.)
 import { execFileSync, spawnSync } from "node:child_process";
-import { accessSync, constants, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative, resolve } from "node:path";
-import { parse } from "yaml";
-import { z } from "zod";
+import { join, relative } from "node:path";
 import {
   BUILD_INPUTS,
   collectAtlantisInputs,
@@ -28,130 +27,17 @@ import {
   type AtlantisInputs,
 } from "../scripts/atlantis-config";
 import { DELIVERY_MANIFEST_FILE, type DeliveryManifest } from "../stacks/delivery-manifest";
+import { config, projects, rawRepoConfig, server, serverSideProblems, text } from "./atlantis-fixture";
 import { ROOT } from "./helpers";
-import { cleanPath, joinPath, matchesOrParentMatches, projectMatches } from "./support/atlantis-patterns";
+import { projectMatches } from "./support/atlantis-patterns";
 
 jest.setTimeout(60_000);
-
-// --- Atlantis' raw repo config (server/core/config/raw, v0.47.1): every key it decodes, strictly ---
-const requirement = z.enum(["approved", "mergeable", "undiverged", "policies_passed"]);
-const repoLocks = z.strictObject({ mode: z.enum(["disabled", "on_plan", "on_apply"]) });
-const rawStep = z.union([z.string(), z.record(z.string(), z.unknown())]);
-const rawStage = z.strictObject({ steps: z.array(rawStep) });
-const rawWorkflow = z.strictObject({
-  plan: rawStage.optional(),
-  apply: rawStage.optional(),
-  policy_check: rawStage.optional(),
-  import: rawStage.optional(),
-  state_rm: rawStage.optional(),
-});
-const rawProject = z.strictObject({
-  name: z
-    .string()
-    .regex(/^[A-Za-z0-9._~\-/]+$/)
-    .optional(),
-  branch: z
-    .string()
-    .regex(/^\/.*\/$/)
-    .optional(),
-  dir: z.string().refine((d) => !d.includes(".."), "cannot contain '..'"),
-  workspace: z.string().optional(),
-  workflow: z.string().optional(),
-  terraform_distribution: z.enum(["terraform", "opentofu"]).optional(),
-  terraform_version: z.string().optional(),
-  autoplan: z.strictObject({ when_modified: z.array(z.string()).optional(), enabled: z.boolean().optional() }).optional(),
-  plan_requirements: z.array(requirement).optional(),
-  apply_requirements: z.array(requirement).optional(),
-  import_requirements: z.array(requirement).optional(),
-  depends_on: z.array(z.string()).optional(),
-  delete_source_branch_on_merge: z.boolean().optional(),
-  repo_locking: z.boolean().optional(),
-  repo_locks: repoLocks.optional(),
-  execution_order_group: z.number().int().optional(),
-  policy_check: z.boolean().optional(),
-  custom_policy_check: z.boolean().optional(),
-  silence_pr_comments: z.array(z.enum(["plan", "apply"])).optional(),
-});
-const rawRepoConfig = z.strictObject({
-  version: z.union([z.literal(2), z.literal(3)]),
-  projects: z.array(rawProject).optional(),
-  workflows: z.record(z.string(), rawWorkflow).optional(),
-  policies: z.unknown().optional(),
-  autodiscover: z.strictObject({ mode: z.enum(["auto", "enabled", "disabled"]).optional(), ignore_paths: z.array(z.string()).optional() }).optional(),
-  automerge: z.boolean().optional(),
-  parallel_apply: z.boolean().optional(),
-  parallel_plan: z.boolean().optional(),
-  delete_source_branch_on_merge: z.boolean().optional(),
-  emoji_reaction: z.string().optional(),
-  allowed_regexp_prefixes: z.array(z.string()).optional(),
-  abort_on_execution_order_fail: z.boolean().optional(),
-  repo_locks: repoLocks.optional(),
-  silence_pr_comments: z.array(z.enum(["plan", "apply"])).optional(),
-});
-type RawRepoConfig = z.infer<typeof rawRepoConfig>;
-
-// --- Atlantis' raw server-side config (the keys vault-gke may use), strictly ---
-const hook = z.strictObject({
-  run: z.string(),
-  description: z.string().optional(),
-  shell: z.string().optional(),
-  shellArgs: z.string().optional(),
-  commands: z.string().optional(),
-});
-const serverRepo = z.strictObject({
-  id: z.string(),
-  branch: z.string().optional(),
-  repo_config_file: z.string().optional(),
-  plan_requirements: z.array(requirement).optional(),
-  apply_requirements: z.array(requirement).optional(),
-  import_requirements: z.array(requirement).optional(),
-  pre_workflow_hooks: z.array(hook).optional(),
-  post_workflow_hooks: z.array(hook).optional(),
-  workflow: z.string().optional(),
-  allowed_workflows: z.array(z.string()).optional(),
-  allowed_overrides: z.array(z.string()).optional(),
-  allow_custom_workflows: z.boolean().optional(),
-  delete_source_branch_on_merge: z.boolean().optional(),
-  repo_locks: repoLocks.optional(),
-  policy_check: z.boolean().optional(),
-  custom_policy_check: z.boolean().optional(),
-});
-const serverConfig = z.strictObject({ repos: z.array(serverRepo), workflows: z.record(z.string(), rawWorkflow).optional() });
-type ServerConfig = z.infer<typeof serverConfig>;
-
-/** The checks Atlantis' ValidateRepoCfg makes of a repository's file against the server-side config. */
-function serverSideProblems(repoCfg: RawRepoConfig, server: ServerConfig): string[] {
-  const repo = server.repos[server.repos.length - 1];
-  const allowed = repo.allowed_overrides ?? [];
-  const problems: string[] = [];
-  const gated = [
-    "workflow",
-    "apply_requirements",
-    "plan_requirements",
-    "import_requirements",
-    "delete_source_branch_on_merge",
-    "repo_locking",
-    "repo_locks",
-    "custom_policy_check",
-    "silence_pr_comments",
-  ] as const;
-  for (const p of repoCfg.projects ?? []) {
-    for (const key of gated) if (p[key] !== undefined && !allowed.includes(key)) problems.push(`${p.name}: repo config not allowed to set '${key}' key`);
-  }
-  if (Object.keys(repoCfg.workflows ?? {}).length > 0 && repo.allow_custom_workflows !== true)
-    problems.push("repo config not allowed to define custom workflows");
-  return problems;
-}
 
 // --- the inputs, synthesized once ---
 let inputs: AtlantisInputs;
 let outdir: string;
 let delivery: DeliveryManifest;
 let traced: string[];
-const text = readFileSync(join(ROOT, "atlantis.yaml"), "utf8");
-const config = rawRepoConfig.parse(parse(text));
-const projects = config.projects ?? [];
-const server = serverConfig.parse(parse(readFileSync(join(ROOT, "deploy", "atlantis", "repos.yaml"), "utf8")));
 
 /** The files the synth opens or lists at run time (a preload wraps node:fs), relative to the root. */
 function traceSynthReads(code: string): string[] {
@@ -188,48 +74,6 @@ beforeAll(async () => {
 });
 
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
-
-describe("Atlantis' when_modified matching (support/atlantis-patterns.ts)", () => {
-  it.each([
-    ["**", "file", true],
-    ["**", "dir/file", true],
-    ["dir/**", "dir/dir2/file", true],
-    ["abc/**", "abc", false],
-    ["**/dir", "dir/file", true],
-    ["**/dir2/*", "dir/dir2/file", true],
-    ["**/file", "dir/dir/file", true],
-    ["**/*.txt", "file.txt", true],
-    ["**/**/*.txt2", "dir/dir/file.txt", false],
-    ["a/*.txt", "a/dir/file.txt", false],
-    ["a/*.txt", "a/file.txt", true],
-    ["a**/*.txt", "a/dir/dir/file.txt", true],
-    ["a[b-d]e", "ace", true],
-    ["a[b-d]e", "aae", false],
-    [".*", "foo", false],
-    ["abc.def", "abcZdef", false],
-    ["abc?def", "abcZdef", true],
-    ["**/.foo", "bar.foo", false],
-    ["a(b)c/def", "a(b)c/def", true],
-    ["stacks/*.ts", "stacks/vault-stack.ts", true],
-    ["stacks/*.ts", "stacks/sub/x.ts", false],
-    ["stacks", "stacks/vault-stack.ts", true],
-  ])("pattern %s on %s: %s", (pattern, file, expected) => {
-    expect(matchesOrParentMatches([pattern], file)).toBe(expected);
-  });
-
-  it("applies exclusions in order", () => {
-    expect(matchesOrParentMatches(["**", "!util/docker/web"], "util/docker/web/foo")).toBe(false);
-    expect(matchesOrParentMatches(["**", "!util/docker/web", "util/docker/web/foo"], "util/docker/web/foo")).toBe(true);
-  });
-
-  it("joins patterns with the project dir and cleans them, as filepath.Join does", () => {
-    expect(cleanPath("a/b/../../c/./d//e")).toBe("c/d/e");
-    expect(cleanPath("../../x")).toBe("../../x");
-    expect(joinPath("ci-cdktf.out/stacks/s", "../../../main.ts")).toBe("main.ts");
-    expect(projectMatches({ dir: "ci-cdktf.out/stacks/s", autoplan: { when_modified: ["../../../policies/*.hcl"] } }, "policies/admin.hcl")).toBe(true);
-    expect(projectMatches({ dir: "ci-cdktf.out/stacks/s", autoplan: { when_modified: ["policies/*.hcl"] } }, "policies/admin.hcl")).toBe(false);
-  });
-});
 
 describe("atlantis.yaml", () => {
   it("is what `npm run atlantis` generates from the synth and the import graph", () => {
@@ -312,122 +156,5 @@ describe("atlantis.yaml", () => {
     expect(planned("README.md")).toEqual([]);
     expect(planned("tenants/README.md")).toEqual([]);
     expect(planned("agent/src/sidecar/main.ts")).toEqual([]);
-  });
-});
-
-describe("the Atlantis server (deploy/atlantis)", () => {
-  const repo = server.repos[0];
-  const bin = join(ROOT, "deploy", "atlantis", "bin");
-  const commands = () => {
-    const out: string[] = [...(repo.pre_workflow_hooks ?? []).map((h) => h.run)];
-    for (const wf of Object.values(server.workflows ?? {})) {
-      for (const stage of Object.values(wf)) {
-        for (const step of stage?.steps ?? []) {
-          if (typeof step === "string") continue;
-          const s = step as { run?: string | { command: string }; env?: { command?: string } };
-          if (typeof s.run === "string") out.push(s.run);
-          else if (s.run?.command) out.push(s.run.command);
-          if (s.env?.command) out.push(s.env.command);
-        }
-      }
-    }
-    return out;
-  };
-
-  it("lets the repository define no workflow and override nothing", () => {
-    expect(repo.allow_custom_workflows).toBe(false);
-    expect(repo.allowed_overrides ?? []).toEqual([]);
-    expect(repo.workflow).toBe("vault-gke");
-    expect(Object.keys(server.workflows ?? {})).toEqual(["vault-gke"]);
-    expect(repo.apply_requirements).toEqual(["approved", "mergeable", "undiverged"]);
-  });
-
-  it("gates every command that runs pull-request code behind the hook that checks the approval and synthesizes once", () => {
-    const hooks = repo.pre_workflow_hooks ?? [];
-    expect(hooks.map((h) => h.run)).toEqual(["/opt/vault-gke/bin/pre-workflow-hook.sh"]);
-    const gated = (hooks[0].commands ?? "").split(",");
-    expect(gated).toEqual(expect.arrayContaining(["plan", "apply", "import", "state"]));
-    expect(gated).not.toContain("unlock");
-    expect(readFileSync(join(bin, "pre-workflow-hook.sh"), "utf8")).toMatch(/\$\(dirname "\$0"\)\/synth\.sh" "\$mode"/);
-    const script = readFileSync(join(bin, "synth.sh"), "utf8");
-    expect(script).toContain(`SYNTH_DIR=${SYNTH_DIR}\n`);
-    expect(script).toMatch(/CDKTF_OUTDIR=\$repo\/\$SYNTH_DIR/);
-    expect(script).toMatch(/npm ci --ignore-scripts/);
-    expect(script).toMatch(/npm run --ignore-scripts --silent synth/);
-  });
-
-  // Atlantis merges a moved main again right before each project's plan; it never does before an apply.
-  it("plans only the synth of the commit the clone is at, and applies only such plans", () => {
-    const wf = server.workflows?.["vault-gke"];
-    expect(wf?.plan?.steps[0]).toEqual({ run: "/opt/vault-gke/bin/synth.sh ensure" });
-    expect(wf?.apply?.steps[0]).toEqual({ run: "/opt/vault-gke/bin/synth.sh check" });
-  });
-
-  // Autoplan could only fail: no push is approved at its new head. --disable-autoplan also skips the hooks on push.
-  it("runs no autoplan, so a push before approval posts no failed hook or plan status", () => {
-    const dockerfile = readFileSync(join(ROOT, "deploy", "atlantis", "Dockerfile"), "utf8");
-    expect(/\bATLANTIS_DISABLE_AUTOPLAN=(\S+)/.exec(dockerfile)?.[1]).toBe("true");
-  });
-
-  // The apply is apply.sh: Atlantis' built-in apply would apply the shared stack's plan too (admin only).
-  it("uses Atlantis' built-in init and plan steps, apply.sh to apply, and only scripts the image ships", () => {
-    const wf = server.workflows?.["vault-gke"];
-    const builtIns = (stage?: { steps: unknown[] }) => (stage?.steps ?? []).filter((s) => typeof s === "string");
-    expect(builtIns(wf?.plan)).toEqual(["init", "plan"]);
-    expect(builtIns(wf?.apply)).toEqual([]);
-    expect(wf?.apply?.steps).toContainEqual({ run: "/opt/vault-gke/bin/apply.sh" });
-    expect(wf?.plan?.steps.at(-1)).toEqual({ run: "/opt/vault-gke/bin/admin-changes.sh" });
-    for (const command of commands()) {
-      const m = /^\/opt\/vault-gke\/bin\/([a-z-]+\.sh)( (plan|apply|ensure|check))?$/.exec(command);
-      expect(m).not.toBeNull();
-      const file = join(bin, (m as RegExpExecArray)[1]);
-      accessSync(file, constants.X_OK);
-      expect(readFileSync(file, "utf8")).toMatch(/^#!\/usr\/bin\/env bash\n#[^\n]+\n[\s\S]*?\nset -euo pipefail\n/);
-    }
-  });
-
-  it("runs no lifecycle script anywhere: npm ci always with --ignore-scripts, never npm install", () => {
-    const files = [
-      join(ROOT, "deploy", "atlantis", "repos.yaml"),
-      ...readdirSync(bin).map((f) => join(bin, f)),
-      ...(existsSync(join(ROOT, ".github", "workflows"))
-        ? readdirSync(join(ROOT, ".github", "workflows")).map((f) => join(ROOT, ".github", "workflows", f))
-        : []),
-    ];
-    for (const file of files) {
-      const content = readFileSync(file, "utf8");
-      for (const m of content.matchAll(/npm (ci|install|i|add)\b[^\n]*/g)) {
-        expect({ file: relative(ROOT, file), command: m[0] }).toEqual({
-          file: relative(ROOT, file),
-          command: expect.stringMatching(/^npm ci --ignore-scripts\b/),
-        });
-      }
-    }
-  });
-
-  it("ships an image (parsed: it cannot be built here) with the pinned Atlantis, Node.js 22, gcloud, jq, the config and the scripts", () => {
-    const dockerfile = readFileSync(join(ROOT, "deploy", "atlantis", "Dockerfile"), "utf8");
-    const arg = (name: string) => new RegExp(`^ARG ${name}=(\\S+)$`, "m").exec(dockerfile)?.[1];
-    expect(arg("ATLANTIS_IMAGE")).toMatch(/^ghcr\.io\/runatlantis\/atlantis:v0\.47\.1(-debian)?(@sha256:[0-9a-f]{64})?$/);
-    expect(arg("NODE_IMAGE")).toMatch(/^node:22[.-]/);
-    const froms = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]);
-    expect(froms[froms.length - 1]).toBe("${ATLANTIS_IMAGE}");
-    expect(dockerfile).toMatch(/node --version \| grep -q '\^v22\\\.'/);
-    expect(dockerfile).toMatch(/google-cloud-cli=\$\{GOOGLE_CLOUD_CLI_VERSION\}/);
-    expect(dockerfile).toMatch(/apt-get install[^\n]* jq /);
-    const env = (name: string) => new RegExp(`\\b${name}=(\\S+)`).exec(dockerfile)?.[1];
-    expect(env("ATLANTIS_REPO_CONFIG")).toBe("/etc/atlantis/repos.yaml");
-    expect(env("ATLANTIS_FAIL_ON_PRE_WORKFLOW_HOOK_ERROR")).toBe("true");
-    expect(env("ATLANTIS_TF_DOWNLOAD")).toBe("false");
-    expect(dockerfile).toMatch(/^COPY [^\n]*repos\.yaml \/etc\/atlantis\/repos\.yaml$/m);
-    expect(dockerfile).toMatch(/^COPY [^\n]*--chmod=0555 bin\/ \/opt\/vault-gke\/bin\/$/m);
-    const users = [...dockerfile.matchAll(/^USER (\S+)$/gm)].map((m) => m[1]);
-    expect(users[users.length - 1]).toBe("atlantis");
-  });
-
-  it("resolves every project's dir and patterns inside the repository", () => {
-    for (const p of projects) {
-      for (const wm of p.autoplan?.when_modified ?? []) expect(resolve(ROOT, joinPath(p.dir, wm)).startsWith(`${ROOT}/`)).toBe(true);
-    }
   });
 });
