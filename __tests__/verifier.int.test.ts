@@ -9,173 +9,37 @@
 // kind and path, and exits 1, and undoes them: after every test the verifier
 // reports nothing again. Tenant logins need a token minted for the role's
 // audience (a TokenReview stand-in plays the tenant cluster's API server).
+// (Tenant logins, and the verifier never printing its token: verifier-tokens.int.test.ts.)
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { stringify } from "yaml";
-import { planTenantPolicies, readInventory } from "@vault-gke/agent/verify";
-import { VaultClient } from "@vault-gke/agent/vault";
-import { APPLY_TOKEN_MAX_TTL_SEC } from "../config/schema";
-import { applyRoleSettings, GOOGLE_ISSUER } from "../constructs/runner-auth";
 import { environmentPolicies } from "../policies";
 import { renderTenantPolicy } from "../contract/tenant-policy";
-import { commandArgs, exampleData, exampleEnv, merge } from "./helpers";
-import { startDevServer, stopAllBao, type BaoServer } from "./support/bao";
-import { GoogleIdTokenIssuer } from "./support/google-id-token";
-import { tenantStackRequests, type ProviderRequest } from "./support/tenant-stack-requests";
-import { startTokenReviewStandIn, type TokenReviewStandIn } from "./support/token-review-stand-in";
-import { vaultRequest } from "./support/vault-http";
+import { commandArgs } from "./helpers";
+import {
+  AUDIENCE,
+  applyAsRunner,
+  applyRole,
+  call,
+  CLUSTER,
+  configureInCluster,
+  dir,
+  env,
+  envDir,
+  kindsAndPaths,
+  kube,
+  ok,
+  orphan,
+  renderTenantPolicies,
+  root,
+  runVerify,
+  server,
+  tenantRequest,
+  tokens,
+  verifierWorldPerFile,
+} from "./verifier-fixture";
 
 jest.setTimeout(120_000);
-
-// OpenBao has no GCP auth plugin, so the environment is the OpenBao flavour (no auth/gcp declared).
-const overrides = { vault: { distribution: "openbao" } };
-const env = exampleEnv(overrides);
-const CLUSTER = env.tenancy.clusters[0].name;
-const AUDIENCE = "https://vault.example.acme.dev:8200";
-/** The runners' apply login role, as the shared stack configures it. */
-const applyRole = () =>
-  applyRoleSettings({
-    applyServiceAccounts: env.delivery.applyServiceAccounts,
-    audience: AUDIENCE,
-    policy: "provisioner",
-    ttlSec: 900,
-    maxTtlSec: APPLY_TOKEN_MAX_TTL_SEC,
-  });
-
-let dir: string;
-let envDir: string;
-let server: BaoServer;
-let root: string;
-let kube: TokenReviewStandIn;
-const issuer = new GoogleIdTokenIssuer();
-const tokens: { plan?: string; sidecar?: string; apply?: string } = {};
-
-const call = (token: string, method: string, path: string, body?: unknown) => vaultRequest(server.addr, server.ca, method, `/v1/${path}`, { token, body });
-async function ok(token: string, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const res = await call(token, method, path, body);
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
-}
-async function orphan(policy: string): Promise<string> {
-  return String(((await ok(root, "POST", "auth/token/create-orphan", { policies: [policy], period: "1h" })).auth as { client_token: string }).client_token);
-}
-
-/** Renders tenant policies exactly as the sidecar does: its code, its token. */
-async function renderTenantPolicies(): Promise<void> {
-  const vault = new VaultClient({ address: server.addr, ca: server.ca });
-  try {
-    const plan = planTenantPolicies(await readInventory(vault, String(tokens.sidecar)));
-    for (const [name, text] of Object.entries(plan.write)) await vault.writePolicy(String(tokens.sidecar), name, text);
-    for (const name of plan.remove) await vault.deletePolicy(String(tokens.sidecar), name);
-  } finally {
-    vault.close();
-  }
-}
-
-/** A tenant stack's request, made the way the runner makes it: with the apply credential. */
-async function applyAsRunner(r: ProviderRequest): Promise<void> {
-  await ok(String(tokens.apply), r.method, r.path, r.body);
-}
-
-/** The tenant stack's request `what`, for a tenant (as the runner sends it). */
-function tenantRequest(tenant: string, what: string) {
-  const r = tenantStackRequests(tenant, CLUSTER).find((q) => q.what === what);
-  if (!r) throw new Error(`the tenant stack makes no request "${what}"`);
-  return r;
-}
-
-/** Vault's own cluster backend and its snapshot role, as the shared stack configures them. */
-async function configureInCluster(): Promise<void> {
-  await ok(root, "POST", "sys/auth/in-cluster", { type: "kubernetes" });
-  await ok(root, "POST", "auth/in-cluster/config", {
-    kubernetes_host: kube.url,
-    kubernetes_ca_cert: kube.caPem,
-    disable_local_ca_jwt: true,
-    token_reviewer_jwt: kube.reviewerJwt,
-  });
-  await ok(root, "POST", "auth/in-cluster/role/snapshot", {
-    bound_service_account_names: ["vault-snapshot"],
-    bound_service_account_namespaces: ["vault"],
-    audience: "vault",
-    token_policies: ["snapshot"],
-  });
-}
-
-/** "<kind> <path>" of each finding line, sorted. */
-function kindsAndPaths(lines: readonly string[]): string[] {
-  return lines
-    .filter((l) => l.startsWith("finding "))
-    .map((l) => {
-      const m = /^finding (\S+) (\S+): ./.exec(l);
-      if (!m) throw new Error(`not a finding line: ${l}`);
-      return `${m[1]} ${m[2]}`;
-    })
-    .sort();
-}
-
-function runVerify(): { status: number | null; lines: string[] } {
-  const run = spawnSync(process.execPath, [...commandArgs("verify"), "example"], {
-    encoding: "utf8",
-    env: {
-      PATH: process.env.PATH ?? "",
-      VAULT_ADDR: server.addr,
-      VAULT_TOKEN: String(tokens.plan),
-      VAULT_CACERT: join(dir, "bao", "vault-ca.pem"),
-      VAULT_GKE_ENVIRONMENTS: envDir,
-    },
-  });
-  expect(run.stderr).toBe("");
-  return { status: run.status, lines: run.stdout.trim().split("\n") };
-}
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "vault-gke-verifier-"));
-  envDir = join(dir, "environments");
-  mkdirSync(envDir);
-  ({ server, rootToken: root } = await startDevServer(join(dir, "bao")));
-  kube = await startTokenReviewStandIn();
-  // The environment the verifier reads: its tenant cluster's API server is the stand-in.
-  const data = exampleData() as { tenancy: { clusters: Record<string, unknown>[] } };
-  const clusters = data.tenancy.clusters.map((c) => (c.name === CLUSTER ? { ...c, apiServerUrl: kube.url } : c));
-  writeFileSync(join(envDir, "example.yaml"), stringify(merge(data, { ...overrides, tenancy: { clusters } })));
-
-  // A dev server mounts secret/ (the verifier rightly reports it); a real one has no such engine.
-  await ok(root, "DELETE", "sys/mounts/secret");
-  // What the sidecar writes, and what an admin's shared stack configures.
-  for (const [name, policy] of Object.entries(environmentPolicies([CLUSTER]))) await ok(root, "PUT", `sys/policies/acl/${name}`, { policy });
-  await ok(root, "POST", `sys/auth/kubernetes-${CLUSTER}`, { type: "kubernetes" });
-  await ok(root, "POST", `sys/mounts/auth/kubernetes-${CLUSTER}/tune`, { default_lease_ttl: "1800s", max_lease_ttl: "3600s" });
-  await ok(root, "POST", `auth/kubernetes-${CLUSTER}/config`, {
-    kubernetes_host: kube.url,
-    kubernetes_ca_cert: kube.caPem,
-    token_reviewer_jwt: kube.reviewerJwt,
-    disable_local_ca_jwt: true,
-  });
-  await configureInCluster();
-  await ok(root, "POST", "sys/auth/runner", { type: "jwt" });
-  await ok(root, "POST", "auth/runner/config", { jwt_validation_pubkeys: [issuer.publicKeyPem], bound_issuer: GOOGLE_ISSUER });
-  await ok(root, "POST", "auth/runner/role/provisioner", applyRole());
-
-  tokens.plan = await orphan("vault-gke-plan");
-  tokens.sidecar = await orphan("vault-gke-sidecar");
-  const login = await vaultRequest(server.addr, server.ca, "POST", "/v1/auth/runner/login", {
-    body: { role: "provisioner", jwt: issuer.issue({ email: env.delivery.applyServiceAccounts[0], audience: AUDIENCE }) },
-  });
-  tokens.apply = String((login.body.auth as { client_token: string }).client_token);
-  // Two tenants, applied the way the runner applies them.
-  for (const tenant of ["payments", "search"]) {
-    for (const r of tenantStackRequests(tenant, CLUSTER).filter((r) => r.method === "POST" || r.method === "PUT")) await applyAsRunner(r);
-  }
-  await renderTenantPolicies();
-});
-
-afterAll(async () => {
-  await stopAllBao();
-  await kube?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+verifierWorldPerFile();
 
 describe("the verifier", () => {
   const clean = () => [`0 finding(s) in ${server.addr} for environment example`];
@@ -424,37 +288,4 @@ describe("the verifier", () => {
     expect(none.status).toBe(2);
     expect(none.stderr).toContain("VAULT_TOKEN is not set");
   });
-});
-
-describe("tenant logins", () => {
-  const login = (jwt: string) => vaultRequest(server.addr, server.ca, "POST", `/v1/auth/kubernetes-${CLUSTER}/login`, { body: { role: "search", jwt } });
-
-  it("accept a projected token minted for the role's audience, and grant the tenant's policy only", async () => {
-    const res = await login(kube.issue({ namespace: "search", serviceAccount: "search-api", audiences: ["vault"] }));
-    expect(res.status).toBe(200);
-    expect((res.body.auth as { token_policies: string[] }).token_policies).toEqual(["default", "tenant-search"]);
-  });
-
-  it("refuse a token minted for another audience (replayed from another service), or for the API server only", async () => {
-    for (const audiences of [["https://payments.example.internal"], ["https://kubernetes.default.svc.cluster.local"]]) {
-      const res = await login(kube.issue({ namespace: "search", serviceAccount: "search-api", audiences }));
-      expect([audiences[0], res.status]).toEqual([audiences[0], 403]);
-    }
-  });
-
-  it("refuse another namespace's service account", async () => {
-    expect((await login(kube.issue({ namespace: "payments", serviceAccount: "search-api", audiences: ["vault"] }))).status).toBe(403);
-  });
-});
-
-it("never prints the token it reads with, on success or with findings", async () => {
-  expect(JSON.stringify(runVerify())).not.toContain(String(tokens.plan));
-  await ok(root, "POST", "sys/auth/leak-check", { type: "userpass" });
-  try {
-    const run = runVerify();
-    expect(run.status).toBe(1);
-    expect(JSON.stringify(run)).not.toContain(String(tokens.plan));
-  } finally {
-    await ok(root, "DELETE", "sys/auth/leak-check");
-  }
 });
