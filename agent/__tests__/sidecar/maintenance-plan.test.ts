@@ -40,6 +40,42 @@ describe("planMaintenance", () => {
   };
   const kinds = (m: MaintenanceFacts) => planMaintenance(m).map((t) => ("token" in t ? `${t.kind}:${t.token}` : t.kind));
 
+  // Issue 17, defect 10: after a restart nothing is remembered, and a record the store did not return is not a missing one.
+  it("mints nothing and reports nothing while a token's record does not come back after a restart (503, 429, no answer)", () => {
+    for (const blip of [503, 429, 0]) {
+      const failed = { kind: "error" as const, status: blip, message: "unavailable" };
+      const restarted: MaintenanceFacts = {
+        ...steady,
+        records: { plan: failed, sidecar: { kind: "ok", value: sidecar }, root: failed },
+        remembered: { sidecar },
+        tokens: { ...steady.tokens, plan: { kind: "unknown" }, "generate-root": { kind: "unknown" } },
+      };
+      expect(kinds(restarted)).toEqual([]);
+      expect(unstorableDiagnosis({ ...restarted, unwritable: { plan: "no answer", root: "no answer" } }, secrets)).toBeUndefined();
+      // With its own record missing too, it does not write the policies (that needs root, which needs the root record).
+      const blind: MaintenanceFacts = {
+        ...restarted,
+        records: { ...restarted.records, sidecar: failed },
+        remembered: {},
+        tokens: { ...restarted.tokens, sidecar: { kind: "unknown" } },
+      };
+      expect(kinds(blind)).toEqual([]);
+      // Once the store says there is no record, the token is made.
+      expect(kinds({ ...restarted, records: { ...restarted.records, plan: { kind: "absent" } } })).toEqual(["mint:plan"]);
+    }
+  });
+
+  it("still makes a token whose record the store definitely refuses to return (403), once it is known to be writable", () => {
+    const denied = { kind: "error" as const, status: 403, message: "denied" };
+    const m: MaintenanceFacts = {
+      ...steady,
+      records: { ...steady.records, plan: denied },
+      remembered: { sidecar, root },
+      tokens: { ...steady.tokens, plan: { kind: "unknown" } },
+    };
+    expect(kinds(m)).toEqual(["mint:plan"]);
+  });
+
   it("does nothing when everything holds, and renders tenant policies and verifies when they are due", () => {
     expect(kinds(steady)).toEqual([]);
     expect(kinds({ ...steady, now: 5000 })).toEqual(["sync-tenant-policies", "verify"]);

@@ -6,7 +6,7 @@
 // ping, project id and default service account token (as Workload Identity
 // serves them on GKE), and secrets.addVersion, versions/latest:access and
 // :testIamPermissions, with bearer-token checks and Google-shaped error bodies.
-// Faults are injected per secret: failing writes (503), writes that never get
+// Faults are injected per secret: failing writes and reads (503), writes that never get
 // an answer, a missing grant (403 on reads and writes, permissions withheld by
 // testIamPermissions), a missing secret (404), garbage versions.
 // It does NOT emulate: real IAM policies (one caller; a grant is on or off per
@@ -26,6 +26,8 @@ export class SecretManagerStandIn {
   private readonly failures = new Map<string, number>();
   private readonly holds = new Map<string, boolean>();
   private readonly hangs = new Set<string>();
+  private readonly heldReads = new Set<string>();
+  private readonly readCounts = new Map<string, number>();
   /** addVersion calls left unanswered by hangWrites (their connections close with stop()). */
   hungWrites = 0;
   /** Secrets on which the caller has no grant (403 on access and addVersion). */
@@ -78,6 +80,17 @@ export class SecretManagerStandIn {
   /** While held, every addVersion on `id` fails with 503 UNAVAILABLE. */
   holdWrites(id: string, held: boolean): void {
     this.holds.set(id, held);
+  }
+
+  /** While held, every versions/latest:access on `id` fails with 503 UNAVAILABLE (the store's blip on a read). */
+  holdReads(id: string, held: boolean): void {
+    if (held) this.heldReads.add(id);
+    else this.heldReads.delete(id);
+  }
+
+  /** How many times versions/latest:access was asked for `id`. */
+  reads(id: string): number {
+    return this.readCounts.get(id) ?? 0;
   }
 
   /** While hung, every addVersion on `id` is read and never answered, like a store that stopped responding mid-call. */
@@ -176,6 +189,8 @@ export class SecretManagerStandIn {
       return this.json(res, 200, { name: `${name}/versions/${versions.length}`, createTime: version.createTime, state: "ENABLED" });
     }
     if (m[3] === "/versions/latest:access" && req.method === "GET") {
+      this.readCounts.set(id, this.reads(id) + 1);
+      if (this.heldReads.has(id)) return this.error(res, 503, "UNAVAILABLE", "The service is currently unavailable.");
       const latest = versions?.at(-1);
       if (!latest) return this.error(res, 404, "NOT_FOUND", `Secret [${name}] not found or has no versions.`);
       return this.json(res, 200, { name: `${name}/versions/${versions?.length}`, payload: { data: latest.data.toString("base64") } });

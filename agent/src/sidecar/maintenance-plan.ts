@@ -5,7 +5,7 @@
 import * as D from "./diagnoses";
 import type { Diagnosis, SecretNames } from "./diagnoses";
 import { RECORD_OF, SECRET_OF, tokenIn, type ManagedToken, type TokenRecordKey, type TokenRecords } from "./managed-tokens";
-import type { CanaryRecord, PlanTokenRecord, RecordState, RootTokenRecord, SidecarTokenRecord } from "./records";
+import { storeBlip, type CanaryRecord, type PlanTokenRecord, type RecordState, type RootTokenRecord, type SidecarTokenRecord } from "./records";
 
 export type { ManagedToken } from "./managed-tokens";
 
@@ -71,13 +71,16 @@ export function planMaintenance(m: MaintenanceFacts): Task[] {
       // The token works; its record must hold it (repair from memory when the stored copy is gone or garbled).
       if (remembered && stored !== remembered) tasks.push({ kind: "repair-record", token });
       if (status.ttlSec < m.periods[token] / 2) tasks.push({ kind: "renew", token });
-    } else if (status.kind === "invalid" || (!stored && !remembered)) {
+    } else if (status.kind === "invalid" || (!stored && !remembered && !storeBlip(m.records[RECORD_OF[token]]))) {
+      // A record the store did not return is not a missing one: minting then would leave its token valid, unstored and unrenewed.
       if (m.unwritable[RECORD_OF[token]] === undefined) tasks.push({ kind: "mint", token });
     }
   }
 
   const sidecar = m.records.sidecar.kind === "ok" ? m.records.sidecar.value : m.remembered.sidecar;
-  if (!sidecar || sidecar.policiesSha256 !== m.policiesSha256 || m.tokens.sidecar.kind !== "valid") {
+  // Nothing to compare while the sidecar's record did not come back and nothing is remembered: wait for the store.
+  const sidecarUnknown = !sidecar && storeBlip(m.records.sidecar);
+  if (!sidecarUnknown && (!sidecar || sidecar.policiesSha256 !== m.policiesSha256 || m.tokens.sidecar.kind !== "valid")) {
     // Policies are written with root, then recorded in the sidecar's record (minted or rewritten with it).
     if (!tasks.some((t) => t.kind === "mint" && t.token === "sidecar") && m.unwritable.sidecar === undefined) tasks.push({ kind: "write-policies" });
   }
@@ -102,7 +105,7 @@ export function unstorableDiagnosis(m: MaintenanceFacts, secrets: SecretNames): 
     const key = RECORD_OF[token];
     const secret = secrets[SECRET_OF[key]];
     const problem = m.unwritable[key];
-    const needed = m.tokens[token].kind === "invalid" || (!storedToken(token, m) && !rememberedToken(token, m));
+    const needed = m.tokens[token].kind === "invalid" || (!storedToken(token, m) && !rememberedToken(token, m) && !storeBlip(m.records[key]));
     if (problem && needed) return D.tokenNotStorable(token, secret, problem);
   }
   return undefined;

@@ -61,6 +61,15 @@ export type RecordState<T> =
 
 const ABSENT: RecordState<never> = { kind: "absent" };
 
+/**
+ * The store did not answer for a record (no answer, throttled, a server error):
+ * it may well hold one, so nothing is decided on its absence. An unreadable
+ * store is never taken for an empty one.
+ */
+export function storeBlip(state: RecordState<unknown>): boolean {
+  return state.kind === "error" && (state.status === 0 || state.status === 408 || state.status === 429 || state.status >= 500);
+}
+
 /** The key shares to unseal (Shamir) or to authorize generate-root (recovery keys with auto-unseal). */
 export function keySharesOf(init: StoredInit): string[] {
   const r = init.response;

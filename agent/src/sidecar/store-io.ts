@@ -6,6 +6,7 @@ import {
   encode,
   FORMATS,
   parseRecord,
+  storeBlip,
   type PlanTokenRecord,
   type RecordState,
   type RootTokenRecord,
@@ -98,7 +99,9 @@ export function tokenCheckIntervalMs(ctx: Pick<Context, "config">): number {
 /** The token records, read again at most every token-check interval. */
 export async function currentRecords(ctx: Context): Promise<Records> {
   const { state } = ctx;
-  if (state.records && Date.now() - state.records.at < tokenCheckIntervalMs(ctx)) return state.records.value;
+  // A record the store did not return is asked for again on the next pass, not after the interval.
+  const blip = state.records && Object.values(state.records.value).some(storeBlip);
+  if (state.records && !blip && Date.now() - state.records.at < tokenCheckIntervalMs(ctx)) return state.records.value;
   const s = ctx.config.secrets;
   const value: Records = {
     plan: await readRecord<PlanTokenRecord>(ctx, s.planToken, FORMATS.plan),
