@@ -84,13 +84,15 @@ describe("docs/operator-guide.md", () => {
     expect(guide).toContain("npx cdktf deploy prod-shared");
     expect(guide).toMatch(/roles\/storage\.objectViewer/);
     // Every diagnosis the sidecar can report is explained.
-    const codes = [...readFileSync(join(ROOT, "bootstrap", "src", "diagnoses.ts"), "utf8").matchAll(/code: "([a-z-]+)"/g)].map((m) => m[1]);
+    const codes = [...readFileSync(join(ROOT, "agent", "src", "sidecar", "diagnoses.ts"), "utf8").matchAll(/code: "([a-z-]+)"/g)].map((m) => m[1]);
     expect(codes.length).toBeGreaterThan(8);
     for (const code of codes) expect(guide).toContain(`| \`${code}\` |`);
   });
 
   it("names only repository files that exist", () => {
-    const paths = [...guide.matchAll(/`((?:deploy|docs|\.github|scripts|bootstrap|constructs|environments|tenants)\/[\w./-]+\.[a-z]+)`/g)].map((m) => m[1]);
+    const paths = [...guide.matchAll(/`((?:deploy|docs|\.github|scripts|agent|commands|contract|constructs|environments|tenants)\/[\w./-]+\.[a-z]+)`/g)].map(
+      (m) => m[1],
+    );
     expect(paths.length).toBeGreaterThan(5);
     for (const p of new Set(paths)) expect({ path: p, exists: existsSync(join(ROOT, p)) }).toEqual({ path: p, exists: true });
   });
