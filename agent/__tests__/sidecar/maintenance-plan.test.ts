@@ -212,11 +212,14 @@ describe("how maintenance tasks are carried out", () => {
     for (const s of [429, 500, 502, 503]) expect(rootUnobtainable(s)).toBe(false);
   });
 
-  it("enables a file audit device only in api mode and only when none is active", () => {
-    expect(auditAction("api", [])).toBe("enable-file");
-    expect(auditAction("config", [])).toBe("report-missing");
-    expect(auditAction("api", ["file/"])).toBe("none");
-    expect(auditAction("config", ["file/"])).toBe("none");
+  it("enables the file and stdout audit devices in api mode, each only while it is missing; in config mode only reports none", () => {
+    const file = { path: "file", filePath: "/vault/audit/audit.log" };
+    const stdout = { path: "stdout", filePath: "stdout" };
+    expect(auditAction("api", [], "/vault/audit/audit.log")).toEqual({ kind: "enable", devices: [file, stdout] });
+    expect(auditAction("api", ["file/"], "/vault/audit/audit.log")).toEqual({ kind: "enable", devices: [stdout] });
+    expect(auditAction("api", ["file/", "stdout/"], "/vault/audit/audit.log")).toEqual({ kind: "none" });
+    expect(auditAction("config", [], "/vault/audit/audit.log")).toEqual({ kind: "report-missing" });
+    expect(auditAction("config", ["file/"], "/vault/audit/audit.log")).toEqual({ kind: "none" });
   });
 });
 

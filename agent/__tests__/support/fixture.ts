@@ -9,7 +9,7 @@ import { declaredAccess } from "../../../config/declared-access";
 import { secretIds } from "../../../contract/secret-ids";
 import { environmentPolicies } from "../../../policies";
 import { DECLARED_ACCESS_FILE } from "../../../constructs/vault-stateful-set";
-import { startDevServer, type BaoServer } from "../../../__tests__/support/bao";
+import { DISTRIBUTION, serverEnvVar, startDevServer, type BaoServer } from "../../../__tests__/support/bao";
 import { startRaftCluster, type RaftCluster } from "../../../__tests__/support/raft-cluster";
 import { vaultRequest } from "../../../__tests__/support/vault-http";
 import { exampleEnv } from "../../../__tests__/helpers";
@@ -39,7 +39,7 @@ export interface WorldOptions {
    * Ship the HashiCorp Vault flavour (no audit stanza; the sidecar enables the
    * audit device through the API). OpenBao refuses that unless its
    * unsafe_allow_api_audit_creation switch is on, which this test world adds.
-   * @default "openbao"
+   * @default the distribution the servers run (support/bao.ts DISTRIBUTION)
    */
   readonly distribution?: "openbao" | "vault";
   /** The environment to ship (the options above then only choose the seal's stand-in). @default the example, with the options above */
@@ -67,10 +67,12 @@ export async function startTransitKms(dir: string): Promise<{ server: BaoServer;
 
 export async function createWorld(options: WorldOptions): Promise<World> {
   const dir = mkdtempSync(join(tmpdir(), "vault-gke-sidecar-"));
+  // By default the world ships the flavour of the distribution its servers run.
+  const distribution = options.distribution ?? DISTRIBUTION;
   const env =
     options.env ??
     exampleEnv({
-      vault: { distribution: options.distribution ?? "openbao", replicas: options.replicas, seal: options.seal === "shamir" ? "shamir" : "gcpckms" },
+      vault: { distribution, replicas: options.replicas, seal: options.seal === "shamir" ? "shamir" : "gcpckms" },
       bootstrap: { planTokenPeriod: `${options.periodSec ?? 3600}s` },
     });
   const ids = secretIds(env.name);
@@ -87,9 +89,10 @@ export async function createWorld(options: WorldOptions): Promise<World> {
   if (options.seal === "auto") {
     kms = await startTransitKms(join(dir, "kms"));
     seal = kms.seal;
-    serverEnv = { ...serverEnv, BAO_TOKEN: kms.token };
+    serverEnv = { ...serverEnv, [serverEnvVar("TOKEN")]: kms.token };
   }
-  const extraHcl = options.distribution === "vault" ? "unsafe_allow_api_audit_creation = true\n" : "";
+  // The Vault flavour shipped onto OpenBao needs its switch for API-created audit devices; Vault itself allows them.
+  const extraHcl = distribution === "vault" && DISTRIBUTION === "openbao" ? "unsafe_allow_api_audit_creation = true\n" : "";
   const cluster = await startRaftCluster(
     join(dir, "cluster"),
     vaultServerConfigProps(env),

@@ -163,10 +163,26 @@ export function rootUnobtainable(status: number): boolean {
   return [400, 403, 404, 405].includes(status);
 }
 
-/** What to do about audit devices: nothing (some are active), enable the file device through the API, or report that the configuration declares none. */
-export type AuditAction = "none" | "enable-file" | "report-missing";
+/** An audit device the sidecar enables through the API: the file on the audit volume, and stdout beside it. */
+export interface AuditDevice {
+  readonly path: "file" | "stdout";
+  readonly filePath: string;
+}
 
-export function auditAction(mode: "config" | "api", activeDevices: readonly string[]): AuditAction {
-  if (activeDevices.length > 0) return "none";
-  return mode === "api" ? "enable-file" : "report-missing";
+/** What to do about audit devices: nothing, enable the missing ones through the API, or report that the configuration declares none. */
+export type AuditAction =
+  { readonly kind: "none" } | { readonly kind: "enable"; readonly devices: readonly AuditDevice[] } | { readonly kind: "report-missing" };
+
+/**
+ * In api mode (HashiCorp Vault, which declares no audit device in its configuration) two devices:
+ * Vault refuses every request once no device can log, so a full audit disk must leave stdout logging.
+ */
+export function auditAction(mode: "config" | "api", activeDevices: readonly string[], auditFilePath: string): AuditAction {
+  if (mode === "config") return activeDevices.length > 0 ? { kind: "none" } : { kind: "report-missing" };
+  const wanted: AuditDevice[] = [
+    { path: "file", filePath: auditFilePath },
+    { path: "stdout", filePath: "stdout" },
+  ];
+  const missing = wanted.filter((d) => !activeDevices.includes(`${d.path}/`));
+  return missing.length > 0 ? { kind: "enable", devices: missing } : { kind: "none" };
 }

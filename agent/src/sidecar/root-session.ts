@@ -158,13 +158,16 @@ async function revokeInitialRoot(ctx: Context, stored: StoredInit, root: Root): 
 async function ensureAudit(ctx: Context, rootToken: string): Promise<void> {
   const devices = Object.keys(await ctx.vault.listAuditDevices(rootToken));
   const { auditMode, auditFilePath } = ctx.config;
-  switch (auditAction(auditMode, devices)) {
+  const action = auditAction(auditMode, devices, auditFilePath);
+  switch (action.kind) {
     case "none":
       ctx.log.info({ devices, source: auditMode === "config" ? "server configuration" : "api" }, "audit devices active");
       break;
-    case "enable-file":
-      await ctx.vault.enableFileAudit(rootToken, "file", auditFilePath);
-      ctx.log.info({ device: "file/", filePath: auditFilePath, source: "api" }, "audit device enabled through the API");
+    case "enable":
+      for (const d of action.devices) {
+        await ctx.vault.enableFileAudit(rootToken, d.path, d.filePath);
+        ctx.log.info({ device: `${d.path}/`, filePath: d.filePath, source: "api" }, "audit device enabled through the API");
+      }
       break;
     case "report-missing":
       ctx.log.error("no audit device is active, but the server configuration should declare one (AUDIT_MODE=config); check the vault.hcl ConfigMap");
