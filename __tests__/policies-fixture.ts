@@ -22,7 +22,7 @@ let dir: string;
 let server: BaoServer;
 let root: string;
 export const issuer = new GoogleIdTokenIssuer();
-export const tokens: Record<"plan" | "apply" | "admin" | "breakGlass" | "sidecar" | "a" | "b", string> = {} as never;
+export const tokens: Record<"plan" | "apply" | "admin" | "breakGlass" | "sidecar" | "generateRoot" | "a" | "b", string> = {} as never;
 
 export const call = (token: string, method: string, path: string, body?: unknown) =>
   vaultRequest(server.addr, server.ca, method, `/v1/${path}`, { token, body });
@@ -35,6 +35,8 @@ async function ok(method: string, path: string, body?: unknown): Promise<void> {
   const res = await call(root, method, path, body);
   if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
 }
+/** Reads with the root token (to check that a refused write changed nothing). */
+export const asRoot = (method: string, path: string, body?: unknown) => call(root, method, path, body);
 export async function login(jwt: string, role = "provisioner"): Promise<{ status: number; token?: string; body: Record<string, unknown> }> {
   const res = await vaultRequest(server.addr, server.ca, "POST", "/v1/auth/runner/login", { body: { role, jwt } });
   return { status: res.status, token: (res.body.auth as { client_token?: string } | undefined)?.client_token, body: res.body };
@@ -87,6 +89,7 @@ export function policiesWorldPerFile(): void {
     // The plan and sidecar tokens are what the sidecar mints: orphan, periodic, one policy.
     tokens.plan = await orphan(["vault-gke-plan"], true);
     tokens.sidecar = await orphan(["vault-gke-sidecar"], true);
+    tokens.generateRoot = await orphan(["generate-root"], true);
     tokens.admin = await orphan(["admin"]);
     tokens.breakGlass = await orphan(["admin", "break-glass"]);
     tokens.a = await orphan(["tenant-a"]);

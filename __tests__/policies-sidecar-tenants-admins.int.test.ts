@@ -56,7 +56,7 @@ describe("admin and break-glass", () => {
     const a = tokens.admin;
     expect(await status(a, "POST", "sys/auth/userpass-ops", { type: "userpass" })).toBe(204);
     expect(await status(a, "POST", "sys/mounts/ops-kv", { type: "kv", options: { version: "2" } })).toBe(204);
-    expect(await status(a, "PUT", "sys/policies/acl/ops", { policy: 'path "ops-kv/*" { capabilities = ["read"] }' })).toBe(204);
+    expect(await status(a, "PUT", "sys/policies/acl/ops-readers", { policy: 'path "ops-kv/*" { capabilities = ["read"] }' })).toBe(204);
     expect(await status(a, "DELETE", "sys/mounts/ops-kv")).toBe(204);
     expect(await capabilities(a, "sys/storage/raft/snapshot")).toEqual(["read"]);
     expect(await capabilities(a, "sys/step-down")).toEqual(expect.arrayContaining(["update", "sudo"]));

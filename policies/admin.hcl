@@ -1,14 +1,16 @@
 # admin: operators who log in through GCP auth (role admin, their Google
 # service accounts). Daily operation only: auth methods, secrets engines,
-# operators' own policies, leases, Raft health and snapshots, step-down. They
-# get no standing read of tenants' secret data. What can lose data or rewrite
-# the limits of the automation (restoring a snapshot, removing a Raft peer,
-# sealing, the policies vault-gke owns) is in break-glass.hcl, which no daily
-# login carries; disabling audit is in neither (root from generate-root only).
-# Whoever may write policies and auth roles can grant themselves anything
-# through them: Vault cannot refuse that without taking daily work away, so the
-# verifier reports each such route (an undeclared auth method, a declared role
-# bound to other identities or policies, a token role); README: threat model.
+# operators' own policies (named ops-*), leases, Raft health and snapshots,
+# step-down. They get no standing read of tenants' secret data. What can lose
+# data, hide requests or rewrite the limits of the automation (restoring a
+# snapshot, removing a Raft peer, sealing, the policies vault-gke owns, the
+# auth methods the stacks declare, audit devices) is in break-glass.hcl, which
+# no daily login carries; disabling audit is in neither (root from
+# generate-root only). Whoever may write policies and auth roles can grant
+# themselves anything through them: Vault cannot refuse that for the auth
+# methods an operator adds without taking daily work away, so the verifier
+# reports each such route (an undeclared auth method, a declared role bound to
+# other identities or policies, a token role); README: threat model.
 
 # Auth methods and their configuration and roles
 path "sys/auth" {
@@ -19,6 +21,44 @@ path "sys/auth/*" {
 }
 path "auth/*" {
   capabilities = ["create", "read", "update", "delete", "list"]
+}
+# The auth methods the stacks declare decide who logs in as the automation and
+# as tenants: their mount, configuration (issuer, keys, API server, CA,
+# reviewer) and roles are read-only here. A new key for auth/runner would let
+# an admin sign its own apply token; a wider tenant role would let any pod in.
+# The shared stack writes them with a break-glass login (break-glass.hcl).
+path "sys/auth/runner" {
+  capabilities = ["read"]
+}
+path "sys/auth/runner/*" {
+  capabilities = ["read"]
+}
+path "sys/auth/in-cluster" {
+  capabilities = ["read"]
+}
+path "sys/auth/in-cluster/*" {
+  capabilities = ["read"]
+}
+path "sys/auth/gcp" {
+  capabilities = ["read"]
+}
+path "sys/auth/gcp/*" {
+  capabilities = ["read"]
+}
+path "sys/auth/kubernetes-*" {
+  capabilities = ["read"]
+}
+path "auth/runner/*" {
+  capabilities = ["read", "list"]
+}
+path "auth/in-cluster/*" {
+  capabilities = ["read", "list"]
+}
+path "auth/gcp/*" {
+  capabilities = ["read", "list"]
+}
+path "auth/kubernetes-*" {
+  capabilities = ["read", "list"]
 }
 # Token roles can mint tokens with any policies (break-glass included) and no
 # parent: reading them is daily work, writing or using one is not.
@@ -45,47 +85,28 @@ path "sys/mounts/*" {
   capabilities = ["create", "read", "update", "delete"]
 }
 
-# Policies: operators' own. The policies vault-gke owns are read-only here: the
-# sidecar writes them from policies/ and renders tenant-* from each tenant's
-# engines; changing them by hand is break-glass.
+# Policies: operators' own, named ops-<name>. Every other name is read-only
+# here: the policies vault-gke owns (the sidecar writes them from policies/ and
+# renders tenant-* from each tenant's engines; changing them by hand is
+# break-glass) under any spelling, because Vault lowercases and trims a policy
+# name after the ACL matched the path as written (sys/policies/acl/Admin
+# rewrites admin), while a path under ops- can only name an ops- policy.
 path "sys/policies/acl" {
   capabilities = ["list"]
 }
 path "sys/policies/acl/*" {
+  capabilities = ["read", "list"]
+}
+path "sys/policies/acl/ops-*" {
   capabilities = ["create", "read", "update", "delete", "list"]
 }
-path "sys/policies/acl/admin" {
-  capabilities = ["read"]
-}
-path "sys/policies/acl/break-glass" {
-  capabilities = ["read"]
-}
-path "sys/policies/acl/provisioner" {
-  capabilities = ["read"]
-}
-path "sys/policies/acl/generate-root" {
-  capabilities = ["read"]
-}
-path "sys/policies/acl/default" {
-  capabilities = ["read"]
-}
-path "sys/policies/acl/snapshot" {
-  capabilities = ["read"]
-}
-path "sys/policies/acl/vault-gke-*" {
-  capabilities = ["read", "list"]
-}
-path "sys/policies/acl/tenant-*" {
-  capabilities = ["read", "list"]
-}
 
-# Audit devices: list and add (where the server allows them through the API);
-# disabling one is break-glass.
+# Audit devices: list only. Adding one is not daily work and can leak: a
+# socket or file device with log_raw receives every client token in plain
+# text. The sidecar enables the shipped devices with root; disabling one is in
+# no policy.
 path "sys/audit" {
   capabilities = ["read", "sudo"]
-}
-path "sys/audit/*" {
-  capabilities = ["create", "read", "update", "sudo"]
 }
 
 # Leases: look up and revoke

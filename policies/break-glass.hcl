@@ -20,7 +20,7 @@ path "sys/storage/raft/remove-peer" {
 
 # The policies vault-gke owns (the sidecar writes them back from policies/ when
 # its policies change, and renders tenant-* again). Listed by name: a rule for
-# an exact path outranks a wildcard, and admin.hcl names these read-only.
+# an exact path outranks admin.hcl's read-only wildcard.
 path "sys/policies/acl/admin" {
   capabilities = ["create", "read", "update", "delete"]
 }
@@ -43,6 +43,43 @@ path "sys/policies/acl/vault-gke-*" {
   capabilities = ["create", "read", "update", "delete", "list"]
 }
 path "sys/policies/acl/tenant-*" {
+  capabilities = ["create", "read", "update", "delete", "list"]
+}
+
+# The auth methods the stacks declare (read-only in admin.hcl): changes of the
+# shared stack to them are applied with this login. The same paths as
+# admin.hcl's, so these capabilities join those rules.
+path "sys/auth/runner" {
+  capabilities = ["create", "read", "update", "delete", "sudo"]
+}
+path "sys/auth/runner/*" {
+  capabilities = ["create", "read", "update", "delete", "sudo"]
+}
+path "sys/auth/in-cluster" {
+  capabilities = ["create", "read", "update", "delete", "sudo"]
+}
+path "sys/auth/in-cluster/*" {
+  capabilities = ["create", "read", "update", "delete", "sudo"]
+}
+path "sys/auth/gcp" {
+  capabilities = ["create", "read", "update", "delete", "sudo"]
+}
+path "sys/auth/gcp/*" {
+  capabilities = ["create", "read", "update", "delete", "sudo"]
+}
+path "sys/auth/kubernetes-*" {
+  capabilities = ["create", "read", "update", "delete", "sudo"]
+}
+path "auth/runner/*" {
+  capabilities = ["create", "read", "update", "delete", "list"]
+}
+path "auth/in-cluster/*" {
+  capabilities = ["create", "read", "update", "delete", "list"]
+}
+path "auth/gcp/*" {
+  capabilities = ["create", "read", "update", "delete", "list"]
+}
+path "auth/kubernetes-*" {
   capabilities = ["create", "read", "update", "delete", "list"]
 }
 
