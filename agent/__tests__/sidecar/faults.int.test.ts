@@ -10,7 +10,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { vaultRequest, waitFor } from "../../../__tests__/support/vault-http";
-import { projectRoot } from "../../../__tests__/support/bao";
+import { DISTRIBUTION, projectRoot } from "../../../__tests__/support/bao";
 import { createWorld, type World } from "../support/fixture";
 import { storedKeysUnseal, waitForConverged } from "../support/converged";
 import { findLeaks, storedSecrets } from "../support/leak-scan";
@@ -55,6 +55,13 @@ async function expectDiagnosis(sidecar: Sidecar, code: string): Promise<Record<s
   await new Promise((r) => setTimeout(r, 1500));
   expect(sidecar.lines.filter((l) => l.diagnosis === code && l.level === "error")).toHaveLength(1);
   return line;
+}
+
+/** HashiCorp Vault's generate-root takes no token: the sidecar makes root from the stored keys, and a new generate-root token. */
+async function expectWayBackOnVault(sidecar: Sidecar, w: World): Promise<void> {
+  await sidecar.waitForLog("generate-root token created and stored", CONVERGE_MS);
+  await waitForConverged(w, CONVERGE_MS);
+  expect(sidecar.lines.filter((l) => l.diagnosis !== undefined)).toEqual([]);
 }
 
 describe("1. the Vault server killed around init, then restarted with the same disk", () => {
@@ -125,13 +132,14 @@ describe("2. bytes that are not a record in each token record", () => {
     await waitForConverged(world, CONVERGE_MS);
   });
 
-  it("generate-root record garbled while no sidecar runs (OpenBao): reports that root cannot come back, with the runbook, keeps renewing, and recovers by the README's runbook", async () => {
+  it("generate-root record garbled while no sidecar runs: on OpenBao reports that root cannot come back, with the runbook, keeps renewing, and recovers by the README's runbook; on Vault makes a new one", async () => {
     world = await createWorld({ replicas: 1, seal: "shamir", periodSec: 8 });
     const first = new Sidecar(world.sidecarEnv(0));
     await waitForConverged(world, CONVERGE_MS);
     await first.stop();
     world.store.putVersion(world.ids.rootToken, "garbage");
     const second = new Sidecar(world.sidecarEnv(0));
+    if (DISTRIBUTION === "vault") return expectWayBackOnVault(second, world);
     const line = await expectDiagnosis(second, "no-way-back-to-root");
     expect(JSON.stringify(line.recovery)).toContain("disable_unauthed_generate_root_endpoints = false");
     // The plan token (8 s period) stays alive: renewal does not wait for root.
@@ -280,8 +288,8 @@ describe("6. Google's logging switches set in the pod", () => {
   });
 });
 
-describe("9. the generate-root token revoked (OpenBao has no unauthenticated way back)", () => {
-  it("reports it when root is needed, with the runbook, and keeps running", async () => {
+describe("9. the generate-root token revoked (OpenBao has no unauthenticated way back; Vault has)", () => {
+  it("reports it when root is needed, with the runbook, and keeps running (on Vault: makes new tokens from the stored keys)", async () => {
     world = await createWorld({ replicas: 1, seal: "shamir", periodSec: 8 });
     const sidecar = new Sidecar(world.sidecarEnv(0));
     await waitForConverged(world, CONVERGE_MS);
@@ -291,6 +299,7 @@ describe("9. the generate-root token revoked (OpenBao has no unauthenticated way
     await revokeByAccessor(world, plan.accessor);
     await revokeByAccessor(world, root.generateRootAccessor);
     expect((await vaultRequest(server.addr, server.ca, "GET", "/v1/auth/token/lookup-self", { token: root.generateRootToken })).status).toBe(403);
+    if (DISTRIBUTION === "vault") return expectWayBackOnVault(sidecar, world);
     const line = await expectDiagnosis(sidecar, "no-way-back-to-root");
     // Which root-needing task reports first is a race between two valid outcomes: any of them names the way back.
     expect(String(line.msg)).toMatch(/^root is needed \((a new (generate-root|plan|sidecar) token(, )?)+\) and cannot be generated/);
