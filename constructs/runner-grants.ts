@@ -2,7 +2,7 @@ import { DataGoogleProject } from "@cdktf/provider-google/lib/data-google-projec
 import { ProjectIamMember } from "@cdktf/provider-google/lib/project-iam-member";
 import { SecretManagerSecretIamMember } from "@cdktf/provider-google/lib/secret-manager-secret-iam-member";
 import { Construct } from "constructs";
-import { accountIdPart } from "./account-ids";
+import { accountIdPart } from "../config/account-ids";
 
 export interface RunnerGrantsProps {
   readonly project: string;

@@ -5,7 +5,7 @@ import { ServiceAccountIamMember } from "@cdktf/provider-google/lib/service-acco
 import { StorageBucketIamMember } from "@cdktf/provider-google/lib/storage-bucket-iam-member";
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
-import { accountIdPart } from "./account-ids";
+import { accountIdPart } from "../config/account-ids";
 
 export interface VaultServiceAccountProps {
   readonly project: string;

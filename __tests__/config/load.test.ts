@@ -253,7 +253,7 @@ describe("loadEnvironmentFile", () => {
     expect(failure(writeEnv(`bad${n++}`, overrides(value)), field)).toContain(`: ${field}: got ${JSON.stringify(value)}${fix}`);
   });
 
-  // Service accounts name Terraform resources (constructs/account-ids.ts): a list that would give two resources one
+  // Service accounts name Terraform resources (config/account-ids.ts): a list that would give two resources one
   // address was a cdktf stack trace at synth; the schema refuses it with the field, the value and the fix.
   const SA = (name: string) => `${name}@acme-vault-example.iam.gserviceaccount.com`;
   it.each([

@@ -3,7 +3,7 @@
 // line. A construct that checks the same thing keeps its own check, but no
 // environment that passes these reaches it (__tests__/constructs/construct-validation-walk.test.ts).
 import type { z } from "zod";
-import { accountIdPart } from "../../constructs/account-ids";
+import { accountIdPart } from "../account-ids";
 import { rangesOverlap } from "../cidr";
 import { longestCronGapSec } from "../cron";
 import type { gcpAuth } from "./admins";
@@ -163,7 +163,7 @@ interface ListedAccount {
 const listed = (section: "gcpAuth" | "delivery", list: ListedAccount["list"], emails: readonly string[]): ListedAccount[] =>
   emails.map((email, i) => ({ list, path: [section, list, i], email }));
 
-/** Two different accounts that the constructs would name alike (constructs/account-ids.ts): cdktf refuses two resources at one address. */
+/** Two different accounts that the constructs would name alike (config/account-ids.ts): cdktf refuses two resources at one address. */
 const sameIdPart = (first: ListedAccount) =>
   `names the same Terraform resources as ${JSON.stringify(first.email)} (${where(first.path)}), since resource names keep only an email's letters and digits; use another service account for one of the two`;
 
