@@ -22,7 +22,7 @@ let dir: string;
 let server: BaoServer;
 let root: string;
 export const issuer = new GoogleIdTokenIssuer();
-export const tokens: Record<"plan" | "apply" | "admin" | "breakGlass" | "sidecar" | "generateRoot" | "a" | "b", string> = {} as never;
+export const tokens: Record<"plan" | "apply" | "admin" | "breakGlass" | "sidecar" | "generateRoot" | "snapshot" | "a" | "b", string> = {} as never;
 
 export const call = (token: string, method: string, path: string, body?: unknown) =>
   vaultRequest(server.addr, server.ca, method, `/v1/${path}`, { token, body });
@@ -92,8 +92,10 @@ export function policiesWorldPerFile(): void {
     tokens.generateRoot = await orphan(["generate-root"], true);
     tokens.admin = await orphan(["admin"]);
     tokens.breakGlass = await orphan(["admin", "break-glass"]);
-    tokens.a = await orphan(["tenant-a"]);
-    tokens.b = await orphan(["tenant-b"]);
+    // Tenant and snapshot logins carry no default policy (their login roles set token_no_default_policy).
+    tokens.a = await orphan(["tenant-a"], true);
+    tokens.b = await orphan(["tenant-b"], true);
+    tokens.snapshot = await orphan(["snapshot"], true);
     const applied = await login(issuer.issue({ email: APPLY_SA, audience: AUDIENCE }));
     expect(applied.status).toBe(200);
     tokens.apply = String(applied.token);

@@ -93,3 +93,29 @@ describe("admin and break-glass", () => {
     expect(await status(tokens.admin, "GET", "tenants/b/kv/data/db")).toBe(403);
   });
 });
+
+describe("tenant and snapshot logins without the default policy (issue 17, 6)", () => {
+  const lease = (tenant: string) => `tenants/${tenant}/database/creds/app/0123456789abcdef`;
+
+  it("a tenant renews and looks up only its own leases; another tenant's are refused", async () => {
+    // Refused by the ACL (403), not by the lease store: the lease need not exist for the refusal to show.
+    expect(await status(tokens.b, "PUT", "sys/leases/renew", { lease_id: lease("a") })).toBe(403);
+    expect(await status(tokens.b, "PUT", "sys/leases/lookup", { lease_id: lease("a") })).toBe(403);
+    expect(await status(tokens.a, "PUT", "sys/leases/renew", { lease_id: lease("b") })).toBe(403);
+    expect(await status(tokens.a, "PUT", "sys/leases/lookup", { lease_id: lease("b") })).toBe(403);
+    // Its own: past the ACL, to the lease store (which has no such lease).
+    expect(await status(tokens.a, "PUT", "sys/leases/renew", { lease_id: lease("a") })).not.toBe(403);
+    expect(await status(tokens.a, "PUT", "sys/leases/lookup", { lease_id: lease("a") })).not.toBe(403);
+  });
+
+  it("keeps the token's own upkeep", async () => {
+    expect(await status(tokens.a, "GET", "auth/token/lookup-self")).toBe(200);
+    expect(await status(tokens.a, "PUT", "auth/token/renew-self", {})).toBe(200);
+  });
+
+  it("the snapshot job's token renews and looks up no lease, and revokes itself", async () => {
+    expect(await status(tokens.snapshot, "PUT", "sys/leases/renew", { lease_id: lease("a") })).toBe(403);
+    expect(await status(tokens.snapshot, "PUT", "sys/leases/lookup", { lease_id: lease("a") })).toBe(403);
+    expect(await status(tokens.snapshot, "PUT", "auth/token/revoke-self", {})).toBe(204);
+  });
+});

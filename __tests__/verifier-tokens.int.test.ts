@@ -13,7 +13,7 @@ describe("tenant logins", () => {
   it("accept a projected token minted for the role's audience, and grant the tenant's policy only", async () => {
     const res = await login(kube.issue({ namespace: "search", serviceAccount: "search-api", audiences: ["vault"] }));
     expect(res.status).toBe(200);
-    expect((res.body.auth as { token_policies: string[] }).token_policies).toEqual(["default", "tenant-search"]);
+    expect((res.body.auth as { token_policies: string[] }).token_policies).toEqual(["tenant-search"]); // no default policy (issue 17, 6)
   });
 
   it("refuse a token minted for another audience (replayed from another service), or for the API server only", async () => {

@@ -51,6 +51,8 @@ export class InClusterAuth extends Construct {
         boundServiceAccountNamespaces: [r.namespace],
         audience: props.audience,
         tokenPolicies: [...r.policies],
+        // Without Vault's default policy (any lease's renewal and look-up): its policies name what it needs.
+        tokenNoDefaultPolicy: true,
         tokenTtl: r.tokenTtlSec ?? 600,
         tokenMaxTtl: r.tokenTtlSec ?? 600,
         tokenType: "service",

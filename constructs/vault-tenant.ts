@@ -116,6 +116,8 @@ export class VaultTenant extends Construct {
       boundServiceAccountNamespaces: [...props.namespaces],
       audience: props.audience,
       tokenPolicies: [this.policyName],
+      // Without Vault's default policy: it would let a tenant's pod renew and look up any lease by its id.
+      tokenNoDefaultPolicy: true,
       tokenTtl: tokenTtlSec,
       tokenMaxTtl: tokenMaxTtlSec,
       tokenType: "service",

@@ -57,11 +57,15 @@ export function renderTenantPolicy(props: TenantPolicyProps): string {
   }
   const roles = [...(props.databaseRoles ?? [])].sort();
   for (const role of roles) rules.push(rule(`${m.database}/creds/${role}`, ["read"]));
-  // Renewing takes a lease ID in the body: only this tenant's database leases (Vault matches the value as a prefix glob).
+  // Renewing and looking up take a lease ID in the body: only this tenant's database leases (Vault matches the value as a prefix glob).
+  // Logins carry no default policy, which would allow both for any lease.
   if (roles.length > 0) {
     rules.push(
       `path "sys/leases/renew" {\n  capabilities = ["update"]\n  allowed_parameters = {\n    "lease_id"  = ["${m.database}/creds/*"]\n    "increment" = []\n  }\n}`,
+      `path "sys/leases/lookup" {\n  capabilities = ["update"]\n  allowed_parameters = {\n    "lease_id" = ["${m.database}/creds/*"]\n  }\n}`,
     );
   }
+  // The token's own upkeep, which the default policy gave.
+  rules.push(rule("auth/token/lookup-self", ["read"]), rule("auth/token/renew-self", ["update"]), rule("auth/token/revoke-self", ["update"]));
   return `${rules.join("\n\n")}\n`;
 }

@@ -33,9 +33,11 @@ const ROLE_PARAMETERS = [
 /** The provisioner's login-role rules: one per registered cluster, so no other auth method's roles are reachable. */
 export function renderProvisionerPolicy(base: string, registeredClusters: readonly string[]): string {
   // The provider always sends the namespace selector, empty: only empty is allowed (a selector would reach any namespace).
+  // Logins without Vault's default policy (any lease's renewal and look-up): the apply credential cannot turn it back on.
   const allowed = [
     ...ROLE_PARAMETERS.map((p) => `    "${p}" = []`),
     `    "token_type" = ["service"]`,
+    `    "token_no_default_policy" = [true]`,
     `    "bound_service_account_namespace_selector" = [""]`,
   ].join("\n");
   const rules = [...registeredClusters]

@@ -240,8 +240,8 @@ describe("the snapshot role", () => {
     await source.call(token, "POST", "auth/token/revoke-self");
   });
 
-  it("holds only the snapshot and default policies, and may read a snapshot", async () => {
-    expect(((await source.call(token, "GET", "auth/token/lookup-self")).body.data as { policies: string[] }).policies.sort()).toEqual(["default", "snapshot"]);
+  it("holds only the snapshot policy (no default policy), and may read a snapshot", async () => {
+    expect(((await source.call(token, "GET", "auth/token/lookup-self")).body.data as { policies: string[] }).policies.sort()).toEqual(["snapshot"]);
     expect(await status("GET", "sys/storage/raft/snapshot")).toBe(200);
   });
 
@@ -254,7 +254,7 @@ describe("the snapshot role", () => {
       expect(await status("POST", `tenants/${tenant}/transit/decrypt/orders`, { ciphertext: encrypted.get(tenant)?.ciphertext })).toBe(403);
       expect(await status("GET", `tenants/${tenant}/transit/export/encryption-key/orders`)).toBe(403);
     }
-    expect(await status("GET", "cubbyhole/anything")).toBe(404); // its own cubbyhole (default policy) is empty
+    expect(await status("GET", "cubbyhole/anything")).toBe(403); // not even its own cubbyhole: no default policy
     expect(await status("GET", "sys/raw/core/keyring")).toBe(403);
   });
 

@@ -107,6 +107,8 @@ export function useSourceWorld(): void {
       bound_service_account_namespaces: [NAMESPACE],
       audience: "vault",
       token_policies: ["snapshot"],
+      // As the shared stack declares it (InClusterAuth): no default policy.
+      token_no_default_policy: true,
       token_ttl: "15m",
       token_max_ttl: "1h",
     });
