@@ -1,5 +1,4 @@
 // Constructs validate their props early and say how to fix a bad value.
-import { App, TerraformStack } from "cdktf";
 import { GkeCluster } from "../../constructs/gke-cluster";
 import { HardenedBucket } from "../../constructs/hardened-bucket";
 import { UnsealKey } from "../../constructs/unseal-key";
@@ -7,32 +6,9 @@ import { VaultLoadBalancer } from "../../constructs/vault-load-balancer";
 import { VaultNodePool } from "../../constructs/vault-node-pool";
 import { renderVaultServerConfig } from "../../constructs/vault-server-config";
 import { VaultServiceRegistration } from "../../constructs/vault-service-registration";
-import { VaultStatefulSet, type VaultStatefulSetProps } from "../../constructs/vault-stateful-set";
+import { VaultStatefulSet } from "../../constructs/vault-stateful-set";
 import { VaultTls } from "../../constructs/vault-tls";
-import { distributionProfile } from "../../constructs/vault-distribution";
-
-const stack = () => new TerraformStack(new App({ outdir: "/tmp/unused-vault-gke", stackTraces: false }), "s");
-
-const statefulSetProps: VaultStatefulSetProps = {
-  namespace: "vault",
-  serviceAccountName: "vault",
-  image: "hashicorp/vault:2.1.1",
-  distribution: distributionProfile("vault"),
-  replicas: 3,
-  serverConfig: "ui = true\n",
-  policies: {},
-  declaredAccessJson: "{}",
-  tlsSecretName: "vault-tls",
-  placement: { label: { key: "k", value: "v" }, taint: { key: "k", value: "v", effect: "NoSchedule" } },
-  storageClassName: "sc",
-  bootstrapImage: "bootstrap:1",
-  bootstrapEnv: {},
-  dataVolumeSizeGb: 10,
-  auditVolumeSizeGb: 10,
-  resources: { cpuRequest: "500m", memoryRequest: "512Mi", cpuLimit: "2", memoryLimit: "1Gi" },
-  preStopDelaySec: 5,
-  terminationGracePeriodSec: 60,
-};
+import { stack, statefulSet as statefulSetProps } from "./validation-walk-fixture";
 
 /** What the stacks always pass and these cases do not vary. */
 const serverConfigSettings = { tlsMinVersion: "tls12", ui: true, logLevel: "info" } as const;
