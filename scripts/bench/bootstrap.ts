@@ -25,7 +25,7 @@ async function once(replicas: 1 | 3): Promise<Run> {
     world = await createWorld({ replicas, seal: replicas === 1 ? "shamir" : "auto" });
     // createWorld returns once every listener accepts connections: the clock starts now.
     const start = process.hrtime.bigint();
-    const reporter = join(__dirname, "..", "scripts", "bench", "rss-reporter.js");
+    const reporter = join(__dirname, "rss-reporter.js");
     const env = (i: number) =>
       world!.sidecarEnv(i, { NODE_OPTIONS: `--require ${reporter}`, VAULT_GKE_RSS_FILE: rssFile, MIN_WAIT_MS: "100", MAX_WAIT_MS: "10000" });
     const sidecars = Array.from({ length: replicas }, (_, i) => new Sidecar(env(i)));

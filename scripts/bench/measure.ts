@@ -18,7 +18,7 @@ export function runMeasured(command: string, args: string[], options: SpawnSyncO
   const rssFile = join(dir, "rss");
   const env = { ...process.env, ...options.env };
   if (options.nodeRss) {
-    env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ""} --require ${join(__dirname, "..", "scripts", "bench", "rss-reporter.js")}`.trim();
+    env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ""} --require ${join(__dirname, "rss-reporter.js")}`.trim();
     env.VAULT_GKE_RSS_FILE = rssFile;
   }
   const start = process.hrtime.bigint();

@@ -51,7 +51,7 @@ interface World {
 async function measured(bundle: string, args: string[], env: Record<string, string>, nodeArgs: string[] = []): Promise<Measured> {
   const rssDir = mkdtempSync(join(tmpdir(), "vault-gke-rss-"));
   const rssFile = join(rssDir, "rss");
-  const reporter = join(__dirname, "..", "scripts", "bench", "rss-reporter.js");
+  const reporter = join(__dirname, "rss-reporter.js");
   try {
     const start = process.hrtime.bigint();
     const run = await runCommand(
@@ -99,7 +99,7 @@ async function setUp(): Promise<World> {
     if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
   };
   for (let t = 0; t < 10; t++) await call("POST", `sys/mounts/tenants/t${t}/kv`, { type: "kv", options: { version: "2" } });
-  await call("PUT", "sys/policies/acl/snapshot", { policy: readFileSync(join(__dirname, "..", "policies", "snapshot.hcl"), "utf8") });
+  await call("PUT", "sys/policies/acl/snapshot", { policy: readFileSync(join(__dirname, "..", "..", "policies", "snapshot.hcl"), "utf8") });
   await call("POST", "sys/auth/in-cluster", { type: "kubernetes" });
   await call("POST", "auth/in-cluster/config", {
     kubernetes_host: k8s.url,
