@@ -128,6 +128,18 @@ export const ATTACKS: { name: string; method: string; path: string; body?: unkno
     path: `auth/kubernetes-${CLUSTER}/role/a`,
     body: { bound_service_account_names: ["*"], bound_service_account_namespace_selector: "{}", audience: "vault", token_policies: ["tenant-a"] },
   },
+  {
+    name: "give a tenant login role the default policy back (any lease's renewal and look-up)",
+    method: "PUT",
+    path: `auth/kubernetes-${CLUSTER}/role/a`,
+    body: {
+      bound_service_account_names: ["api"],
+      bound_service_account_namespaces: ["a"],
+      audience: "vault",
+      token_policies: ["tenant-a"],
+      token_no_default_policy: false,
+    },
+  },
   { name: "create a token role", method: "POST", path: "auth/token/roles/ops", body: { allowed_policies: ["admin", "break-glass"], orphan: true } },
   { name: "write to cubbyhole", method: "POST", path: "cubbyhole/stash", body: { blob: "x".repeat(1024) } },
   { name: "store a year-long wrapped blob", method: "POST", path: "sys/wrapping/wrap", body: { blob: "x" } },
