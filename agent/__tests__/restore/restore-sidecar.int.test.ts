@@ -27,7 +27,7 @@ import { waitForConverged } from "../support/converged";
 import { createWorld, type World } from "../support/fixture";
 import { findLeaks, storedSecrets } from "../support/leak-scan";
 import { Sidecar, stopAllSidecars, transcript } from "../support/sidecar";
-import { commandTranscript, expectExit, runCommand, RESTORE_BUNDLE, SNAPSHOT_BUNDLE } from "../support/snapshot-harness";
+import { commandTranscript, configureInClusterLogin, expectExit, runCommand, RESTORE_BUNDLE, SNAPSHOT_BUNDLE } from "../support/snapshot-harness";
 
 jest.setTimeout(600_000);
 
@@ -152,15 +152,7 @@ it("the source: its sidecar converges; the snapshot command stores a snapshot of
     };
     await ok("POST", "sys/mounts/tenants/alpha/kv", { type: "kv", options: { version: "2" } });
     await ok("POST", "tenants/alpha/kv/data/app", { data: SECRET });
-    await ok("POST", "sys/auth/in-cluster", { type: "kubernetes" });
-    await ok("POST", "auth/in-cluster/config", {
-      kubernetes_host: k8s.url,
-      kubernetes_ca_cert: k8s.caPem,
-      token_reviewer_jwt: k8s.reviewerJwt,
-      issuer: k8s.issuer,
-      disable_local_ca_jwt: true,
-    });
-    await ok("POST", "auth/in-cluster/role/snapshot", {
+    await configureInClusterLogin(ok, k8s, {
       bound_service_account_names: [SERVICE_ACCOUNT],
       bound_service_account_namespaces: [NAMESPACE],
       audience: "vault",

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { stopAllBao } from "../../../__tests__/support/bao";
 import { startFakeGcs, stopAllFakeGcs, type FakeGcs } from "../../../__tests__/support/fake-gcs";
 import { startTokenReviewStandIn, type TokenReviewStandIn } from "../../../__tests__/support/token-review-stand-in";
-import { startShamirVault, type ShamirVault } from "../support/snapshot-harness";
+import { configureInClusterLogin, startShamirVault, type ShamirVault } from "../support/snapshot-harness";
 
 export const ENVIRONMENT = "example";
 export const BUCKET = "example-project-example-vault-snapshots";
@@ -94,15 +94,7 @@ export function useSourceWorld(): void {
       encrypted.set(tenant, { plaintext, ciphertext: String((res.body.data as { ciphertext: string }).ciphertext) });
     }
     await ok("PUT", "sys/policies/acl/snapshot", { policy: readFileSync(join(__dirname, "..", "..", "..", "policies", "snapshot.hcl"), "utf8") });
-    await ok("POST", "sys/auth/in-cluster", { type: "kubernetes" });
-    await ok("POST", "auth/in-cluster/config", {
-      kubernetes_host: k8s.url,
-      kubernetes_ca_cert: k8s.caPem,
-      token_reviewer_jwt: k8s.reviewerJwt,
-      issuer: k8s.issuer,
-      disable_local_ca_jwt: true,
-    });
-    await ok("POST", "auth/in-cluster/role/snapshot", {
+    await configureInClusterLogin(ok, k8s, {
       bound_service_account_names: [SERVICE_ACCOUNT],
       bound_service_account_namespaces: [NAMESPACE],
       audience: "vault",

@@ -12,7 +12,7 @@ import { stopAllBao } from "../../../__tests__/support/bao";
 import { startFakeGcs, stopAllFakeGcs, type FakeGcs } from "../../../__tests__/support/fake-gcs";
 import { startTokenReviewStandIn, type TokenReviewStandIn } from "../../../__tests__/support/token-review-stand-in";
 import { SnapshotVault } from "../../src/vault/snapshot-api";
-import { expectExit, runCommand, SNAPSHOT_BUNDLE, startShamirVault, type ShamirVault } from "../support/snapshot-harness";
+import { configureInClusterLogin, expectExit, runCommand, SNAPSHOT_BUNDLE, startShamirVault, type ShamirVault } from "../support/snapshot-harness";
 
 jest.setTimeout(120_000);
 
@@ -97,15 +97,7 @@ beforeAll(async () => {
   };
   await ok("POST", "sys/mounts/tenants/alpha/kv", { type: "kv", options: { version: "2" } });
   await ok("PUT", "sys/policies/acl/snapshot", { policy: readFileSync(join(__dirname, "..", "..", "..", "policies", "snapshot.hcl"), "utf8") });
-  await ok("POST", "sys/auth/in-cluster", { type: "kubernetes" });
-  await ok("POST", "auth/in-cluster/config", {
-    kubernetes_host: k8s.url,
-    kubernetes_ca_cert: k8s.caPem,
-    token_reviewer_jwt: k8s.reviewerJwt,
-    issuer: k8s.issuer,
-    disable_local_ca_jwt: true,
-  });
-  await ok("POST", "auth/in-cluster/role/snapshot", {
+  await configureInClusterLogin(ok, k8s, {
     bound_service_account_names: ["vault-snapshot"],
     bound_service_account_namespaces: ["vault"],
     audience: "vault",

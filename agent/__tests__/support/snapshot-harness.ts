@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { resolve } from "node:path";
 import { projectRoot, type BaoServer } from "../../../__tests__/support/bao";
 import { startRaftCluster, waitForActive, type RaftCluster } from "../../../__tests__/support/raft-cluster";
+import type { TokenReviewStandIn } from "../../../__tests__/support/token-review-stand-in";
 import { vaultRequest, waitFor, type VaultResponse } from "../../../__tests__/support/vault-http";
 import { exampleEnv } from "../../../__tests__/helpers";
 import { vaultServerConfigProps } from "../../../stacks/vault-server-settings";
@@ -175,4 +176,24 @@ export async function sealStates(cluster: RaftCluster): Promise<string> {
     ),
   );
   return states.join("\n");
+}
+
+/**
+ * Vault's own cluster's Kubernetes backend at auth/in-cluster, reviewing tokens through `k8s`, and the
+ * snapshot job's login role with `role`'s settings. `ok` makes one request as root and throws unless it succeeds.
+ */
+export async function configureInClusterLogin(
+  ok: (method: string, path: string, body?: unknown) => Promise<unknown>,
+  k8s: TokenReviewStandIn,
+  role: Record<string, unknown>,
+): Promise<void> {
+  await ok("POST", "sys/auth/in-cluster", { type: "kubernetes" });
+  await ok("POST", "auth/in-cluster/config", {
+    kubernetes_host: k8s.url,
+    kubernetes_ca_cert: k8s.caPem,
+    token_reviewer_jwt: k8s.reviewerJwt,
+    issuer: k8s.issuer,
+    disable_local_ca_jwt: true,
+  });
+  await ok("POST", "auth/in-cluster/role/snapshot", role);
 }
