@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { postgresEngineSettings } from "../constructs/postgres-engine-settings";
+import { postgresEngineSettings } from "../config/postgres-engine-settings";
 import { renderTenantPolicy, tenantMountPaths } from "../contract/tenant-policy";
 import { startDevServer, stopAllBao, type BaoServer } from "./support/bao";
 import { startPostgres, type PostgresServer } from "./support/postgres";

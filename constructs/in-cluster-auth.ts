@@ -2,7 +2,7 @@ import { AuthBackend } from "@cdktf/provider-vault/lib/auth-backend";
 import { KubernetesAuthBackendConfig } from "@cdktf/provider-vault/lib/kubernetes-auth-backend-config";
 import { KubernetesAuthBackendRole } from "@cdktf/provider-vault/lib/kubernetes-auth-backend-role";
 import { Construct } from "constructs";
-import { AUTH_PATHS } from "../contract/vault-names";
+import { AUTH_PATHS, IN_CLUSTER_API_SERVER } from "../contract/vault-names";
 
 export interface InClusterRole {
   readonly name: string;
@@ -40,7 +40,7 @@ export class InClusterAuth extends Construct {
     this.path = backend.path;
     new KubernetesAuthBackendConfig(this, "config", {
       backend: backend.path,
-      kubernetesHost: "https://kubernetes.default.svc",
+      kubernetesHost: IN_CLUSTER_API_SERVER,
       disableLocalCaJwt: false,
     });
     for (const r of props.roles) {

@@ -1,3 +1,4 @@
+import { AUDIT_DIR } from "../contract/audit-devices";
 import { ConfigMapV1 } from "@cdktf/provider-kubernetes/lib/config-map-v1";
 import { StatefulSetV1 } from "@cdktf/provider-kubernetes/lib/stateful-set-v1";
 import { createHash } from "node:crypto";
@@ -61,7 +62,7 @@ export const VAULT_PATHS = {
   config: "/vault/config",
   tls: "/vault/tls",
   data: "/vault/data",
-  audit: "/vault/audit",
+  audit: AUDIT_DIR,
   policies: "/vault/policies",
   /** The sidecar mounts only the CA of the TLS secret here (never the server key). */
   ca: "/vault/ca",

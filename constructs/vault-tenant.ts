@@ -6,7 +6,7 @@ import { Mount } from "@cdktf/provider-vault/lib/mount";
 import { TransitSecretBackendKey } from "@cdktf/provider-vault/lib/transit-secret-backend-key";
 import { createHash } from "node:crypto";
 import { Construct } from "constructs";
-import { postgresEngineSettings, type PostgresEngineProps } from "./postgres-engine-settings";
+import { postgresEngineSettings, type PostgresEngineProps } from "../config/postgres-engine-settings";
 import { tenantMountPaths, tenantPolicyName } from "../contract/tenant-policy";
 
 export interface VaultTenantProps {

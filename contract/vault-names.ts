@@ -42,3 +42,6 @@ export const SNAPSHOT_KSA = "vault-snapshot";
 export const DEFAULT_TOKEN_AUDIENCE = "vault";
 /** The OIDC issuer the runners' login (auth/runner) trusts unless delivery.runnerIssuer names another: Google signs service accounts' ID tokens. */
 export const GOOGLE_ISSUER = "https://accounts.google.com";
+
+/** The API server as Vault's own pods reach it: auth/in-cluster reviews the snapshot job's tokens there. */
+export const IN_CLUSTER_API_SERVER = "https://kubernetes.default.svc";

@@ -1,5 +1,6 @@
 // The server configuration and sidecar settings the vault stack ships, as
 // functions of the environment, so tests can load exactly what ships.
+import { AUDIT_DEVICES } from "../contract/audit-devices";
 import { secretIds } from "../contract/secret-ids";
 import { storageBucketName, unsealKeyNames } from "../config/names";
 import type { EnvironmentConfig } from "../config/schema";
@@ -8,12 +9,6 @@ import { VAULT_API_PORT } from "../contract/ports";
 import { vaultPodHost, vaultPodNames } from "../constructs/vault-naming";
 import type { VaultServerConfigProps } from "../constructs/vault-server-config";
 import { DECLARED_ACCESS_FILE, VAULT_PATHS } from "../constructs/vault-stateful-set";
-
-/** Audit devices: one on the pod's audit disk, one on stdout for Cloud Logging (two, so one failing device does not block requests). */
-export const AUDIT_DEVICES = [
-  { path: "file", filePath: `${VAULT_PATHS.audit}/audit.log` },
-  { path: "stdout", filePath: "stdout" },
-] as const;
 
 export function vaultServerConfigProps(env: EnvironmentConfig, storageBucket?: string): VaultServerConfigProps {
   const v = env.vault;
@@ -69,6 +64,6 @@ export function bootstrapEnvironment(env: EnvironmentConfig): Record<string, str
     DECLARED_ACCESS_FILE: `${VAULT_PATHS.policies}/${DECLARED_ACCESS_FILE}`,
     REVOKE_ROOT_TOKEN: String(env.bootstrap.revokeRootToken),
     AUDIT_MODE: distributionProfile(v.distribution).auditInConfig ? "config" : "api",
-    AUDIT_FILE_PATH: `${VAULT_PATHS.audit}/audit.log`,
+    AUDIT_FILE_PATH: AUDIT_DEVICES[0].filePath,
   };
 }

@@ -4,7 +4,7 @@ import { App, TerraformStack } from "cdktf";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { GkeClusterProps } from "../../constructs/gke-cluster";
-import type { PostgresEngineProps } from "../../constructs/postgres-engine-settings";
+import type { PostgresEngineProps } from "../../config/postgres-engine-settings";
 import { distributionProfile } from "../../constructs/vault-distribution";
 import type { VaultNodePoolProps } from "../../constructs/vault-node-pool";
 import type { VaultSnapshotJobProps } from "../../constructs/vault-snapshot-job";

@@ -1,6 +1,6 @@
 // The walks of construct-validation-walk.test.ts whose throw the tenant file's schema or loader keeps every
 // valid tenant from: each case trips the throw, then names the loader's refusal (field, value and fix).
-import { postgresEngineSettings } from "../../constructs/postgres-engine-settings";
+import { postgresEngineSettings } from "../../config/postgres-engine-settings";
 import { VaultTenant } from "../../constructs/vault-tenant";
 import { postgres, stack, tenant, type WalkBy } from "./validation-walk-fixture";
 
@@ -32,7 +32,7 @@ export const TENANT_REFUSED: WalkBy<"tenant file">[] = [
     unreachable: { by: "tenant file", overrides: { audience: " " }, field: "audience", says: 'got " "; an audience has no spaces; for example vault' },
   },
   {
-    file: "constructs/postgres-engine-settings.ts",
+    file: "config/postgres-engine-settings.ts",
     throws: "cannot exceed maxTtlSec",
     trip: () => postgresEngineSettings({ ...postgres, defaultTtlSec: 7200 }),
     message: /defaultTtlSec \(7200\) cannot exceed maxTtlSec \(3600\)/,

@@ -3,6 +3,7 @@
 // methods that have roles, the policies, and each tenant's transit keys and
 // database roles. The verifier and the tenant-policy renderer are pure
 // functions of this snapshot.
+import { caDigest, type DeclaredSetting } from "../../../contract/declared-access";
 import type { VaultClient } from "../vault/client";
 
 export interface MountInfo {
@@ -31,6 +32,16 @@ export interface TenantEngines {
   readonly kvDeleteVersionAfterSec?: number;
   /** Database connection name -> plugin. */
   readonly databaseConnections?: Readonly<Record<string, string>>;
+  /** Database connection name -> its connection_url (Vault fills the user and password; it holds no secret). */
+  readonly databaseConnectionUrls?: Readonly<Record<string, string>>;
+  /** Database role name -> its creation statements. */
+  readonly databaseRoleStatements?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** An audit device: its type and the options that say where it writes and what in plain text. */
+export interface AuditDeviceInfo {
+  readonly type: string;
+  readonly options: Readonly<Record<string, string>>;
 }
 
 export interface VaultInventory {
@@ -42,8 +53,10 @@ export interface VaultInventory {
   readonly policies: Readonly<Record<string, string>>;
   /** Auth path -> role name -> role. */
   readonly roles: Readonly<Record<string, Readonly<Record<string, RoleInfo>>>>;
-  /** Auth path -> its configuration's string fields (kubernetes_host, bound_issuer, ...), for role-bearing methods. */
-  readonly authConfigs: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** Auth path -> its configuration (kubernetes_host, bound_issuer, ...; CA certificates as caDigest), for role-bearing methods. */
+  readonly authConfigs: Readonly<Record<string, Readonly<Record<string, DeclaredSetting>>>>;
+  /** Audit devices by path without the trailing slash. */
+  readonly auditDevices: Readonly<Record<string, AuditDeviceInfo>>;
   /** Tenant name -> what its engines hold. */
   readonly tenants: Readonly<Record<string, TenantEngines>>;
   /** Token roles (auth/token/roles): each can mint tokens with any of its allowed policies. */
@@ -69,13 +82,27 @@ function strings(value: unknown): string[] {
   return items.map((s) => s.trim()).filter(Boolean);
 }
 
+/** Configuration fields that hold a CA certificate: compared by digest. */
+const CA_FIELDS = new Set(["kubernetes_ca_cert", "oidc_discovery_ca_pem", "jwks_ca_pem"]);
+
+/** A backend's configuration as the verifier compares it: strings, switches and lists (sorted, without empty entries); CAs by digest. */
+function settingsOf(config: Record<string, unknown>): Record<string, DeclaredSetting> {
+  const out: Record<string, DeclaredSetting> = {};
+  for (const [field, value] of Object.entries(config)) {
+    if (CA_FIELDS.has(field)) out[field] = caDigest(typeof value === "string" ? value : "");
+    else if (typeof value === "string" || typeof value === "boolean") out[field] = value;
+    else if (Array.isArray(value) || value === null) out[field] = strings(value).sort();
+  }
+  return out;
+}
+
 /** The fields of a role that say who may log in with it. */
 function bindingsOf(role: Record<string, unknown>): Record<string, string[]> {
   const bindings: Record<string, string[]> = {};
   for (const [field, value] of Object.entries(role)) {
     if (field === "bound_claims" && value && typeof value === "object") {
       for (const [claim, v] of Object.entries(value as Record<string, unknown>)) bindings[`bound_claims.${claim}`] = strings(v);
-    } else if ((field.startsWith("bound_") && field !== "bound_claims_type") || field === "audience") {
+    } else if ((field.startsWith("bound_") && field !== "bound_claims_type") || field === "audience" || field === "alias_name_source") {
       const values = strings(value);
       if (values.length > 0) bindings[field] = values;
     }
@@ -108,15 +135,11 @@ export async function readInventory(vault: VaultClient, token: string): Promise<
   const secretMounts = byPath((await vault.read(token, "sys/mounts")) ?? {});
 
   const roles: Record<string, Record<string, RoleInfo>> = {};
-  const authConfigs: Record<string, Record<string, string>> = {};
+  const authConfigs: Record<string, Record<string, DeclaredSetting>> = {};
   for (const [path, mount] of Object.entries(authMounts)) {
     if (!ROLE_BEARING.has(mount.type)) continue;
     const config = (await vault.read(token, `auth/${path}/config`)) ?? {};
-    authConfigs[path] = Object.fromEntries(
-      Object.entries(config)
-        .filter(([, v]) => typeof v === "string")
-        .map(([k, v]) => [k, String(v)]),
-    );
+    authConfigs[path] = settingsOf(config);
     const names = await vault.list(token, `auth/${path}/role`);
     roles[path] = {};
     for (const name of names) {
@@ -140,7 +163,14 @@ export async function readInventory(vault: VaultClient, token: string): Promise<
 
   const tenants: Record<
     string,
-    { transitKeys: string[]; databaseRoles: string[]; kvDeleteVersionAfterSec?: number; databaseConnections?: Record<string, string> }
+    {
+      transitKeys: string[];
+      databaseRoles: string[];
+      kvDeleteVersionAfterSec?: number;
+      databaseConnections?: Record<string, string>;
+      databaseConnectionUrls?: Record<string, string>;
+      databaseRoleStatements?: Record<string, string[]>;
+    }
   > = {};
   for (const path of Object.keys(secretMounts)) {
     const m = /^tenants\/([^/]+)\/(kv|transit|database)$/.exec(path);
@@ -151,12 +181,30 @@ export async function readInventory(vault: VaultClient, token: string): Promise<
     if (m[2] === "transit") t.transitKeys = (await vault.list(token, `${path}/keys`)).sort();
     if (m[2] === "database") {
       t.databaseRoles = (await vault.list(token, `${path}/roles`)).sort();
+      t.databaseRoleStatements = {};
+      for (const name of t.databaseRoles) {
+        const role = await vault.read(token, `${path}/roles/${encodeURIComponent(name)}`);
+        t.databaseRoleStatements[name] = Array.isArray(role?.creation_statements) ? role.creation_statements.map(String) : [];
+      }
       t.databaseConnections = {};
+      t.databaseConnectionUrls = {};
       for (const name of await vault.list(token, `${path}/config`)) {
-        t.databaseConnections[name] = String((await vault.read(token, `${path}/config/${encodeURIComponent(name)}`))?.plugin_name ?? "");
+        const connection = await vault.read(token, `${path}/config/${encodeURIComponent(name)}`);
+        t.databaseConnections[name] = String(connection?.plugin_name ?? "");
+        const details = (connection?.connection_details ?? {}) as Record<string, unknown>;
+        t.databaseConnectionUrls[name] = String(details.connection_url ?? "");
       }
     }
   }
   const tokenRoles = await vault.list(token, "auth/token/roles");
-  return { authMounts, secretMounts, policies, roles, authConfigs, tenants, tokenRoles };
+  const auditDevices: Record<string, AuditDeviceInfo> = {};
+  for (const [path, raw] of Object.entries((await vault.read(token, "sys/audit")) ?? {})) {
+    const d = (raw ?? {}) as { type?: unknown; options?: Record<string, unknown> | null };
+    if (typeof d.type !== "string") continue;
+    auditDevices[path.replace(/\/$/, "")] = {
+      type: d.type,
+      options: Object.fromEntries(Object.entries(d.options ?? {}).map(([k, v]) => [k, String(v)])),
+    };
+  }
+  return { authMounts, secretMounts, policies, roles, authConfigs, auditDevices, tenants, tokenRoles };
 }
