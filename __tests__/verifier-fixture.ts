@@ -1,19 +1,22 @@
 // Shared by the verifier*.int.test.ts files: a real OpenBao holding what the stacks declare (the shared
 // stack's access configuration, two tenants applied the way the runners apply them, tenant policies rendered
 // by the sidecar's code), the credentials the test files use, and `npm run verify` run against it.
-import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { planTenantPolicies, readInventory } from "@vault-gke/agent/verify";
 import { VaultClient } from "@vault-gke/agent/vault";
 import { APPLY_TOKEN_MAX_TTL_SEC } from "../config/schema";
-import { applyRoleSettings, GOOGLE_ISSUER } from "../constructs/runner-auth";
+import { applyRoleSettings } from "../constructs/runner-auth";
 import { environmentPolicies } from "../policies";
+import { postgresEngineSettings } from "../config/postgres-engine-settings";
+import { IN_CLUSTER_API_SERVER } from "../contract/vault-names";
 import { commandArgs, exampleData, exampleEnv, merge } from "./helpers";
-import { startDevServer, stopAllBao, type BaoServer } from "./support/bao";
+import { DISTRIBUTION, POD_SERVICE_ACCOUNT_DIR, startDevServer, stopAllBao, type BaoServer } from "./support/bao";
 import { GoogleIdTokenIssuer } from "./support/google-id-token";
+import { OIDC_STAND_IN_KEY_ID, startOidcIssuer, type OidcIssuer } from "./support/oidc-issuer";
 import { tenantStackRequests, type ProviderRequest } from "./support/tenant-stack-requests";
 import { startTokenReviewStandIn, type TokenReviewStandIn } from "./support/token-review-stand-in";
 import { vaultRequest } from "./support/vault-http";
@@ -39,6 +42,8 @@ export let envDir: string;
 export let server: BaoServer;
 export let root: string;
 export let kube: TokenReviewStandIn;
+/** The runners' OIDC issuer (delivery.runnerIssuer): Vault reads its keys from its discovery document, as from Google's. */
+export let oidc: OidcIssuer;
 const issuer = new GoogleIdTokenIssuer();
 export const tokens: { plan?: string; sidecar?: string; apply?: string } = {};
 
@@ -77,21 +82,41 @@ export function tenantRequest(tenant: string, what: string) {
   return r;
 }
 
-/** Vault's own cluster backend and its snapshot role, as the shared stack configures them. */
+/** Vault's own cluster backend and its snapshot role, as the shared stack configures them (the API server as Vault's pods reach it, with their own CA and token). */
 export async function configureInCluster(): Promise<void> {
   await ok(root, "POST", "sys/auth/in-cluster", { type: "kubernetes" });
-  await ok(root, "POST", "auth/in-cluster/config", {
-    kubernetes_host: kube.url,
-    kubernetes_ca_cert: kube.caPem,
-    disable_local_ca_jwt: true,
-    token_reviewer_jwt: kube.reviewerJwt,
-  });
+  await ok(root, "POST", "auth/in-cluster/config", { kubernetes_host: IN_CLUSTER_API_SERVER, disable_local_ca_jwt: false });
   await ok(root, "POST", "auth/in-cluster/role/snapshot", {
     bound_service_account_names: ["vault-snapshot"],
     bound_service_account_namespaces: ["vault"],
     audience: "vault",
+    alias_name_source: "serviceaccount_uid",
     token_policies: ["snapshot"],
   });
+}
+
+/** The tenant files the verifier reads: what the replayed tenant stack requests declare (support/tenant-stack-requests.ts). */
+export const TENANT_FILES = ["payments", "search"].map((tenant) => ({
+  name: tenant,
+  cluster: CLUSTER,
+  namespaces: [tenant],
+  serviceAccounts: [`${tenant}-api`],
+  engines: { postgres: { host: "db.invalid", port: 5432, database: "app", username: "vault_admin" } },
+}));
+
+/** The creation statements a tenant file renders (the replayed request carries a placeholder). */
+export function renderedStatements(tenant: string): string[] {
+  const file = TENANT_FILES.find((t) => t.name === tenant);
+  if (!file) throw new Error(`no tenant file ${tenant}`);
+  const pg = file.engines.postgres;
+  return postgresEngineSettings({ ...pg, schema: "public", access: "readonly", sslMode: "verify-full", defaultTtlSec: 900, maxTtlSec: 3600 })
+    .creationStatements;
+}
+
+/** A tenant's database role as its stack writes it: the replayed request with the statements the tenant file renders. */
+export async function writeDatabaseRole(tenant: string): Promise<void> {
+  const r = tenantRequest(tenant, "create the database role");
+  await applyAsRunner({ ...r, body: { ...r.body, creation_statements: renderedStatements(tenant) } });
 }
 
 /** "<kind> <path>" of each finding line, sorted. */
@@ -106,19 +131,29 @@ export function kindsAndPaths(lines: readonly string[]): string[] {
     .sort();
 }
 
-export function runVerify(): { status: number | null; lines: string[] } {
-  const run = spawnSync(process.execPath, [...commandArgs("verify"), "example"], {
-    encoding: "utf8",
+/**
+ * `npm run verify` with the plan token. Asynchronous: the server's stdout audit device writes into a pipe this
+ * process drains, so a blocked event loop (spawnSync) would fill it and stall every request of the server.
+ */
+export async function runVerify(): Promise<{ status: number | null; lines: string[] }> {
+  const child = spawn(process.execPath, [...commandArgs("verify"), "example"], {
     env: {
       PATH: process.env.PATH ?? "",
       VAULT_ADDR: server.addr,
       VAULT_TOKEN: String(tokens.plan),
       VAULT_CACERT: join(dir, "bao", "vault-ca.pem"),
       VAULT_GKE_ENVIRONMENTS: envDir,
+      VAULT_GKE_TENANTS: join(dir, "tenants"),
+      VAULT_GKE_VERIFY_SETTLE_SECONDS: "0",
     },
   });
-  expect(run.stderr).toBe("");
-  return { status: run.status, lines: run.stdout.trim().split("\n") };
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+  const status = await new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  expect(stderr).toBe("");
+  return { status, lines: stdout.trim().split("\n") };
 }
 
 /** Starts that OpenBao (and the TokenReview stand-in) before the calling file's tests and stops it after them (call once at its top level). */
@@ -127,12 +162,38 @@ export function verifierWorldPerFile(): void {
     dir = mkdtempSync(join(tmpdir(), "vault-gke-verifier-"));
     envDir = join(dir, "environments");
     mkdirSync(envDir);
-    ({ server, rootToken: root } = await startDevServer(join(dir, "bao")));
+    oidc = await startOidcIssuer(join(dir, "oidc"), issuer.privateKey);
     kube = await startTokenReviewStandIn();
+    // The pod's service account files, which auth/in-cluster reads (disable_local_ca_jwt false, as in a pod).
+    const podFiles = join(dir, "pod-service-account");
+    mkdirSync(podFiles);
+    writeFileSync(join(podFiles, "ca.crt"), kube.caPem);
+    writeFileSync(join(podFiles, "token"), kube.reviewerJwt);
+    writeFileSync(join(podFiles, "namespace"), "vault");
+    const caBundle = join(dir, "ca-bundle.pem");
+    writeFileSync(caBundle, readFileSync(oidc.caFile));
+    // The audit devices every server has (contract/audit-devices.ts), here in the test's folder: OpenBao reads them from
+    // its configuration; on Vault the sidecar enables them through the API, as below.
+    const auditFile = join(dir, "audit.log");
+    const auditConfig = [
+      `audit "file" "file" {\n  options {\n    file_path = "${auditFile}"\n  }\n}`,
+      `audit "file" "stdout" {\n  options {\n    file_path = "stdout"\n  }\n}`,
+    ];
+    ({ server, rootToken: root } = await startDevServer(join(dir, "bao"), "dev", {
+      config: DISTRIBUTION === "openbao" ? auditConfig.join("\n") : undefined,
+      env: { SSL_CERT_FILE: caBundle, [POD_SERVICE_ACCOUNT_DIR]: podFiles },
+    }));
+    if (DISTRIBUTION === "vault") {
+      await ok(root, "PUT", "sys/audit/file", { type: "file", options: { file_path: auditFile, mode: "0600" } });
+      await ok(root, "PUT", "sys/audit/stdout", { type: "file", options: { file_path: "stdout" } });
+    }
     // The environment the verifier reads: its tenant cluster's API server is the stand-in.
     const data = exampleData() as { tenancy: { clusters: Record<string, unknown>[] } };
-    const clusters = data.tenancy.clusters.map((c) => (c.name === CLUSTER ? { ...c, apiServerUrl: kube.url } : c));
-    writeFileSync(join(envDir, "example.yaml"), stringify(merge(data, { ...overrides, tenancy: { clusters } })));
+    const clusters = data.tenancy.clusters.map((c) => (c.name === CLUSTER ? { ...c, apiServerUrl: kube.url, caCertificate: kube.caPem } : c));
+    writeFileSync(join(envDir, "example.yaml"), stringify(merge(data, { ...overrides, tenancy: { clusters }, delivery: { runnerIssuer: oidc.url } })));
+
+    mkdirSync(join(dir, "tenants", "example"), { recursive: true });
+    for (const t of TENANT_FILES) writeFileSync(join(dir, "tenants", "example", `${t.name}.yaml`), stringify(t));
 
     // A dev server mounts secret/ (the verifier rightly reports it); a real one has no such engine.
     await ok(root, "DELETE", "sys/mounts/secret");
@@ -148,18 +209,23 @@ export function verifierWorldPerFile(): void {
     });
     await configureInCluster();
     await ok(root, "POST", "sys/auth/runner", { type: "jwt" });
-    await ok(root, "POST", "auth/runner/config", { jwt_validation_pubkeys: [issuer.publicKeyPem], bound_issuer: GOOGLE_ISSUER });
+    await ok(root, "POST", "auth/runner/config", { oidc_discovery_url: oidc.url, bound_issuer: oidc.url });
     await ok(root, "POST", "auth/runner/role/provisioner", applyRole());
 
     tokens.plan = await orphan("vault-gke-plan");
     tokens.sidecar = await orphan("vault-gke-sidecar");
     const login = await vaultRequest(server.addr, server.ca, "POST", "/v1/auth/runner/login", {
-      body: { role: "provisioner", jwt: issuer.issue({ email: env.delivery.applyServiceAccounts[0], audience: AUDIENCE }) },
+      body: {
+        role: "provisioner",
+        jwt: issuer.issue({ email: env.delivery.applyServiceAccounts[0], audience: AUDIENCE, issuer: oidc.url, keyId: OIDC_STAND_IN_KEY_ID }),
+      },
     });
+    if (!login.body.auth) throw new Error(`the runner login failed: ${login.status} ${JSON.stringify(login.body)}`);
     tokens.apply = String((login.body.auth as { client_token: string }).client_token);
     // Two tenants, applied the way the runner applies them.
     for (const tenant of ["payments", "search"]) {
       for (const r of tenantStackRequests(tenant, CLUSTER).filter((r) => r.method === "POST" || r.method === "PUT")) await applyAsRunner(r);
+      await writeDatabaseRole(tenant);
     }
     await renderTenantPolicies();
   });
@@ -167,6 +233,7 @@ export function verifierWorldPerFile(): void {
   afterAll(async () => {
     await stopAllBao();
     await kube?.stop();
+    await oidc?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 }

@@ -29,10 +29,10 @@ describe("tenant logins", () => {
 });
 
 it("never prints the token it reads with, on success or with findings", async () => {
-  expect(JSON.stringify(runVerify())).not.toContain(String(tokens.plan));
+  expect(JSON.stringify(await runVerify())).not.toContain(String(tokens.plan));
   await ok(root, "POST", "sys/auth/leak-check", { type: "userpass" });
   try {
-    const run = runVerify();
+    const run = await runVerify();
     expect(run.status).toBe(1);
     expect(JSON.stringify(run)).not.toContain(String(tokens.plan));
   } finally {

@@ -3,14 +3,21 @@
 // 1 when anything deviates, one line per finding. Runners run it after every
 // apply, with the read-only plan token:
 //   VAULT_TOKEN=<plan token> VAULT_CACERT=<ca file> npm run --silent verify -- example
-// VAULT_ADDR defaults to the environment's Vault address. Exit codes: 0 no
-// finding, 1 findings, 2 bad usage or settings, 3 Vault could not be read.
+// VAULT_ADDR defaults to the environment's Vault address. Besides what the
+// sidecar's verifier checks, it compares each tenant's login role, database
+// connections and database roles with tenants/<environment>/*.yaml
+// (VAULT_GKE_TENANTS overrides tenants/). A tenant policy the sidecar has not
+// written yet (a tenant applied seconds ago) is reported only when it is still
+// missing after the sidecar's interval (VAULT_GKE_VERIFY_SETTLE_SECONDS,
+// default 60). Exit codes: 0 no finding, 1 findings, 2 bad usage or settings,
+// 3 Vault could not be read.
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { VaultClient } from "@vault-gke/agent/vault";
 import { readInventory, verify } from "@vault-gke/agent/verify";
 import { declaredAccess } from "../config/declared-access";
 import { ConfigError, loadEnvironmentFile } from "../config/load";
+import { loadTenants } from "../config/load-tenants";
 import { vaultAddress } from "../config/names";
 import { environmentPolicies } from "../policies";
 
@@ -53,8 +60,10 @@ async function main(): Promise<void> {
     );
   }
   let env;
+  let tenants;
   try {
     env = loadEnvironmentFile(join(dir, `${name}.yaml`));
+    tenants = loadTenants(join(process.env.VAULT_GKE_TENANTS ?? join(root, "tenants"), name), env);
   } catch (error) {
     if (error instanceof ConfigError) fail(2, error.problems.join("\n"));
     throw error;
@@ -71,10 +80,18 @@ async function main(): Promise<void> {
     }
   }
   const vault = new VaultClient({ address, ca });
+  const settleMs = settleSeconds() * 1000;
+  const declared = declaredAccess(env, tenants);
+  const policies = environmentPolicies(env.tenancy.clusters.map((c) => c.name));
   let findings;
   try {
-    const inventory = await readInventory(vault, token);
-    findings = verify(inventory, declaredAccess(env), environmentPolicies(env.tenancy.clusters.map((c) => c.name)));
+    const started = Date.now();
+    findings = verify(await readInventory(vault, token), declared, policies);
+    // The sidecar writes a new tenant's policy on its next pass: read again until it has, or the interval is over.
+    while (findings.some((f) => f.kind === "missing-tenant-policy") && Date.now() - started < settleMs) {
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      findings = verify(await readInventory(vault, token), declared, policies);
+    }
   } catch (error) {
     fail(3, `reading ${address} failed: ${(error as Error).message}`);
   } finally {
@@ -83,6 +100,12 @@ async function main(): Promise<void> {
   for (const f of findings) process.stdout.write(`finding ${f.kind} ${f.path}: ${f.detail}\n`);
   process.stdout.write(`${findings.length} finding(s) in ${address} for environment ${env.name}\n`);
   process.exit(findings.length > 0 ? 1 : 0);
+}
+
+function settleSeconds(): number {
+  const raw = process.env.VAULT_GKE_VERIFY_SETTLE_SECONDS ?? "60";
+  if (!/^\d+$/.test(raw)) fail(2, `VAULT_GKE_VERIFY_SETTLE_SECONDS is ${JSON.stringify(raw)}; give whole seconds, such as 60 (0: do not wait)`);
+  return Number(raw);
 }
 
 void main();

@@ -73,6 +73,7 @@ export function declaredAccess(env: EnvironmentConfig, tenants?: readonly Tenant
         bound_service_account_names: [SNAPSHOT_KSA],
         bound_service_account_namespaces: [env.vault.namespace],
         audience: [DEFAULT_TOKEN_AUDIENCE],
+        alias_name_source: ["serviceaccount_uid"],
       },
     },
   });

@@ -81,3 +81,7 @@ path "auth/token/roles/+" {
 path "tenants/+/database/config/" {
   capabilities = ["list"]
 }
+# The audit devices the verifier compares (listing them needs sudo; enabling one is another path, not granted)
+path "sys/audit" {
+  capabilities = ["read", "sudo"]
+}

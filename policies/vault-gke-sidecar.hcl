@@ -50,7 +50,7 @@ path "auth/token/lookup-self" {
 path "auth/token/renew-self" {
   capabilities = ["update"]
 }
-# What else the verifier checks: token roles, KV settings, database connections
+# What else the verifier checks: token roles, KV settings, database connections and roles, audit devices
 path "auth/token/roles/" {
   capabilities = ["list"]
 }
@@ -65,4 +65,11 @@ path "tenants/+/database/config/" {
 }
 path "tenants/+/database/config/+" {
   capabilities = ["read"]
+}
+path "tenants/+/database/roles/+" {
+  capabilities = ["read"]
+}
+# The audit devices (listing them needs sudo; enabling one is another path, not granted)
+path "sys/audit" {
+  capabilities = ["read", "sudo"]
 }

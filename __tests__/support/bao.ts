@@ -149,18 +149,31 @@ export async function stopAllBao(): Promise<void> {
 }
 
 /** A dev-mode OpenBao with TLS (in-memory storage, unsealed, known root token) on a free loopback port. */
-export async function startDevServer(dir: string, name = "dev"): Promise<{ server: BaoServer; rootToken: string }> {
+/** `extra.config`: HCL merged into the dev server's configuration (OpenBao's audit stanzas); `extra.env`: the server's environment (SSL_CERT_FILE). */
+export async function startDevServer(
+  dir: string,
+  name = "dev",
+  extra: { config?: string; env?: Record<string, string> } = {},
+): Promise<{ server: BaoServer; rootToken: string }> {
   const port = await freePort();
   const rootToken = `root-${Math.random().toString(36).slice(2)}`;
   mkdirSync(dir, { recursive: true });
-  const server = new BaoServer(name, dir, `https://127.0.0.1:${port}`, join(dir, "vault-ca.pem"), [
-    "server",
-    "-dev",
-    "-dev-tls",
-    `-dev-tls-cert-dir=${dir}`,
-    `-dev-listen-address=127.0.0.1:${port}`,
-    `-dev-root-token-id=${rootToken}`,
-  ]);
+  const server = new BaoServer(
+    name,
+    dir,
+    `https://127.0.0.1:${port}`,
+    join(dir, "vault-ca.pem"),
+    [
+      "server",
+      "-dev",
+      "-dev-tls",
+      `-dev-tls-cert-dir=${dir}`,
+      `-dev-listen-address=127.0.0.1:${port}`,
+      `-dev-root-token-id=${rootToken}`,
+      ...(extra.config ? [`-config=${writeConfig(join(dir, "extra"), extra.config)}`] : []),
+    ],
+    extra.env ?? {},
+  );
   await server.start();
   return { server, rootToken };
 }

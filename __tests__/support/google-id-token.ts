@@ -13,6 +13,8 @@ export interface IdTokenClaims {
   readonly ttlSec?: number;
   /** @default https://accounts.google.com */
   readonly issuer?: string;
+  /** The key id in the header (the JWKS of an issuer stand-in names its key); default a random one. */
+  readonly keyId?: string;
 }
 
 const b64url = (value: Buffer | string) => Buffer.from(value).toString("base64url");
@@ -30,7 +32,7 @@ export class GoogleIdTokenIssuer {
 
   issue(claims: IdTokenClaims): string {
     const now = Math.floor(Date.now() / 1000);
-    const header = { alg: "RS256", typ: "JWT", kid: randomBytes(8).toString("hex") };
+    const header = { alg: "RS256", typ: "JWT", kid: claims.keyId ?? randomBytes(8).toString("hex") };
     const payload = {
       iss: claims.issuer ?? "https://accounts.google.com",
       aud: claims.audience,

@@ -9,6 +9,9 @@ import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { makeTestPki } from "./pki";
 
+/** The key id its JWKS gives the key: tokens it should accept name it. */
+export const OIDC_STAND_IN_KEY_ID = "stand-in";
+
 export interface OidcIssuer {
   /** https://127.0.0.1:<port>: the issuer (iss) and the discovery URL. */
   readonly url: string;
@@ -20,7 +23,7 @@ export interface OidcIssuer {
 export async function startOidcIssuer(dir: string, privateKeyPem: string): Promise<OidcIssuer> {
   mkdirSync(dir, { recursive: true });
   const pki = makeTestPki(dir, ["localhost"]);
-  const jwk = { ...createPublicKey(privateKeyPem).export({ format: "jwk" }), kid: "stand-in", use: "sig", alg: "RS256" };
+  const jwk = { ...createPublicKey(privateKeyPem).export({ format: "jwk" }), kid: OIDC_STAND_IN_KEY_ID, use: "sig", alg: "RS256" };
   let url = "";
   const server: Server = createServer({ cert: readFileSync(pki.certFile), key: readFileSync(pki.keyFile) }, (req, res) => {
     const send = (body: unknown) => {

@@ -92,6 +92,7 @@ it("declares who each platform role lets in and which cluster each tenant backen
     bound_service_account_names: ["vault-snapshot"],
     bound_service_account_namespaces: [env.vault.namespace],
     audience: ["vault"],
+    alias_name_source: ["serviceaccount_uid"],
   });
   const cluster = env.tenancy.clusters[0];
   expect(declared.authMounts.find((d) => d.path === `kubernetes-${cluster.name}`)?.config?.kubernetes_host).toBe(cluster.apiServerUrl);

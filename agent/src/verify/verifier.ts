@@ -105,8 +105,11 @@ export function verify(inv: VaultInventory, declared: DeclaredAccess, systemPoli
       findings.push({ kind: "undeclared-auth-method", path: `auth/${path}`, detail: `a ${mount.type} auth method no stack declares` });
       continue;
     }
-    if (d.type !== mount.type)
+    if (d.type !== mount.type) {
+      // Another kind of auth method: its settings are not comparable with the declared ones.
       findings.push({ kind: "auth-method-type", path: `auth/${path}`, detail: `is a ${mount.type} auth method; the stacks declare ${d.type}` });
+      continue;
+    }
     findings.push(...plaintextAudit(`auth/${path}`, mount));
     if (d.tenantCluster) findings.push(...ceiling(`auth/${path}`, mount, declared.maxTenantTtlSec));
     for (const [field, want] of Object.entries(d.config ?? {})) {
