@@ -19,6 +19,18 @@ describe("the sidecar's own token", () => {
   });
 });
 
+describe("the verifiers' tokens and audit devices", () => {
+  // Both list the devices (the verifier compares them), which takes sudo on sys/audit; neither may add a device
+  // (a socket with log_raw would receive every client token) or remove one.
+  it.each(["plan", "sidecar"] as const)("the %s token lists audit devices and cannot enable or disable one", async (who) => {
+    const t = tokens[who];
+    expect(await status(t, "GET", "sys/audit")).toBe(200);
+    expect(await status(t, "PUT", "sys/audit/leak", { type: "socket", options: { address: "127.0.0.1:9", socket_type: "udp", log_raw: "true" } })).toBe(403);
+    expect(await status(t, "PUT", "sys/audit/leak-file", { type: "file", options: { file_path: "/tmp/leak.log", log_raw: "true" } })).toBe(403);
+    expect(await status(t, "DELETE", "sys/audit/file")).toBe(403);
+  });
+});
+
 describe("tenant isolation", () => {
   it("lets tenant A use its own KV area and transit key", async () => {
     expect(await status(tokens.a, "POST", "tenants/a/kv/data/app", { data: { k: "v" } })).toBe(200);
