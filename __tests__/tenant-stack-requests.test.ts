@@ -211,7 +211,7 @@ describe("the tenant stack's request table", () => {
     const provisioner = environmentPolicies(env.tenancy.clusters.map((c) => c.name)).provisioner;
     const restricted = new Set([...provisioner.matchAll(/"([a-z_]+)"\s*=\s*\[\s*[^\]\s][^\]]*\]/g)].map((m) => m[1]));
     expect([...restricted].sort()).toEqual(
-      expect.arrayContaining(["allow_plaintext_backup", "deletion_allowed", "exportable", "plugin_name", "token_type", "type"]),
+      expect.arrayContaining(["allow_plaintext_backup", "deletion_allowed", "exportable", "token_type", "type"]),
     );
     const problems: string[] = [];
     let checked = 0;

@@ -10,7 +10,7 @@ import { planTenantPolicies, readInventory } from "@vault-gke/agent/verify";
 import { VaultClient } from "@vault-gke/agent/vault";
 import { APPLY_TOKEN_MAX_TTL_SEC } from "../config/schema";
 import { applyRoleSettings } from "../constructs/runner-auth";
-import { environmentPolicies } from "../policies";
+import { environmentPolicies, type ConnectionPin } from "../policies";
 import { postgresEngineSettings } from "../config/postgres-engine-settings";
 import { IN_CLUSTER_API_SERVER } from "../contract/vault-names";
 import { commandArgs, exampleData, exampleEnv, merge } from "./helpers";
@@ -102,6 +102,12 @@ export const TENANT_FILES = ["payments", "search"].map((tenant) => ({
   namespaces: [tenant],
   serviceAccounts: [`${tenant}-api`],
   engines: { postgres: { host: "db.invalid", port: 5432, database: "app", username: "vault_admin" } },
+}));
+
+/** Each tenant file's database connection at the address it declares (the provisioner policy pins it there). */
+export const PINS: ConnectionPin[] = TENANT_FILES.map((t) => ({
+  path: `tenants/${t.name}/database/config/postgres`,
+  connectionUrl: `postgresql://{{username}}:{{password}}@${t.engines.postgres.host}:${t.engines.postgres.port}/${t.engines.postgres.database}?sslmode=verify-full`,
 }));
 
 /** The creation statements a tenant file renders (the replayed request carries a placeholder). */
@@ -198,7 +204,7 @@ export function verifierWorldPerFile(): void {
     // A dev server mounts secret/ (the verifier rightly reports it); a real one has no such engine.
     await ok(root, "DELETE", "sys/mounts/secret");
     // What the sidecar writes, and what an admin's shared stack configures.
-    for (const [name, policy] of Object.entries(environmentPolicies([CLUSTER]))) await ok(root, "PUT", `sys/policies/acl/${name}`, { policy });
+    for (const [name, policy] of Object.entries(environmentPolicies([CLUSTER], PINS))) await ok(root, "PUT", `sys/policies/acl/${name}`, { policy });
     await ok(root, "POST", `sys/auth/kubernetes-${CLUSTER}`, { type: "kubernetes" });
     await ok(root, "POST", `sys/mounts/auth/kubernetes-${CLUSTER}/tune`, { default_lease_ttl: "1800s", max_lease_ttl: "3600s" });
     await ok(root, "POST", `auth/kubernetes-${CLUSTER}/config`, {

@@ -29,6 +29,7 @@ import {
   kube,
   ok,
   orphan,
+  PINS,
   renderTenantPolicies,
   root,
   runVerify,
@@ -187,7 +188,7 @@ describe("the verifier", () => {
   });
 
   it("reports every other deviation an admin (or a root) can make, each by kind and path, and exits 1", async () => {
-    const policies = environmentPolicies([CLUSTER]);
+    const policies = environmentPolicies([CLUSTER], PINS);
     try {
       // Plain-text audit keys and a raised ceiling on a tenant cluster's backend.
       await ok(root, "POST", `sys/auth/kubernetes-${CLUSTER}/tune`, { audit_non_hmac_request_keys: ["jwt"], max_lease_ttl: "8760h" });

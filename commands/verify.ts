@@ -19,7 +19,7 @@ import { declaredAccess } from "../config/declared-access";
 import { ConfigError, loadEnvironmentFile } from "../config/load";
 import { loadTenants } from "../config/load-tenants";
 import { vaultAddress } from "../config/names";
-import { environmentPolicies } from "../policies";
+import { connectionPins, environmentPolicies } from "../policies";
 
 const root = resolve(__dirname, "..");
 
@@ -82,7 +82,10 @@ async function main(): Promise<void> {
   const vault = new VaultClient({ address, ca });
   const settleMs = settleSeconds() * 1000;
   const declared = declaredAccess(env, tenants);
-  const policies = environmentPolicies(env.tenancy.clusters.map((c) => c.name));
+  const policies = environmentPolicies(
+    env.tenancy.clusters.map((c) => c.name),
+    connectionPins(declared.tenants ?? {}),
+  );
   let findings;
   try {
     const started = Date.now();

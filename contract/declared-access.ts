@@ -55,8 +55,8 @@ export interface DeclaredAccess {
   readonly maxTenantTtlSec: number;
   /** Policies vault-gke writes from policies/ (their text must match what ships). */
   readonly systemPolicies: readonly string[];
-  /** The audit devices every server has: no other may exist, none may log raw values. */
-  readonly auditDevices: readonly DeclaredAuditDevice[];
+  /** The audit devices every server has: no other may exist, none may log raw values (absent in declarations shipped before them). */
+  readonly auditDevices?: readonly DeclaredAuditDevice[];
   /**
    * Tenant name -> what its file declares. Only the runners' verifier (`npm run verify`, with the
    * tenant files) has it; the sidecar's verifier checks tenants by convention alone.

@@ -6,7 +6,8 @@
 #   (removing a tenant's engines destroys its data: that is an admin's destroy);
 # - transit keys: created with safe settings only (never exportable, no
 #   plaintext backup, no deletion), never deleted;
-# - KV settings, database connections and roles;
+# - KV settings, database roles, and database connections at the address the
+#   tenant's file declares (rendered at the end);
 # - login roles on the registered clusters' backends (listed below, rendered
 #   from tenancy.clusters), and nothing else of any auth method: no enabling,
 #   no configuration, no tuning;
@@ -89,16 +90,13 @@ path "tenants/+/transit/keys/+/config" {
 }
 
 # Database: connections and roles, never issued credentials (creds/*).
-# PostgreSQL only. Vault cannot require the password on writes alone (a
-# required parameter refuses the provider's read-back too), so an approved
-# apply could point a connection at another server without it: once Vault owns
-# the password (rotate-root), review host changes in the plan (README).
+# A connection is written only where a tenant file declares it, and only with
+# the address that file declares (rendered at the end, one rule per
+# connection): a write that pointed it at another server, even without the
+# password, would have Vault send the password it holds there. Here: read and
+# delete only (a plan refreshes, a destroy removes).
 path "tenants/+/database/config/+" {
-  capabilities = ["create", "read", "update", "delete"]
-  allowed_parameters = {
-    "plugin_name" = ["postgresql-database-plugin"]
-    "*"           = []
-  }
+  capabilities = ["read", "delete"]
 }
 path "tenants/+/database/roles/+" {
   capabilities = ["create", "read", "update", "delete"]

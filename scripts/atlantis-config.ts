@@ -48,10 +48,13 @@ export interface AtlantisInputs {
   readonly graph: ImportGraph;
 }
 
-/** The data files a module reads at run time, for one stack: its environment file, its own tenant file, the policies. */
+/**
+ * The data files a module reads at run time, for one stack: its environment file, its own tenant file (the vault
+ * stack: every tenant file of its environment, whose database connections the provisioner policy pins), the policies.
+ */
 export const DATA_READERS: Readonly<Record<string, (stack: StackEntry) => string[]>> = {
   "config/load.ts": (s) => [`environments/${s.environment}.yaml`],
-  "config/load-tenants.ts": (s) => (s.tenant ? [`tenants/${s.environment}/${s.tenant}.yaml`] : []),
+  "config/load-tenants.ts": (s) => (s.tenant ? [`tenants/${s.environment}/${s.tenant}.yaml`] : s.kind === "vault" ? [`tenants/${s.environment}/*.yaml`] : []),
   "policies/index.ts": () => ["policies/*.hcl"],
 };
 

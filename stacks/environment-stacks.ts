@@ -22,7 +22,7 @@ export interface EnvironmentStacks {
 export function buildEnvironmentStacks(app: App, env: EnvironmentConfig, tenantConfigs: readonly TenantConfig[] = []): EnvironmentStacks {
   const names = stackNames(env);
   const platform = new PlatformStack(app, names.platform, { env });
-  const vault = new VaultStack(app, names.vault, { env, platform });
+  const vault = new VaultStack(app, names.vault, { env, platform, tenants: tenantConfigs });
   const shared = new SharedStack(app, names.shared, { env });
   const tenants = new Map<string, TenantStack>();
   for (const tenant of [...tenantConfigs].sort((a, b) => a.name.localeCompare(b.name))) {

@@ -23,8 +23,9 @@ import { VaultStatefulSet } from "../constructs/vault-stateful-set";
 import { VaultStorageClass } from "../constructs/vault-storage-class";
 import { VaultTls } from "../constructs/vault-tls";
 import { VaultTlsRoute } from "../constructs/vault-tls-route";
-import { declaredAccess } from "../config/declared-access";
-import { environmentPolicies } from "../policies";
+import { declaredAccess, declaredTenants } from "../config/declared-access";
+import { connectionPins, environmentPolicies } from "../policies";
+import type { TenantConfig } from "../config/tenant-schema";
 import { useGcsBackend } from "./backend";
 import { googleProviderFor, kubernetesProviderFor } from "./cluster-providers";
 import type { PlatformStack } from "./platform-stack";
@@ -33,6 +34,8 @@ import { bootstrapEnvironment, vaultServerConfigProps } from "./vault-server-set
 export interface VaultStackProps {
   readonly env: EnvironmentConfig;
   readonly platform: PlatformStack;
+  /** The environment's tenant files: the provisioner policy pins each database connection they declare to its address. */
+  readonly tenants: readonly TenantConfig[];
 }
 
 /** Kubernetes' name for the node pool taint effect GKE calls NO_SCHEDULE. */
@@ -87,7 +90,10 @@ export class VaultStack extends TerraformStack {
       distribution: profile,
       replicas: v.replicas,
       serverConfig: renderVaultServerConfig(vaultServerConfigProps(env, platform.storageBucket?.bucket.name)),
-      policies: environmentPolicies(env.tenancy.clusters.map((c) => c.name)),
+      policies: environmentPolicies(
+        env.tenancy.clusters.map((c) => c.name),
+        connectionPins(declaredTenants(props.tenants)),
+      ),
       declaredAccessJson: `${JSON.stringify(declaredAccess(env), null, 2)}\n`,
       tlsSecretName: tls.secretName,
       placement,

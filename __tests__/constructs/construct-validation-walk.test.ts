@@ -67,13 +67,14 @@ interface SourceThrow {
   readonly text: string;
 }
 
-/** Every `throw new Error` line of the .ts files under constructs/ and stacks/. */
+/** Every `throw new Error` line of the .ts files under constructs/ and stacks/, and of the construct settings computed in config/. */
 function sourceThrows(): SourceThrow[] {
   const files = (folder: string): string[] =>
     readdirSync(join(ROOT, folder), { withFileTypes: true }).flatMap((e) =>
       e.isDirectory() ? files(`${folder}/${e.name}`) : e.name.endsWith(".ts") ? [`${folder}/${e.name}`] : [],
     );
-  return ["constructs", "stacks"].flatMap(files).flatMap((file) =>
+  // (config/postgres-engine-settings.ts computes a construct's settings, and the verifier's declarations, from a tenant file.)
+  return [...["constructs", "stacks"].flatMap(files), "config/postgres-engine-settings.ts"].flatMap((file) =>
     readFileSync(join(ROOT, file), "utf8")
       .split("\n")
       .flatMap((text, i) => (text.includes("throw new Error") ? [{ file, line: i + 1, text: text.trim() }] : [])),

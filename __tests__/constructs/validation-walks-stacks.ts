@@ -98,7 +98,7 @@ export const STACK_GUARDED: WalkBy<"stacks">[] = [
     trip: () => {
       const app = Testing.app({ outdir: join(tmpdir(), "vault-gke-unused"), stackTraces: false });
       const platform = new PlatformStack(app, "p", { env: exampleEnv({ vault: { exposure: { type: "ingress" } } }) });
-      return new VaultStack(app, "v", { env: exampleEnv(), platform });
+      return new VaultStack(app, "v", { env: exampleEnv(), platform, tenants: [] });
     },
     message: /the platform stack reserved no load balancer address/,
     unreachable: {

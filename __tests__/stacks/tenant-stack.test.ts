@@ -20,6 +20,31 @@ function generatedTenants(n: number, base: TenantConfig = exampleTenants(env)[0]
 }
 
 describe("tenant stacks", () => {
+  // The seam between the tenant stacks and the provisioner policy the vault stack ships (issue 17, 2): the apply
+  // credential may write each connection only at the address its tenant stack sends, and nowhere else.
+  it("send each database connection at the address the vault stack's provisioner policy pins, and the policy pins nothing else", () => {
+    type Map = { metadata: { name: string }; data: Record<string, string> };
+    const maps = resources(synth.vault, "kubernetes_config_map_v1").map(([, m]) => m as unknown as Map);
+    const provisioner = maps.find((m) => m.metadata.name === "vault-policies")?.data["provisioner.hcl"] ?? "";
+    const pinned = Object.fromEntries(
+      [...provisioner.matchAll(/path "(tenants\/[^"]+\/database\/config\/[^"+]+)" \{[^}]*"connection_url" = \[("[^"]*")\]/g)].map((m) => [
+        m[1],
+        JSON.parse(m[2]),
+      ]),
+    );
+    const sent: Record<string, string> = {};
+    for (const [tenant, tf] of Object.entries(synth.tenants)) {
+      for (const [, c] of resources(tf, "vault_database_secret_backend_connection")) {
+        const connection = c as { name: string; postgresql: { connection_url: string } };
+        sent[`tenants/${tenant}/database/config/${connection.name}`] = connection.postgresql.connection_url;
+      }
+    }
+    expect(Object.keys(sent)).toEqual(["tenants/payments/database/config/postgres"]);
+    expect(pinned).toEqual(sent);
+    // The generic rule only reads and deletes: without a pin no connection can be written.
+    expect(provisioner).toMatch(/path "tenants\/\+\/database\/config\/\+" \{\n  capabilities = \["read", "delete"\]\n\}/);
+  });
+
   it("match the snapshot", () => {
     expect(withoutMetadata(payments())).toMatchSnapshot();
   });
@@ -169,10 +194,16 @@ describe("tenant stacks", () => {
       return [...names].filter((n) => before.text[n] !== after.text[n]).sort();
     }
 
-    it("changes exactly one stack's JSON when a tenant is added", () => {
+    it("changes exactly one stack's JSON when a tenant without a database is added", () => {
+      const tenants = generatedTenants(N);
+      const newcomer = { ...tenants[0], name: "newcomer", namespaces: ["newcomer"], engines: { ...tenants[0].engines, postgres: undefined } };
+      expect(changedStacks(many, synthEnvironment(env, [...tenants, newcomer]))).toEqual(["example-tenant-newcomer"]);
+    });
+
+    it("changes the vault stack too when the added tenant declares a database: the provisioner policy pins its connection's address", () => {
       const tenants = generatedTenants(N);
       const added = synthEnvironment(env, [...tenants, { ...tenants[0], name: "newcomer", namespaces: ["newcomer"] }]);
-      expect(changedStacks(many, added)).toEqual(["example-tenant-newcomer"]);
+      expect(changedStacks(many, added)).toEqual(["example-tenant-newcomer", "example-vault"]);
     });
 
     it("changes exactly one stack's JSON when a tenant's file changes", () => {

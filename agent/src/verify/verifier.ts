@@ -331,6 +331,8 @@ function tenantsAgainstFiles(inv: VaultInventory, files: Readonly<Record<string,
 /** The declared audit devices, each logging HMACs only; no other device (a socket or raw device would receive every client token). */
 function auditDevices(inv: VaultInventory, declared: DeclaredAccess): Finding[] {
   const findings: Finding[] = [];
+  // A declaration shipped before audit devices were declared: nothing to compare with.
+  if (!declared.auditDevices) return findings;
   const wanted = new Map(declared.auditDevices.map((d) => [d.path, d]));
   for (const [path, device] of Object.entries(inv.auditDevices)) {
     const at = `sys/audit/${path}`;
