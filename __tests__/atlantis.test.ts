@@ -153,7 +153,7 @@ describe("atlantis.yaml", () => {
     const tenantFiles = readdirSync(join(ROOT, "tenants", "example")).filter((f) => f.endsWith(".yaml"));
     expect(tenantFiles.length).toBeGreaterThanOrEqual(2);
     for (const f of tenantFiles) expect([...planned(`tenants/example/${f}`)].sort()).toEqual([`example-tenant-${f.replace(/\.yaml$/, "")}`, "example-vault"]);
-    const [a, b] = tenantFiles.map((f) => new Set(planned(`tenants/example/${f}`).filter((p) => p.startsWith("example-tenant-"))));
+    const [a, b] = tenantFiles.map((f) => new Set(planned(`tenants/example/${f}`).filter((name) => name?.startsWith("example-tenant-"))));
     expect([...a].filter((p) => b.has(p))).toEqual([]);
     expect(planned("README.md")).toEqual([]);
     expect(planned("tenants/README.md")).toEqual([]);
