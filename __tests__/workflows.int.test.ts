@@ -39,8 +39,8 @@ const workflows: Record<string, Workflow> = Object.fromEntries(files.map((f) => 
 const runs = (job: Job) => job.steps.map((s) => s.run ?? "").join("\n");
 
 describe("GitHub Actions workflows", () => {
-  it("are test, plan and deploy", () => {
-    expect(files.sort()).toEqual(["deploy.yml", "plan.yml", "test.yml"]);
+  it("are test, plan, deploy and verify", () => {
+    expect(files.sort()).toEqual(["deploy.yml", "plan.yml", "test.yml", "verify.yml"]);
   });
 
   it("pin every action by a full commit, with the release in a comment", () => {
@@ -77,7 +77,7 @@ describe("GitHub Actions workflows", () => {
         });
       }
     }
-    expect(writers.sort()).toEqual(["deploy.yml:deploy:id-token", "plan.yml:plan:id-token", "plan.yml:removals:id-token"]);
+    expect(writers.sort()).toEqual(["deploy.yml:deploy:id-token", "plan.yml:plan:id-token", "plan.yml:removals:id-token", "verify.yml:verify:id-token"]);
   });
 
   it("authenticate to Google through Workload Identity Federation only, never a key file", () => {
@@ -124,6 +124,18 @@ describe("GitHub Actions workflows", () => {
     expect(step.run).not.toMatch(/\bapply\b/);
     expect(runs(wf.jobs.removals)).toContain('npm run --silent check-removals -- --base "$BASE_SHA"');
     expect(runs(wf.jobs.changed)).toContain(".github/scripts/changed-stacks.sh");
+  });
+
+  it("verify.yml runs the verifier on main every 15 minutes, read-only, for every environment", () => {
+    const wf = workflows["verify.yml"];
+    expect(Object.keys(wf.on).sort()).toEqual(["schedule", "workflow_dispatch"]);
+    expect((wf.on as { schedule: { cron: string }[] }).schedule).toEqual([{ cron: "*/15 * * * *" }]);
+    const job = wf.jobs.verify;
+    expect(job.steps.find((s) => s.uses?.startsWith("actions/checkout@"))?.with?.ref).toBe("main");
+    expect(job.steps.find((s) => s.uses?.startsWith("google-github-actions/auth@"))?.with?.service_account).toBe("${{ vars.VAULT_GKE_PLAN_SERVICE_ACCOUNT }}");
+    expect(runs(job)).toContain('PROJECT_NAME="$environment-shared" "$bin/verify.sh"');
+    expect(runs(job)).toContain("for file in environments/*.yaml");
+    expect(runs(job)).not.toMatch(/\bapply\b|vault-token\.sh" apply/);
   });
 
   it("deploy.yml deploys one environment's stacks in a protected environment, serialized per environment, never the shared stack", () => {
