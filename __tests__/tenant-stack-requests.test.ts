@@ -210,9 +210,7 @@ describe("the tenant stack's request table", () => {
   it("replays with the stacks' values every parameter the provisioner policy allows only given values of", () => {
     const provisioner = environmentPolicies(env.tenancy.clusters.map((c) => c.name)).provisioner;
     const restricted = new Set([...provisioner.matchAll(/"([a-z_]+)"\s*=\s*\[\s*[^\]\s][^\]]*\]/g)].map((m) => m[1]));
-    expect([...restricted].sort()).toEqual(
-      expect.arrayContaining(["allow_plaintext_backup", "deletion_allowed", "exportable", "token_type", "type"]),
-    );
+    expect([...restricted].sort()).toEqual(expect.arrayContaining(["allow_plaintext_backup", "deletion_allowed", "exportable", "token_type", "type"]));
     const problems: string[] = [];
     let checked = 0;
     for (const i of instances) {
