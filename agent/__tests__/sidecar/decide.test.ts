@@ -1,7 +1,7 @@
 // The sidecar's decisions, one fault per case: facts in, the next step out.
 import { decide, type Facts } from "../../src/sidecar/decide";
 import type { StoredInit } from "../../src/sidecar/records";
-import type { Health } from "../../src/vault/client";
+import { healthKind, type Health } from "../../src/vault/client";
 
 const secrets = { initResponse: "e-init", rootToken: "e-root", planToken: "e-plan", sidecarToken: "e-sidecar", canary: "e-canary" };
 const stored: StoredInit = {
@@ -89,6 +89,22 @@ describe("decide", () => {
   it("unseals a sealed Shamir vault with the stored keys, and waits for auto-unseal", () => {
     expect(decide(facts({ health: health("sealed"), init: { kind: "ok", value: stored } }))).toMatchObject({ kind: "unseal" });
     expect(decide(facts({ health: health("sealed"), seal: "auto" })).kind).toBe("wait");
+  });
+
+  it("diagnoses a server removed from the Raft cluster (HashiCorp Vault, sys/health 530), whatever is stored, and never wipes it itself", () => {
+    expect(healthKind(530)).toBe("removed");
+    for (const init of [{ kind: "ok", value: stored } as const, { kind: "absent" } as const]) {
+      for (const seal of ["shamir", "auto"] as const) {
+        const d = decide(facts({ health: health("removed"), pod: "vault-2", initializer: false, init, seal }));
+        expect(d).toMatchObject({ kind: "diagnose", diagnosis: { code: "removed-from-cluster" } });
+        if (d.kind !== "diagnose") throw new Error("unreachable");
+        expect(d.diagnosis.message).toContain("vault-2");
+        // The recovery names the runbook step, checks first that another server serves, removes the peer, and wipes only this pod's claim.
+        expect(d.diagnosis.recovery.join("\n")).toContain('docs/disaster-recovery.md, "Servers removed from the cluster after a restore"');
+        expect(d.diagnosis.recovery[0]).toContain("remove-peer vault-2");
+        expect(d.diagnosis.recovery[1]).toContain("delete pvc data-vault-2 ");
+      }
+    }
   });
 
   describe("an initialized vault whose keys are not in the store", () => {

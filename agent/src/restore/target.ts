@@ -62,6 +62,8 @@ export async function notReadyReason(vault: SnapshotVault): Promise<string | und
       return `${vault.address} is not initialized; initialize it (the bootstrap sidecar does) before restoring into it`;
     case "sealed":
       return `${vault.address} is sealed; unseal it with its own keys before restoring into it`;
+    case "removed":
+      return `${vault.address} was removed from the Raft cluster; point VAULT_ADDR at the active server (the vault-active service)`;
     default:
       return `${vault.address} answered sys/health with HTTP ${res.status}; it must be an active, unsealed server`;
   }

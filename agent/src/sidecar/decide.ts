@@ -50,6 +50,9 @@ export function decide(f: Facts): Decision {
     case "unexpected":
     case "dr-secondary":
       return { kind: "wait", why: `vault is ${h.kind}` };
+    case "removed":
+      // Its data is a stale copy of a vault that goes on without it; Vault refuses its rejoining until a human wipes it (never the sidecar).
+      return { kind: "diagnose", diagnosis: D.removedFromCluster(f.pod) };
     case "uninitialized":
       return uninitialized(f);
     case "sealed":

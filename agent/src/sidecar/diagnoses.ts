@@ -17,7 +17,8 @@ export type DiagnosisCode =
   | "initialized-elsewhere"
   | "no-way-back-to-root"
   | "token-not-storable"
-  | "bad-configuration";
+  | "bad-configuration"
+  | "removed-from-cluster";
 
 export interface Diagnosis {
   readonly code: DiagnosisCode;
@@ -161,6 +162,21 @@ export function badConfiguration(problems: readonly string[]): Diagnosis {
     message: `the sidecar's settings are not usable: ${problems.join("; ")}`,
     recovery: [
       "Fix the environment the vault stack sets on the bootstrap container (stacks/vault-server-settings.ts) and apply the vault stack; the sidecar does nothing until then and exits only when the pod stops.",
+    ],
+  };
+}
+
+/**
+ * HashiCorp Vault (1.19 and later) seals a server the Raft cluster removed and refuses its rejoining while it keeps its data:
+ * after a restore of a snapshot taken on fewer servers, every server but the one restored into. Its data is a stale copy.
+ */
+export function removedFromCluster(pod: string): Diagnosis {
+  return {
+    code: "removed-from-cluster",
+    message: `${pod} was removed from the Raft cluster (sys/health 530, removed_from_cluster): it stays sealed and Vault refuses to let it rejoin with its data, a stale copy of a vault that the other servers go on serving (after a restore of a snapshot taken on fewer servers, every server but the one restored into)`,
+    recovery: [
+      `First check that another pod is active (vault status through the vault-active service); if none is, do not go on: restore a snapshot instead (docs/disaster-recovery.md). With break-glass, remove ${pod} from the Raft peers if vault operator raft list-peers still lists it (vault operator raft remove-peer ${pod}).`,
+      `Then wipe only ${pod}'s data so it rejoins empty (docs/disaster-recovery.md, "Servers removed from the cluster after a restore"): kubectl -n <namespace> delete pvc data-${pod} --wait=false && kubectl -n <namespace> delete pod ${pod}; the new pod joins through retry_join and the sidecar unseals it with the stored keys. Delete the released disk afterwards (reclaim policy Retain).`,
     ],
   };
 }

@@ -17,7 +17,7 @@ export interface StatusSnapshot {
   readonly verifier?: { readonly lastRunAt: string; readonly findings: readonly Finding[] };
 }
 
-const STATES = ["active", "standby", "perf-standby", "dr-secondary", "uninitialized", "sealed", "unreachable", "unexpected", "starting"];
+const STATES = ["active", "standby", "perf-standby", "dr-secondary", "uninitialized", "sealed", "removed", "unreachable", "unexpected", "starting"];
 
 export class SidecarStatus {
   readonly registry = new Registry();

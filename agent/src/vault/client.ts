@@ -8,7 +8,7 @@ import { VaultError, VaultTransport, vaultErrors, type CallOptions, type JsonRes
 
 export { VaultError, vaultErrors } from "./transport";
 
-export type HealthKind = "active" | "standby" | "perf-standby" | "dr-secondary" | "uninitialized" | "sealed" | "unreachable" | "unexpected";
+export type HealthKind = "active" | "standby" | "perf-standby" | "dr-secondary" | "uninitialized" | "sealed" | "removed" | "unreachable" | "unexpected";
 
 export interface Health {
   readonly kind: HealthKind;
@@ -36,6 +36,9 @@ export function healthKind(status: number): HealthKind {
       return "uninitialized";
     case 503:
       return "sealed";
+    // HashiCorp Vault 1.19 and later: this server was removed from the Raft cluster; it stays sealed and refuses to rejoin with its data.
+    case 530:
+      return "removed";
     default:
       return "unexpected";
   }
@@ -97,7 +100,7 @@ export class VaultClient {
     } catch (error) {
       return { kind: "unreachable", status: 0, detail: (error as Error).message };
     }
-    const kind = healthKind(res.status);
+    const kind = res.body.removed_from_cluster === true ? "removed" : healthKind(res.status);
     return {
       kind,
       status: res.status,
