@@ -15,6 +15,8 @@ const ON_VAULT = [
   "__tests__/postgres-credentials.int.test.ts",
   "agent/__tests__/verify/*.int.test.ts",
   "agent/__tests__/sidecar/*.int.test.ts",
+  "agent/__tests__/restore/*.int.test.ts",
+  "agent/__tests__/snapshot/*.int.test.ts",
 ];
 
 module.exports = {

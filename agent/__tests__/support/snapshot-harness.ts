@@ -1,10 +1,11 @@
 // Helpers for the snapshot and restore tests: run the built commands
 // (agent/dist/snapshot.js and restore.js) as real processes, keeping all
-// they print for the leak scan, and start real OpenBao Raft clusters with
-// Shamir keys, initialized and unsealed.
+// they print for the leak scan, and start real Raft clusters of the
+// distribution under test with Shamir keys, initialized and unsealed.
 import { spawn, type ChildProcess } from "node:child_process";
-import { resolve } from "node:path";
-import { projectRoot, type BaoServer } from "../../../__tests__/support/bao";
+import { mkdirSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { DISTRIBUTION, projectRoot, type BaoServer } from "../../../__tests__/support/bao";
 import { startRaftCluster, waitForActive, type RaftCluster } from "../../../__tests__/support/raft-cluster";
 import type { TokenReviewStandIn } from "../../../__tests__/support/token-review-stand-in";
 import { vaultRequest, waitFor, type VaultResponse } from "../../../__tests__/support/vault-http";
@@ -113,14 +114,18 @@ export async function unsealWith(server: BaoServer, keys: readonly string[], thr
   });
 }
 
-/** Starts a Raft cluster with the shipped server configuration (OpenBao, Shamir), initializes it and unseals every server. */
+/**
+ * Starts a Raft cluster with the shipped server configuration of the distribution the tests run (support/bao.ts
+ * DISTRIBUTION; Shamir), initializes it and unseals every server.
+ */
 export async function startShamirVault(dir: string, replicas: 1 | 3, shares: number, threshold: number): Promise<ShamirVault> {
-  const env = exampleEnv({ vault: { distribution: "openbao", replicas, seal: "shamir" } });
+  const env = exampleEnv({ vault: { distribution: DISTRIBUTION, replicas, seal: "shamir" } });
   const shipped = vaultServerConfigProps(env);
   // OpenBao refuses to become active when a restored audit table differs from the audit devices its
   // configuration declares. Two environments declare the same ones (/vault/audit/audit.log and stdout),
   // but the loopback configuration gives each cluster its own audit file: here the file device writes
-  // to stdout instead, so the source and the target declare identical devices as in production.
+  // to stdout instead, so the source and the target declare identical devices as in production. (HashiCorp
+  // Vault's configuration declares none.)
   const props = { ...shipped, auditDevices: (shipped.auditDevices ?? []).map((d) => ({ ...d, filePath: "stdout" })) };
   const cluster = await startRaftCluster(dir, props, env.vault.namespace, env.vault.hostname, { type: "shamir" });
   const [first] = cluster.servers;
@@ -196,4 +201,40 @@ export async function configureInClusterLogin(
     disable_local_ca_jwt: true,
   });
   await ok("POST", "auth/in-cluster/role/snapshot", role);
+}
+
+/**
+ * HashiCorp Vault (1.19 and later): the restored Raft configuration is the 1-server source's, so the two servers
+ * the restore did not go through, once unsealed, are removed from the cluster (530, sealed, refusing to rejoin
+ * with their data). The runbook's step (docs/disaster-recovery.md, "Servers removed from the cluster after a
+ * restore"): with the active server serving, remove each from the Raft peers if still listed, empty its data
+ * folder and restart it; unsealed with the source's keys (`keys`, `threshold`) it joins through retry_join.
+ * `token`: a root token of the restored vault (the source's).
+ */
+export async function rejoinRemovedServers(target: ShamirVault, token: string, keys: readonly string[], threshold: number): Promise<void> {
+  const active = await waitForActive(target.cluster.servers, 60_000);
+  const removed = target.cluster.servers.filter((s) => s !== active);
+  const status = async (s: (typeof removed)[number]) => (await vaultRequest(s.addr, s.ca, "GET", "/v1/sys/health")).status;
+  await waitFor(
+    "the others removed from the cluster (530)",
+    async () => ((await Promise.all(removed.map(status))).every((x) => x === 530) ? true : undefined),
+    60_000,
+    200,
+  );
+  for (const server of removed) {
+    const peers = await vaultRequest(active.addr, active.ca, "GET", "/v1/sys/storage/raft/configuration", { token: token });
+    const listed = ((peers.body.data as { config: { servers: { node_id: string }[] } }).config.servers ?? []).some((p) => p.node_id === server.name);
+    if (listed) {
+      const res = await vaultRequest(active.addr, active.ca, "POST", "/v1/sys/storage/raft/remove-peer", {
+        token: token,
+        body: { server_id: server.name },
+      });
+      expect(res.status).toBeLessThan(300);
+    }
+    await server.stop();
+    rmSync(join(server.dir, "data"), { recursive: true, force: true });
+    mkdirSync(join(server.dir, "data"));
+    await server.start();
+    await unsealWith(server, keys, threshold, 60_000);
+  }
 }
