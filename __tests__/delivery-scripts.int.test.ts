@@ -6,21 +6,22 @@
 // exactly as the shared stack configures it (applyRoleSettings).
 // Atlantis takes an env step's value from stdout AND stderr, so each command
 // must print exactly the value on stdout and nothing on stderr, or fail.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { APPLY_TOKEN_MAX_TTL_SEC } from "../config/schema";
 import { applyRoleSettings, GOOGLE_ISSUER } from "../constructs/runner-auth";
-import { environmentPolicies } from "../policies";
+import { declaredTenants } from "../config/declared-access";
+import { connectionPins, environmentPolicies } from "../policies";
 import { synthesizeTo } from "../scripts/atlantis-config";
 import { DELIVERY_MANIFEST_FILE, type DeliveryManifest } from "../stacks/delivery-manifest";
-import { exampleEnv, ROOT } from "./helpers";
+import { exampleEnv, exampleTenants, ROOT } from "./helpers";
 import { startDevServer, stopAllBao, type BaoServer } from "./support/bao";
 import { GcloudStandIn } from "./support/gcloud-stand-in";
 import { GoogleIdTokenIssuer } from "./support/google-id-token";
-import { vaultRequest } from "./support/vault-http";
+import { vaultRequest, waitFor } from "./support/vault-http";
 
 jest.setTimeout(90_000);
 
@@ -47,6 +48,13 @@ function envCommand(stage: Stage, name: string): string {
   if (!step?.env?.command) throw new Error(`no env step ${name} with a command in the ${stage} stage`);
   return step.env.command.replace("/opt/vault-gke/bin/", `${BIN}/`);
 }
+
+/** The policies the sidecar writes for the example, its tenants' database connections pinned (as the vault stack renders them). */
+const pinnedPolicies = (pins = connectionPins(declaredTenants(exampleTenants(env)))) =>
+  environmentPolicies(
+    env.tenancy.clusters.map((c) => c.name),
+    pins,
+  );
 
 let outdir: string;
 let gcloud: GcloudStandIn;
@@ -96,8 +104,7 @@ beforeAll(async () => {
     if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
   };
   // The policies the sidecar writes (the apply token has no default policy: its own grants what it needs).
-  for (const [name, policy] of Object.entries(environmentPolicies(env.tenancy.clusters.map((c) => c.name))))
-    await ok("PUT", `sys/policies/acl/${name}`, { policy });
+  for (const [name, policy] of Object.entries(pinnedPolicies())) await ok("PUT", `sys/policies/acl/${name}`, { policy });
   await ok("POST", "sys/auth/runner", { type: "jwt" });
   await ok("POST", "auth/runner/config", { jwt_validation_pubkeys: [issuer.publicKeyPem], bound_issuer: GOOGLE_ISSUER });
   await ok(
@@ -197,6 +204,71 @@ describe("plan stage", () => {
 });
 
 describe("apply stage", () => {
+  // Issue 17, 2: the vault stack pins each declared connection's address; the tenant's apply waits for the pin.
+  describe("wait-for-pins.sh", () => {
+    const writeProvisioner = async (policy: string) => {
+      const res = await vaultRequest(bao.addr, bao.ca, "PUT", "/v1/sys/policies/acl/provisioner", { token: root, body: { policy } });
+      expect(res.status).toBe(204);
+    };
+    const applyLogin = (stack: string) => {
+      const ca = value(run(envCommand("apply", "VAULT_CACERT"), stack));
+      return { VAULT_CACERT: ca, VAULT_TOKEN: value(run(envCommand("apply", "VAULT_TOKEN"), stack, { VAULT_CACERT: ca })) };
+    };
+    const waitForPins = (stack: string, extra: Record<string, string>) => run(`${BIN}/wait-for-pins.sh`, stack, extra);
+    afterEach(() => writeProvisioner(pinnedPolicies().provisioner));
+
+    it("goes on at once when the provisioner policy in Vault pins the stack's connection, with the apply token alone", () => {
+      expect(waitForPins("example-tenant-payments", applyLogin("example-tenant-payments"))).toEqual({ status: 0, stdout: "", stderr: "" });
+    });
+
+    it("refuses, applying nothing, while the policy has no pin or pins another address, naming the connection and the fix", async () => {
+      const login = applyLogin("example-tenant-payments");
+      for (const pins of [
+        [],
+        [
+          {
+            path: "tenants/payments/database/config/postgres",
+            connectionUrl: "postgresql://{{username}}:{{password}}@old-db:5432/payments?sslmode=verify-full",
+          },
+        ],
+      ]) {
+        await writeProvisioner(pinnedPolicies(pins).provisioner);
+        const message = refused(waitForPins("example-tenant-payments", { ...login, VAULT_GKE_PIN_WAIT_SECONDS: "0" }));
+        expect(message).toContain(
+          "does not pin tenants/payments/database/config/postgres to the address this stack sends yet after 0s; nothing of example-tenant-payments was applied",
+        );
+        expect(message).toContain("comment 'atlantis apply' again");
+        expect(message).not.toContain(login.VAULT_TOKEN);
+      }
+    });
+
+    it("waits while the policy is not there yet, and goes on once the sidecar writes it", async () => {
+      const login = applyLogin("example-tenant-payments");
+      await writeProvisioner(pinnedPolicies([]).provisioner);
+      const child = spawn("sh", ["-c", `${BIN}/wait-for-pins.sh`], {
+        cwd: join(outdir, "stacks", "example-tenant-payments"),
+        env: {
+          PATH: gcloud.path(),
+          HOME: outdir,
+          DIR: join(outdir, "stacks", "example-tenant-payments"),
+          PROJECT_NAME: "example-tenant-payments",
+          ...login,
+          VAULT_GKE_PIN_WAIT_SECONDS: "120",
+        },
+      });
+      let stdout = "";
+      child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+      await waitFor("the script to say it waits", async () => (stdout.includes("waiting (up to 120s)") ? true : undefined), 30_000, 100);
+      await writeProvisioner(pinnedPolicies().provisioner);
+      expect(await exited).toBe(0);
+    });
+
+    it("does nothing for a tenant stack without a database (no Vault call, no token needed)", () => {
+      expect(waitForPins("example-tenant-search", {})).toEqual({ status: 0, stdout: "", stderr: "" });
+    });
+  });
+
   const lookupSelf = (token: string) => vaultRequest(bao.addr, bao.ca, "GET", "/v1/auth/token/lookup-self", { token });
 
   it("logs a tenant stack in at auth/runner with a Google ID token for the Vault address, then revokes the token", async () => {

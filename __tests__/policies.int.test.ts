@@ -132,6 +132,13 @@ describe("the apply credential (a per-run login after approval)", () => {
     expect(await status(tokens.apply, a.method, a.path, a.body)).toBe(a.refusedWith ?? 403);
   });
 
+  it("reads its own policy (the apply waits for its connection pins: wait-for-pins.sh) and no other", async () => {
+    expect(await status(tokens.apply, "GET", "sys/policies/acl/provisioner")).toBe(200);
+    for (const name of ["admin", "break-glass", "tenant-a", "vault-gke-sidecar"])
+      expect([name, await status(tokens.apply, "GET", `sys/policies/acl/${name}`)]).toEqual([name, 403]);
+    expect(await status(tokens.apply, "PUT", "sys/policies/acl/provisioner", { policy: 'path "*" { capabilities = ["sudo"] }' })).toBe(403);
+  });
+
   it("reads no secret data", async () => {
     expect(await status(tokens.apply, "GET", "tenants/b/kv/data/db")).toBe(403);
     expect(await status(tokens.apply, "POST", "tenants/a/transit/decrypt/k", { ciphertext: "vault:v1:AAAA" })).toBe(403);

@@ -28,6 +28,11 @@ path "auth/token/create" {
 path "auth/token/revoke-self" {
   capabilities = ["update"]
 }
+# Its own policy: before a tenant stack's apply, the runner waits until the
+# rules pinning that stack's database connections are in it (wait-for-pins.sh)
+path "sys/policies/acl/provisioner" {
+  capabilities = ["read"]
+}
 
 # Tenant engines: create and read, never tune (sys/mounts/<path>/tune is not
 # granted) and never delete; each path takes only its own engine type (no

@@ -25,7 +25,8 @@ for stack in "${stacks[@]}"; do
   if [ -n "$TF_VAR_postgres_password" ]; then echo "::add-mask::$TF_VAR_postgres_password"; fi
   export VAULT_TOKEN TF_VAR_postgres_password
   status=0
-  npx cdktf deploy --skip-synth --auto-approve "$stack" || status=$?
+  # Its database connections are writable once Vault's provisioner policy pins them (the vault stack, deployed before).
+  { "$bin/wait-for-pins.sh" && npx cdktf deploy --skip-synth --auto-approve "$stack"; } || status=$?
   "$bin/revoke-token.sh"
   unset VAULT_TOKEN TF_VAR_postgres_password
   if [ "$status" -ne 0 ]; then

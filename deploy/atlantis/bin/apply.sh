@@ -6,7 +6,8 @@
 #     with changes it fails (the pre-workflow hook already refused the apply).
 #   any other stack: terraform apply of the plan Atlantis made, then removes the
 #     plan file, as Atlantis' own apply step does (a plain `atlantis apply`
-#     applies every plan file it finds).
+#     applies every plan file it finds). A tenant stack first waits until
+#     Vault's provisioner policy pins its database connections (wait-for-pins.sh).
 # Inputs (Atlantis run step): PROJECT_NAME, DIR, PLANFILE, and what the
 # providers need (VAULT_TOKEN, VAULT_CACERT, TF_VAR_*, Google credentials).
 set -euo pipefail
@@ -22,5 +23,7 @@ if [ "$(stack_field kind)" = shared ]; then
   echo "vault-gke: $PROJECT_NAME has no changes; nothing applied (an admin applies this stack)"
   exit 0
 fi
+# A tenant stack's database connections are writable only once Vault's provisioner policy pins their addresses.
+"$(dirname "$0")/wait-for-pins.sh"
 TF_IN_AUTOMATION=1 terraform apply -input=false -no-color "$PLANFILE"
 rm -f "$PLANFILE"
