@@ -3,6 +3,7 @@
 // auth/) could let someone else in without a pull request gives one: a
 // declared role bound to other identities, a tenant backend pointed at
 // another cluster. The real-server replay is __tests__/verifier.int.test.ts.
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { caDigest, type DeclaredSetting } from "../../../contract/declared-access";
 import { declaredAccess } from "../../../config/declared-access";
@@ -278,4 +279,22 @@ describe("findings that need no tenant file", () => {
       pem_keys: [],
     });
   });
+});
+
+// Issue 17: every finding kind has a test that triggers it (here or on a real server, __tests__/verifier*.int.test.ts);
+// the clean environment (first tests here and in each real-server file) has none.
+it("has a triggering test for every finding kind", () => {
+  const root = join(__dirname, "..", "..", "..");
+  const source = readFileSync(join(root, "agent", "src", "verify", "verifier.ts"), "utf8");
+  const union = /export type FindingKind =([^;]+);/.exec(source)?.[1] ?? "";
+  const kinds = [...union.matchAll(/"([a-z-]+)"/g)].map((m) => m[1]);
+  expect(kinds.length).toBeGreaterThanOrEqual(23);
+  const tests = [
+    readFileSync(__filename, "utf8"),
+    ...readdirSync(join(root, "__tests__"))
+      .filter((f) => /^verifier.*\.int\.test\.ts$/.test(f))
+      .map((f) => readFileSync(join(root, "__tests__", f), "utf8")),
+  ].join("\n");
+  // A trigger names the kind followed by the path it reports: "role-binding auth/...", `${kind} ${path}` or a "finding <kind> <path>" line.
+  expect(kinds.filter((k) => !new RegExp(`(["\`]|finding )${k} [a-z$]`).test(tests))).toEqual([]);
 });
