@@ -14,15 +14,14 @@
 // token died with its token store): the test checks that too, which is why
 // the runbook also copies the root-token record.
 //
-// On HashiCorp Vault (integration-vault) two things differ, and the test says
-// so where they do: Vault answers unauthenticated generate-root, so the init
-// response alone already lets the sidecars converge; and the restored Raft
-// configuration is the 1-server source's, so the two servers the restore did
-// not go through are removed from the cluster (530, sealed, refusing to rejoin
-// with their data). Their sidecars report removed-from-cluster, and the test
-// performs the runbook's step for them (docs/disaster-recovery.md, "Servers
-// removed from the cluster after a restore"): remove the peer, empty the pod's
-// data, restart it; it rejoins and everything converges.
+// On HashiCorp Vault two things differ, and the test says so where they do:
+// Vault answers unauthenticated generate-root, so the init response alone lets
+// the sidecars converge; and the restored Raft configuration is the 1-server
+// source's, so the two servers the restore did not go through are removed from
+// the cluster (530, refusing to rejoin with their data). Their sidecars report
+// removed-from-cluster, and the test performs the runbook's step for them
+// (docs/disaster-recovery.md, "Servers removed from the cluster after a
+// restore"); they rejoin and everything converges.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -254,6 +253,9 @@ async function expectNoneServes(world: World): Promise<void> {
 /** Which server the restore went through. */
 let restoredInto = -1;
 
+/** HashiCorp Vault: server `i` of the target is an unsealed standby that lost its active (474): its sidecar waits, logging nothing more. */
+const lostItsActive = async (i: number) => (await health(target.cluster.servers[i])).status === 474;
+
 it("restore (runbook steps 3-4), the target's sidecars still running: the target seals itself", async () => {
   const active = await waitForActive(target.cluster.servers);
   restoredInto = target.cluster.servers.indexOf(active);
@@ -270,12 +272,15 @@ it("restore (runbook steps 3-4), the target's sidecars still running: the target
   const versions = () => Object.values(target.ids).map((id) => target.store.versions(id).length);
   const stored = versions();
   const lines = sidecars.map((s) => s.lines.length);
-  await waitFor("every sidecar to try again", async () => (sidecars.every((s, i) => s.lines.length > lines[i]) ? true : undefined), 120_000, 200).catch(
-    async (e: Error) => {
-      const states = (await Promise.all(target.cluster.servers.map(health))).map((h) => h.status);
-      throw new Error(`${e.message}; sys/health: ${states.join(", ")}\n${sidecars.map((s) => s.output.slice(-1500)).join("\n")}`);
-    },
-  );
+  await waitFor(
+    "every sidecar to try again (or wait beside a standby that lost its active)",
+    async () => ((await Promise.all(sidecars.map(async (s, i) => s.lines.length > lines[i] || (await lostItsActive(i))))).every(Boolean) ? true : undefined),
+    120_000,
+    200,
+  ).catch(async (e: Error) => {
+    const states = (await Promise.all(target.cluster.servers.map(health))).map((h) => h.status);
+    throw new Error(`${e.message}; sys/health: ${states.join(", ")}\n${sidecars.map((s) => s.output.slice(-1500)).join("\n")}`);
+  });
   await new Promise((r) => setTimeout(r, 2000));
   await expectNoneServes(target);
   expect(versions()).toEqual(stored);
@@ -291,11 +296,12 @@ it(INIT_ONLY, async () => {
   const lines = sidecars.map((s) => s.lines.length);
   const failedUnseal = (l: Record<string, unknown>) => l.msg === "step failed; retrying" && JSON.stringify(l.err).includes("vault unseal: HTTP 400");
   // (A sidecar whose server is an unsealed standby that lost its active, HashiCorp Vault's 474, waits instead.)
-  const lostActive = async (i: number) => (await health(target.cluster.servers[i])).status === 474;
   await waitFor(
     "every sidecar to fail to unseal again",
     async () =>
-      (await Promise.all(sidecars.map(async (s, i) => s.lines.slice(lines[i]).some(failedUnseal) || (await lostActive(i))))).every(Boolean) ? true : undefined,
+      (await Promise.all(sidecars.map(async (s, i) => s.lines.slice(lines[i]).some(failedUnseal) || (await lostItsActive(i))))).every(Boolean)
+        ? true
+        : undefined,
     120_000,
     200,
   );
