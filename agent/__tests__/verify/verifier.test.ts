@@ -285,7 +285,7 @@ describe("findings that need no tenant file", () => {
 // the clean environment (first tests here and in each real-server file) has none.
 it("has a triggering test for every finding kind", () => {
   const root = join(__dirname, "..", "..", "..");
-  const source = readFileSync(join(root, "agent", "src", "verify", "verifier.ts"), "utf8");
+  const source = readFileSync(join(root, "agent", "src", "verify", "finding.ts"), "utf8");
   const union = /export type FindingKind =([^;]+);/.exec(source)?.[1] ?? "";
   const kinds = [...union.matchAll(/"([a-z-]+)"/g)].map((m) => m[1]);
   expect(kinds.length).toBeGreaterThanOrEqual(23);

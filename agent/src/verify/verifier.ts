@@ -13,53 +13,24 @@
 // - an audit device no stack declares, a declared one missing, or one that
 //   logs raw values;
 // - a missing tenant-* policy (the tenant's pods cannot read their secrets);
-// - with the tenant files (the runners' verifier): a tenant's login role that
-//   lets in other service accounts, namespaces or audiences than its file, a
-//   database connection that points elsewhere, a database role whose
-//   statements differ, and a login role no tenant file declares.
-import type { DeclaredAccess, DeclaredSetting, DeclaredTenant } from "../../../contract/declared-access";
+// - with the tenant files (the runners' verifier, tenant-files.ts): a tenant's
+//   login role that lets in other service accounts, namespaces or audiences
+//   than its file, a database connection that points elsewhere, a database
+//   role whose statements differ, and a login role no tenant file declares.
+// (The audit devices: audit-devices.ts; the finding kinds: finding.ts.)
+import type { DeclaredAccess, DeclaredSetting } from "../../../contract/declared-access";
+import { auditDevices } from "./audit-devices";
+import { bindingDifferences, same, type Finding } from "./finding";
+import { tenantRoleAgainstFile, tenantsAgainstFiles } from "./tenant-files";
 import { isTenantName, TENANT_POLICY_PREFIX, tenantPolicyName } from "../../../contract/tenant-policy";
 import type { MountInfo, VaultInventory } from "./inventory";
 import { planTenantPolicies } from "./tenant-policies";
 
-export type FindingKind =
-  | "undeclared-auth-method"
-  | "missing-auth-method"
-  | "auth-method-type"
-  | "undeclared-mount"
-  | "plaintext-audit"
-  | "lease-ceiling"
-  | "role-policies"
-  | "role-binding"
-  | "auth-config"
-  | "undeclared-role"
-  | "missing-role"
-  | "role-audience"
-  | "role-period"
-  | "token-role"
-  | "kv-version-expiry"
-  | "database-plugin"
-  | "tenant-policy"
-  | "orphan-tenant-policy"
-  | "system-policy"
-  | "missing-tenant-policy"
-  | "audit-device"
-  | "database-connection"
-  | "database-statements";
-
-export interface Finding {
-  readonly kind: FindingKind;
-  /** The Vault path concerned. */
-  readonly path: string;
-  /** What is wrong, in a sentence (no secret: paths, names and policy names only). */
-  readonly detail: string;
-}
+export type { Finding, FindingKind } from "./finding";
 
 /** Mounts every Vault has. */
 const SYSTEM_MOUNTS: Readonly<Record<string, string>> = { cubbyhole: "cubbyhole", identity: "identity", sys: "system" };
 const TENANT_ENGINES: Readonly<Record<string, string>> = { kv: "kv", transit: "transit", database: "database" };
-
-const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().every((v, i) => v === [...b].sort()[i]);
 
 /** A declared setting against what Vault holds (lists in any order; an empty string or list is the same as unset). */
 function sameSetting(held: DeclaredSetting | undefined, want: DeclaredSetting): boolean {
@@ -69,12 +40,6 @@ function sameSetting(held: DeclaredSetting | undefined, want: DeclaredSetting): 
 }
 
 const shown = (v: DeclaredSetting | undefined) => (v === undefined ? "unset" : JSON.stringify(v));
-
-/** Differences between the bindings a role holds and those declared, as "field = values" (empty when none). */
-function bindingDifferences(held: Readonly<Record<string, readonly string[]>>, want: Readonly<Record<string, readonly string[]>>): string[] {
-  const fields = [...new Set([...Object.keys(want), ...Object.keys(held)])].sort();
-  return fields.filter((f) => !same(held[f] ?? [], want[f] ?? [])).map((f) => `${f} = ${(held[f] ?? []).join(", ") || "unset"}`);
-}
 
 function plaintextAudit(path: string, m: MountInfo): Finding[] {
   const keys = [...m.auditNonHmacRequestKeys.map((k) => `request ${k}`), ...m.auditNonHmacResponseKeys.map((k) => `response ${k}`)];
@@ -266,95 +231,6 @@ export function verify(inv: VaultInventory, declared: DeclaredAccess, systemPoli
         kind: "system-policy",
         path: `sys/policies/acl/${name}`,
         detail: "differs from policies/ (the sidecar writes it back when its policies change)",
-      });
-  }
-  return findings;
-}
-
-/** A tenant's login role against its file: the backend its cluster has, and exactly the file's service accounts, namespaces, audience and alias source. */
-function tenantRoleAgainstFile(path: string, name: string, bindings: Readonly<Record<string, readonly string[]>>, file: DeclaredTenant | undefined): Finding[] {
-  const at = `auth/${path}/role/${name}`;
-  if (!file) return [{ kind: "undeclared-role", path: at, detail: `no tenant file declares a tenant ${name}; it lets in ${describeBindings(bindings)}` }];
-  if (file.authPath !== path)
-    return [{ kind: "undeclared-role", path: at, detail: `tenant ${name}'s file names the cluster of auth/${file.authPath}, not this one` }];
-  const differ = bindingDifferences(bindings, file.bindings);
-  return differ.length > 0
-    ? [{ kind: "role-binding", path: at, detail: `lets in other identities than the tenant's file declares: ${differ.join("; ")}` }]
-    : [];
-}
-
-const describeBindings = (b: Readonly<Record<string, readonly string[]>>) =>
-  Object.entries(b)
-    .map(([f, v]) => `${f} = ${v.join(", ")}`)
-    .join("; ") || "anyone";
-
-/** What only the tenant files say: each tenant's login role exists, and its database connections and roles are exactly the file's. */
-function tenantsAgainstFiles(inv: VaultInventory, files: Readonly<Record<string, DeclaredTenant>>): Finding[] {
-  const findings: Finding[] = [];
-  for (const [tenant, file] of Object.entries(files)) {
-    if (inv.roles[file.authPath] && !inv.roles[file.authPath][tenant])
-      findings.push({
-        kind: "missing-role",
-        path: `auth/${file.authPath}/role/${tenant}`,
-        detail: "declared by the tenant's file but absent (apply the tenant's stack)",
-      });
-  }
-  for (const [tenant, engines] of Object.entries(inv.tenants)) {
-    const file = files[tenant];
-    for (const [name, url] of Object.entries(engines.databaseConnectionUrls ?? {})) {
-      const want = file?.databaseConnections[name];
-      if (want !== url)
-        findings.push({
-          kind: "database-connection",
-          path: `tenants/${tenant}/database/config/${name}`,
-          detail:
-            want === undefined
-              ? `connects to ${url || "an unknown address"}; no tenant file declares this connection (Vault would send the stored password there)`
-              : `connects to ${url || "an unknown address"}; the tenant's file declares ${want} (Vault would send the stored password there)`,
-        });
-    }
-    for (const [name, statements] of Object.entries(engines.databaseRoleStatements ?? {})) {
-      const want = file?.databaseRoles[name];
-      if (!want || want.length !== statements.length || want.some((s, i) => s !== statements[i]))
-        findings.push({
-          kind: "database-statements",
-          path: `tenants/${tenant}/database/roles/${name}`,
-          detail: want
-            ? "creates users with other statements than the tenant's file renders (config/postgres-engine-settings.ts)"
-            : "no tenant file declares this database role",
-        });
-    }
-  }
-  return findings;
-}
-
-/** The declared audit devices, each logging HMACs only; no other device (a socket or raw device would receive every client token). */
-function auditDevices(inv: VaultInventory, declared: DeclaredAccess): Finding[] {
-  const findings: Finding[] = [];
-  // A declaration shipped before audit devices were declared: nothing to compare with.
-  if (!declared.auditDevices) return findings;
-  const wanted = new Map(declared.auditDevices.map((d) => [d.path, d]));
-  for (const [path, device] of Object.entries(inv.auditDevices)) {
-    const at = `sys/audit/${path}`;
-    const want = wanted.get(path);
-    if (!want) {
-      findings.push({ kind: "audit-device", path: at, detail: `a ${device.type} audit device no stack declares: it receives every request and response` });
-      continue;
-    }
-    const problems: string[] = [];
-    if (device.type !== want.type) problems.push(`is a ${device.type} device; the vault stack declares ${want.type}`);
-    if (want.filePath !== undefined && device.options.file_path !== want.filePath)
-      problems.push(`writes to ${device.options.file_path ?? "an unknown place"}; the vault stack declares ${want.filePath}`);
-    if (device.options.log_raw === "true") problems.push("logs raw values (log_raw: every client token in plain text)");
-    if (device.options.hmac_accessor === "false") problems.push("logs token accessors in plain text (hmac_accessor false)");
-    if (problems.length > 0) findings.push({ kind: "audit-device", path: at, detail: problems.join("; ") });
-  }
-  for (const path of wanted.keys()) {
-    if (!inv.auditDevices[path])
-      findings.push({
-        kind: "audit-device",
-        path: `sys/audit/${path}`,
-        detail: "is missing: with one device left, a full audit disk or a closed stdout blocks every request",
       });
   }
   return findings;
