@@ -217,6 +217,15 @@ describe("loadEnvironmentFile", () => {
     expect(line).toContain("dedicated project");
   });
 
+  it("fails on break-glass accounts without admins (GCP auth, and its break-glass role, exists only with admins)", () => {
+    const file = writeEnv("glassonly", {
+      gcpAuth: { adminServiceAccounts: [], breakGlassServiceAccounts: ["glass@acme-vault-example.iam.gserviceaccount.com"] },
+    });
+    const line = failure(file, "gcpAuth.breakGlassServiceAccounts");
+    expect(line).toContain("glass@acme-vault-example.iam.gserviceaccount.com");
+    expect(line).toContain("list gcpAuth.adminServiceAccounts too, or remove these");
+  });
+
   it("fails on an admin that is not an email", () => {
     expect(failure(writeEnv("admin", { gcpAuth: { adminServiceAccounts: ["vault-admin"] } }), "gcpAuth.adminServiceAccounts[0]")).toContain(
       "not a service account email",

@@ -107,6 +107,14 @@ export function checkCombinations(env: EnvironmentShape, ctx: z.RefinementCtx): 
       `${env.delivery.applyTokenTtl / 60}m`,
     );
   }
+  // GCP auth (and with it the break-glass role) exists only when admins are listed: break-glass accounts alone would be ignored.
+  if (env.gcpAuth.breakGlassServiceAccounts.length > 0 && env.gcpAuth.adminServiceAccounts.length === 0) {
+    issue(
+      ["gcpAuth", "breakGlassServiceAccounts"],
+      "break-glass accounts need GCP auth, which vault-gke enables only with admins: list gcpAuth.adminServiceAccounts too, or remove these",
+      env.gcpAuth.breakGlassServiceAccounts,
+    );
+  }
   if (env.gcpAuth.tokenTtl > env.gcpAuth.tokenMaxTtl) {
     issue(["gcpAuth", "tokenTtl"], "the token TTL cannot exceed gcpAuth.tokenMaxTtl; lower it", env.gcpAuth.tokenTtl);
   }
