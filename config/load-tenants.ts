@@ -2,11 +2,12 @@
 // (file, line, field, value, fix), against the environment: its cluster must be
 // one the platform team registered, and no TTL may exceed the environment's
 // maximum; then the rule that spans files: no two tenants claim one namespace
-// of one cluster.
+// of one cluster. A tenant's secrets (the External Secrets Operator's objects)
+// read only its own KV mount, into namespaces it names, at a bounded refresh.
 import { existsSync } from "node:fs";
 import { ConfigError, formatPath, loadAll, readYamlFile, requireNameMatchesFile, validate } from "./load";
 import type { EnvironmentConfig } from "./schema";
-import { isWildcard, tenantSchema, type TenantConfig } from "./tenant-schema";
+import { isWildcard, MIN_SECRET_REFRESH_SEC, tenantSchema, type TenantConfig } from "./tenant-schema";
 
 export interface LoadedTenant {
   readonly file: string;
@@ -28,6 +29,55 @@ function movedClusterFields(data: unknown, file: string, locate: (path: (string 
   const name = (cluster as { name?: unknown }).name;
   const fields = Object.keys(cluster).filter((k) => k !== "name");
   return `${file}${locate(["cluster"])}: cluster: got a cluster description (${fields.join(", ") || "an object"}); a tenant file cannot choose the API server or CA that Vault trusts: clusters are registered by the platform team in environments/${env.name}.yaml (tenancy.clusters), so write cluster: ${typeof name === "string" ? name : "<registered name>"}`;
+}
+
+/** The rules of secrets[]: its own mount, a namespace it names, a refresh between 1m and the environment's maximum, a service account it lists, each Secret once. */
+function secretProblems(tenant: TenantConfig, maxRefresh: number, at: (path: (string | number)[]) => string): string[] {
+  const problems: string[] = [];
+  // tenantMountPaths(name).kv (contract/tenant-policy.ts), spelt here: importing it would add that file to every Atlantis project's when_modified.
+  const mount = `tenants/${tenant.name}/kv`;
+  const seen = new Map<string, number>();
+  tenant.secrets.forEach((secret, i) => {
+    const owner = /^tenants\/([^/]+)\//.exec(secret.path)?.[1];
+    const rest = secret.path.startsWith(`${mount}/`) ? secret.path.slice(mount.length + 1) : undefined;
+    if (rest === undefined) {
+      const whose = owner && owner !== tenant.name ? `; that is tenant ${owner}'s` : "";
+      problems.push(`${at(["secrets", i, "path"])}: got "${secret.path}"${whose}; a tenant reads only its own KV mount (${mount}): write ${mount}/<secret>`);
+    } else if (/^(data|metadata)(\/|$)/.test(rest)) {
+      problems.push(
+        `${at(["secrets", i, "path"])}: got "${secret.path}"; write the secret's path without the API's ${rest.split("/")[0]}/ segment: ${mount}/${rest.split("/").slice(1).join("/") || "<secret>"}`,
+      );
+    }
+    const named = tenant.namespaces.filter((ns) => !isWildcard(ns));
+    if (!named.includes(secret.namespace)) {
+      problems.push(
+        `${at(["secrets", i, "namespace"])}: got "${secret.namespace}"; it is not one of this tenant's namespaces (${named.join(", ") || 'only "*"'}), and a wildcard does not count: use one of them, or list it under namespaces`,
+      );
+    }
+    if (secret.refreshInterval < MIN_SECRET_REFRESH_SEC)
+      problems.push(
+        `${at(["secrets", i, "refreshInterval"])}: got ${formatTtl(secret.refreshInterval)}; each refresh is a login to Vault, so it is at least ${formatTtl(MIN_SECRET_REFRESH_SEC)}: use ${formatTtl(MIN_SECRET_REFRESH_SEC)} or more`,
+      );
+    if (secret.refreshInterval > maxRefresh)
+      problems.push(
+        `${at(["secrets", i, "refreshInterval"])}: got ${formatTtl(secret.refreshInterval)}; it is above the environment's tenancy.maxTokenTtl (${formatTtl(maxRefresh)}), so a changed or revoked value would stay in the cluster longer than a token lives: use ${formatTtl(maxRefresh)} or less`,
+      );
+    const accounts = tenant.serviceAccounts.filter((sa) => !isWildcard(sa));
+    if (secret.serviceAccount !== undefined && !accounts.includes(secret.serviceAccount) && !tenant.serviceAccounts.some(isWildcard))
+      problems.push(
+        `${at(["secrets", i, "serviceAccount"])}: got "${secret.serviceAccount}"; the tenant's role lets only its serviceAccounts log in (${accounts.join(", ")}): use one of them, or list it under serviceAccounts`,
+      );
+    if (secret.serviceAccount === undefined && accounts.length === 0)
+      problems.push(`${at(["secrets", i, "serviceAccount"])}: is required when serviceAccounts is only "*"; name the service account the operator logs in as`);
+    const key = `${secret.namespace}/${secret.name}`;
+    const first = seen.get(key);
+    if (first !== undefined)
+      problems.push(
+        `${at(["secrets", i, "name"])}: got "${secret.name}"; secrets[${first}] already names Secret ${secret.name} in namespace ${secret.namespace}: give each Secret its own name`,
+      );
+    else seen.set(key, i);
+  });
+  return problems;
 }
 
 export function loadTenantFile(file: string, env: EnvironmentConfig): LoadedTenant {
@@ -72,6 +122,7 @@ export function loadTenantFile(file: string, env: EnvironmentConfig): LoadedTena
       }
     });
   }
+  problems.push(...secretProblems(tenant, max, at));
   if (problems.length > 0) throw new ConfigError(problems);
   return { file, tenant };
 }

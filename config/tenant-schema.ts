@@ -10,6 +10,38 @@ const WILDCARD = "*";
 const nameOrWildcard = (what: string) =>
   z.union([z.literal(WILDCARD), dnsLabel(what)], { error: `${what} must be a Kubernetes name (lowercase letters, digits, '-') or "*"` });
 
+/** The shortest refresh a tenant may ask for: each refresh is a Kubernetes login to Vault and a read. */
+export const MIN_SECRET_REFRESH_SEC = 60;
+
+/** One Kubernetes Secret kept in sync with a KV secret by the External Secrets Operator (config/external-secrets.ts renders it). */
+export const tenantSecret = z.strictObject({
+  name: dnsLabel("secrets[].name", 63).describe("The Kubernetes Secret's name (and its ExternalSecret's) in the namespace."),
+  namespace: dnsLabel("secrets[].namespace").describe("The namespace the Secret lives in: one of the tenant's namespaces, named (a wildcard does not count)."),
+  path: z
+    .string()
+    .regex(/^[^/\s]+(\/[^/\s]+)*$/, { error: "not a KV path; write tenants/<tenant>/kv/<secret>, for example tenants/payments/kv/db" })
+    .describe("The KV secret to copy, as tenants/<tenant>/kv/<secret> (this tenant's own mount; no data/ segment)."),
+  keys: z
+    .record(z.string(), z.string().min(1, { error: "name the KV field to copy, for example password" }))
+    .superRefine((keys, ctx) => {
+      if (Object.keys(keys).length === 0) ctx.addIssue({ code: "custom", message: "list at least one key: <Secret key>: <KV field>", input: keys });
+      for (const key of Object.keys(keys))
+        if (!/^[-._a-zA-Z0-9]+$/.test(key))
+          ctx.addIssue({ code: "custom", path: [key], message: "a Secret key is letters, digits, '-', '_' and '.'; for example DB_PASSWORD", input: key });
+    })
+    .describe("The Secret's keys: each is <Secret key>: <field of the KV secret>, for example DB_PASSWORD: password."),
+  refreshInterval: duration
+    .prefault("15m")
+    .describe("How often the operator reads the KV secret again, such as 5m (default 15m; at least 1m, at most the environment's tenancy.maxTokenTtl)."),
+  serviceAccount: dnsLabel("secrets[].serviceAccount")
+    .optional()
+    .describe(
+      "The service account the operator logs in as (a token for the tenant's audience); one of serviceAccounts (default: the first one listed). It must exist in the namespace.",
+    ),
+});
+
+export type TenantSecret = z.output<typeof tenantSecret>;
+
 const pgName = (what: string) => z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, { error: `not a PostgreSQL ${what}` });
 
 // Each field's description is also what editors show (schemas/tenant.schema.json is generated from this).
@@ -97,6 +129,12 @@ export const tenantSchema = z.strictObject({
     })
     .prefault({})
     .describe("The secrets engines the tenant gets."),
+  secrets: z
+    .array(tenantSecret)
+    .default([])
+    .describe(
+      "Kubernetes Secrets the External Secrets Operator keeps in sync with this tenant's KV secrets (npm run external-secrets renders the objects; default none).",
+    ),
 });
 
 export type TenantConfig = z.output<typeof tenantSchema>;

@@ -87,7 +87,7 @@ describe("tenant files", () => {
   });
 
   it("fails when two tenants claim the same namespace of the same cluster", () => {
-    const other = { ...payments(), name: "ledger", namespaces: ["payments"] };
+    const other = { ...payments(), name: "ledger", namespaces: ["payments"], secrets: [] };
     const dir = folder(payments(), other);
     const line = problems(dir).find((p) => p.includes("namespaces:"));
     expect(line).toMatch(/payments\.yaml: namespaces: namespace "payments" of cluster "apps-prod" is already claimed by tenant ledger \(.*ledger\.yaml\)/);
@@ -96,7 +96,7 @@ describe("tenant files", () => {
   it("allows the same namespace name on another registered cluster", () => {
     const clusters = [...env.tenancy.clusters, { ...env.tenancy.clusters[0], name: "apps-eu" }];
     const twoClusters = { ...env, tenancy: { ...env.tenancy, clusters } };
-    const other = { ...payments(), name: "ledger", cluster: "apps-eu" };
+    const other = { ...payments(), name: "ledger", cluster: "apps-eu", secrets: [] };
     expect(loadTenants(folder(payments(), other), twoClusters).map((t) => t.name)).toEqual(["ledger", "payments"]);
   });
 
