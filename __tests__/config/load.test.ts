@@ -217,6 +217,14 @@ describe("loadEnvironmentFile", () => {
     expect(line).toContain("dedicated project");
   });
 
+  it("fails on an environment name too long for the service account ids built from it", () => {
+    const file = writeEnv("sixteen", { name: "a-sixteen-chars1" });
+    const line = failure(file, "name");
+    expect(line).toContain("at most 15 characters");
+    expect(line).toContain("<name>-vault-snapshot must fit Google's 30-character limit");
+    expect(`a-fifteen-chars-vault-snapshot`.length).toBe(30);
+  });
+
   it("fails on break-glass accounts without admins (GCP auth, and its break-glass role, exists only with admins)", () => {
     const file = writeEnv("glassonly", {
       gcpAuth: { adminServiceAccounts: [], breakGlassServiceAccounts: ["glass@acme-vault-example.iam.gserviceaccount.com"] },

@@ -19,8 +19,9 @@ export { cidr, dnsLabel, dnsName, duration, pemCertificate } from "./primitives"
 
 export const environmentSchema = z
   .strictObject({
-    name: dnsLabel("name", 20).describe(
-      "The environment's name (the file name); stacks are called <name>-platform, <name>-vault, <name>-shared, <name>-tenant-<tenant>.",
+    // Google service account ids have at most 30 characters: <name>-vault-snapshot is the longest built from it.
+    name: dnsLabel("name", 15, "the service account <name>-vault-snapshot must fit Google's 30-character limit; choose a shorter name").describe(
+      "The environment's name (the file name), at most 15 characters; stacks are called <name>-platform, <name>-vault, <name>-shared, <name>-tenant-<tenant>.",
     ),
     project: z
       .string()

@@ -4,10 +4,11 @@ import { X509Certificate } from "node:crypto";
 import { z } from "zod";
 import { parseCidr } from "../cidr";
 
-export const dnsLabel = (what: string, max = 63) =>
+/** `why`: what the length limit protects, for the error (a name other names are built from). */
+export const dnsLabel = (what: string, max = 63, why?: string) =>
   z
     .string()
-    .max(max, { error: `${what} must be at most ${max} characters` })
+    .max(max, { error: `${what} must be at most ${max} characters${why ? ` (${why})` : ""}` })
     .regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, {
       error: `${what} must be lowercase letters, digits and '-', starting with a letter (for example 'prod')`,
     });
