@@ -5,7 +5,8 @@
 // accessors the records hold.
 import { generateRoot } from "../../src/vault/generate-root";
 import { VaultClient } from "../../src/vault/client";
-import { vaultRequest } from "../../../__tests__/support/vault-http";
+import { VaultError } from "../../src/vault/transport";
+import { vaultRequest, waitFor } from "../../../__tests__/support/vault-http";
 import type { World } from "./fixture";
 
 const NAMES = ["token-vault-gke-plan", "token-vault-gke-sidecar", "token-vault-gke-generate-root"];
@@ -18,12 +19,33 @@ function record(world: World, id: string): Record<string, string> | undefined {
   }
 }
 
+/**
+ * A short-lived root from the stored keys, as an operator would make one. The sidecar may be generating a root at
+ * the same moment (each cancels an attempt it finds, and the other's next key share then meets a new nonce): such a
+ * collision is tried again, which of the two wins is not the test's business.
+ */
+async function rootFromStoredKeys(world: World, client: VaultClient): Promise<string> {
+  const init = record(world, world.ids.initResponse) as unknown as { response: { keys_base64: string[] } };
+  return waitFor(
+    "a root token from the stored keys (the sidecar may be generating one too)",
+    async () => {
+      try {
+        return await generateRoot(client, init.response.keys_base64, 3, record(world, world.ids.rootToken)?.generateRootToken);
+      } catch (error) {
+        if (error instanceof VaultError && /nonce|in progress|no root generation in progress/i.test(error.message)) return undefined;
+        throw error;
+      }
+    },
+    120_000,
+    250,
+  );
+}
+
 /** Revokes a token by its accessor with a short-lived root (the sidecar's tokens cannot revoke themselves). */
 export async function revokeByAccessor(world: World, accessor: string): Promise<void> {
   const server = world.cluster.servers[0];
-  const init = record(world, world.ids.initResponse) as unknown as { response: { keys_base64: string[] } };
   const client = new VaultClient({ address: server.addr, ca: server.ca });
-  const token = await generateRoot(client, init.response.keys_base64, 3, record(world, world.ids.rootToken)?.generateRootToken);
+  const token = await rootFromStoredKeys(world, client);
   try {
     await client.revokeAccessor(token, accessor);
   } finally {
@@ -35,10 +57,9 @@ export async function revokeByAccessor(world: World, accessor: string): Promise<
 /** Display names of valid sidecar tokens that no record holds; `expectedOrphans` tolerated (a token made right before a crash). */
 export async function unstoredValidTokens(world: World, expectedOrphans = 0): Promise<string[]> {
   const server = world.cluster.servers[0];
-  const init = record(world, world.ids.initResponse) as unknown as { response: { keys_base64: string[] } };
   const root = record(world, world.ids.rootToken);
   const client = new VaultClient({ address: server.addr, ca: server.ca });
-  const token = await generateRoot(client, init.response.keys_base64, 3, root?.generateRootToken);
+  const token = await rootFromStoredKeys(world, client);
   try {
     const stored = new Set([record(world, world.ids.planToken)?.accessor, record(world, world.ids.sidecarToken)?.accessor, root?.generateRootAccessor]);
     const listed = await vaultRequest(server.addr, server.ca, "LIST", "/v1/auth/token/accessors", { token });
