@@ -36,7 +36,16 @@ import { waitForConverged } from "../support/converged";
 import { createWorld, type World } from "../support/fixture";
 import { findLeaks, storedSecrets } from "../support/leak-scan";
 import { Sidecar, stopAllSidecars, transcript } from "../support/sidecar";
-import { commandTranscript, configureInClusterLogin, expectExit, runCommand, RESTORE_BUNDLE, SNAPSHOT_BUNDLE } from "../support/snapshot-harness";
+import { removedServersDiagnosed, wipeAndRestartPod } from "./removed-servers";
+import {
+  commandTranscript,
+  configureInClusterLogin,
+  expectExit,
+  runCommand,
+  RESTORE_BUNDLE,
+  SNAPSHOT_BUNDLE,
+  untilKvServes,
+} from "../support/snapshot-harness";
 
 jest.setTimeout(600_000);
 
@@ -70,42 +79,6 @@ async function restartSidecars(world: World, extra: Record<string, string> = {})
 async function restartServers(world: World): Promise<void> {
   for (const server of world.cluster.servers) await server.stop();
   for (const server of world.cluster.servers) await server.start();
-}
-
-/**
- * What the runbook prescribes for a pod whose sidecar reports removed-from-cluster (HashiCorp Vault):
- * delete its data claim and the pod. Its sidecar stops, the server comes back with an empty data
- * folder (a new claim), and a new sidecar starts beside it.
- */
-async function wipeAndRestartPod(world: World, index: number, extra: Record<string, string>): Promise<void> {
-  const server = world.cluster.servers[index];
-  await sidecars[index].stop();
-  await server.stop();
-  rmSync(join(server.dir, "data"), { recursive: true, force: true });
-  mkdirSync(join(server.dir, "data"));
-  await server.start();
-  sidecars[index] = new Sidecar(world.sidecarEnv(index, extra));
-}
-
-const removedFromCluster = (l: Record<string, unknown>) => l.diagnosis === "removed-from-cluster" && l.level === "error";
-
-/**
- * HashiCorp Vault (1.19 and later): once unsealed, the servers the restore did not go through learn
- * that the restored Raft configuration (the 1-node source's) no longer lists them: they seal
- * themselves, answer 530 and refuse to rejoin with their data. Each one's sidecar says so, naming
- * the runbook step; the server restored into goes on as the active one. Returns it and the others.
- */
-async function removedServersDiagnosed(world: World): Promise<{ active: BaoServer; removed: number[] }> {
-  const active = await waitForActive(world.cluster.servers, 60_000);
-  const removed = world.cluster.servers.map((s, i) => (s === active ? -1 : i)).filter((i) => i >= 0);
-  for (const i of removed) {
-    const line = await sidecars[i].waitForLine(removedFromCluster, "the removed-from-cluster diagnosis", 60_000);
-    expect(line.msg).toContain(`${world.cluster.nodes[i].name} was removed from the Raft cluster`);
-    expect(JSON.stringify(line.recovery)).toContain('docs/disaster-recovery.md, \\"Servers removed from the cluster after a restore\\"');
-    expect(sidecars[i].lines.find((l) => l.msg === "vault state" && l.state === "removed")).toMatchObject({ status: 530 });
-    expect((await health(world.cluster.servers[i])).status).toBe(530);
-  }
-  return { active, removed };
 }
 
 /** One active server and the others unsealed standbys; returns the active one. */
@@ -198,7 +171,9 @@ it("the source: its sidecar converges; the snapshot command stores a snapshot of
       if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
     };
     await ok("POST", "sys/mounts/tenants/alpha/kv", { type: "kv", options: { version: "2" } });
-    await ok("POST", "tenants/alpha/kv/data/app", { data: SECRET });
+    await untilKvServes("POST tenants/alpha/kv/data/app", () =>
+      vaultRequest(server.addr, server.ca, "POST", "/v1/tenants/alpha/kv/data/app", { token, body: { data: SECRET } }),
+    );
     await configureInClusterLogin(ok, k8s, {
       bound_service_account_names: [SERVICE_ACCOUNT],
       bound_service_account_namespaces: [NAMESPACE],
@@ -313,7 +288,7 @@ it(INIT_ONLY, async () => {
     // HashiCorp Vault: the servers not restored into are removed from the cluster (each sidecar says so), and the
     // server restored into needs no generate-root token (Vault answers unauthenticated generate-root): its sidecar
     // makes new tokens from the stored keys alone, so no-way-back-to-root is not reported.
-    const { active } = await removedServersDiagnosed(target);
+    const { active } = await removedServersDiagnosed(target, sidecars);
     const onActive = sidecars[target.cluster.servers.indexOf(active)];
     await onActive.waitForLog("plan token created and stored", 60_000);
     expect(diagnoses(onActive)).toEqual([]);
@@ -338,7 +313,7 @@ it(BOTH_RECORDS, async () => {
     // The runbook's "Servers removed from the cluster after a restore", as written: check that another server is
     // active, remove the removed ones from the Raft peers (Vault 1.21.4 still lists them), then delete each one's
     // data claim and pod.
-    const { active, removed } = await removedServersDiagnosed(target);
+    const { active, removed } = await removedServersDiagnosed(target, sidecars);
     const names = removed.map((i) => target.cluster.nodes[i].name);
     await asRoot(target, active, async (token) => {
       const client = new VaultClient({ address: active.addr, ca: active.ca });
@@ -353,7 +328,7 @@ it(BOTH_RECORDS, async () => {
         client.close();
       }
     });
-    for (const i of removed) await wipeAndRestartPod(target, i, { REVOKE_ROOT_TOKEN: "false" });
+    for (const i of removed) await wipeAndRestartPod(target, sidecars, i, { REVOKE_ROOT_TOKEN: "false" });
   }
   const active = await converged(target, 120_000);
   expect(sidecars.flatMap(diagnoses)).toEqual([]);

@@ -14,8 +14,7 @@ import { join } from "node:path";
 import { stopAllBao } from "../../../__tests__/support/bao";
 import { startFakeGcs, stopAllFakeGcs, type FakeGcs } from "../../../__tests__/support/fake-gcs";
 import { startTokenReviewStandIn, type TokenReviewStandIn } from "../../../__tests__/support/token-review-stand-in";
-import { waitFor } from "../../../__tests__/support/vault-http";
-import { configureInClusterLogin, startShamirVault, type ShamirVault } from "../support/snapshot-harness";
+import { configureInClusterLogin, startShamirVault, untilKvServes, type ShamirVault } from "../support/snapshot-harness";
 
 export const ENVIRONMENT = "example";
 export const BUCKET = "example-project-example-vault-snapshots";
@@ -85,18 +84,7 @@ export function useSourceWorld(): void {
       await ok("POST", `sys/mounts/tenants/${tenant}/kv`, { type: "kv", options: { version: "2" } });
       for (const name of ["app", "db", "api"]) {
         const data = { value: randomBytes(12).toString("hex"), owner: tenant };
-        // A new KV version 2 mount answers 400 "Upgrading from non-versioned to versioned data" for a moment: written once it serves.
-        await waitFor(
-          `tenants/${tenant}/kv to take a write`,
-          async () => {
-            const res = await source.call(root, "POST", `tenants/${tenant}/kv/data/${name}`, { data });
-            if (res.status === 400 && JSON.stringify(res.body).includes("Upgrading from non-versioned")) return undefined;
-            if (res.status >= 300) throw new Error(`POST tenants/${tenant}/kv/data/${name}: ${res.status} ${JSON.stringify(res.body)}`);
-            return true;
-          },
-          30_000,
-          50,
-        );
+        await untilKvServes(`POST tenants/${tenant}/kv/data/${name}`, () => source.call(root, "POST", `tenants/${tenant}/kv/data/${name}`, { data }));
         written.set(`tenants/${tenant}/kv/data/${name}`, data);
       }
       await ok("POST", `sys/mounts/tenants/${tenant}/transit`, { type: "transit" });

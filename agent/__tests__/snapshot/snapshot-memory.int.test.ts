@@ -12,7 +12,15 @@ import { stopAllBao } from "../../../__tests__/support/bao";
 import { startFakeGcs, stopAllFakeGcs, type FakeGcs } from "../../../__tests__/support/fake-gcs";
 import { startTokenReviewStandIn, type TokenReviewStandIn } from "../../../__tests__/support/token-review-stand-in";
 import { SnapshotVault } from "../../src/vault/snapshot-api";
-import { configureInClusterLogin, expectExit, runCommand, SNAPSHOT_BUNDLE, startShamirVault, type ShamirVault } from "../support/snapshot-harness";
+import {
+  configureInClusterLogin,
+  expectExit,
+  runCommand,
+  SNAPSHOT_BUNDLE,
+  startShamirVault,
+  untilKvServes,
+  type ShamirVault,
+} from "../support/snapshot-harness";
 
 jest.setTimeout(120_000);
 
@@ -96,6 +104,8 @@ beforeAll(async () => {
     if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
   };
   await ok("POST", "sys/mounts/tenants/alpha/kv", { type: "kv", options: { version: "2" } });
+  // One small entry once the new mount serves, so the fill below never meets its upgrade.
+  await untilKvServes("POST tenants/alpha/kv/data/ready", () => vault.call(vault.rootToken, "POST", "tenants/alpha/kv/data/ready", { data: { ready: "yes" } }));
   await ok("PUT", "sys/policies/acl/snapshot", { policy: readFileSync(join(__dirname, "..", "..", "..", "policies", "snapshot.hcl"), "utf8") });
   await configureInClusterLogin(ok, k8s, {
     bound_service_account_names: ["vault-snapshot"],

@@ -238,3 +238,23 @@ export async function rejoinRemovedServers(target: ShamirVault, token: string, k
     await unsealWith(server, keys, threshold, 60_000);
   }
 }
+
+/**
+ * A new KV version 2 mount answers 400 "Upgrading from non-versioned to versioned data" for a moment (longer on a
+ * busy machine): makes the request until the mount serves it, and returns the answer; throws on any other refusal.
+ */
+export async function untilKvServes(what: string, request: () => Promise<VaultResponse>, timeoutMs = 30_000): Promise<VaultResponse> {
+  let answer: VaultResponse | undefined;
+  await waitFor(
+    `${what} (a new KV mount)`,
+    async () => {
+      answer = await request();
+      return answer.status === 400 && JSON.stringify(answer.body).includes("Upgrading from non-versioned") ? undefined : true;
+    },
+    timeoutMs,
+    50,
+  );
+  const res = answer as VaultResponse;
+  if (res.status >= 300) throw new Error(`${what}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res;
+}
