@@ -38,6 +38,8 @@ export interface StackEntry {
   readonly tenant?: string;
   /** Stacks this one takes cross-stack references from (cdktf's manifest). */
   readonly dependencies: readonly string[];
+  /** A tenant stack that writes database connections (the vault stack pins their addresses). */
+  readonly databases?: boolean;
 }
 
 /** Each local source file and the local files it imports (esbuild's metafile, repository-relative). */
@@ -50,11 +52,17 @@ export interface AtlantisInputs {
 
 /**
  * The data files a module reads at run time, for one stack: its environment file, its own tenant file (the vault
- * stack: every tenant file of its environment, whose database connections the provisioner policy pins), the policies.
+ * stack: the tenant files that declare a database, whose connections its provisioner policy pins; a pull request
+ * that adds one regenerates this file, so Atlantis plans the vault stack for it), the policies.
  */
-export const DATA_READERS: Readonly<Record<string, (stack: StackEntry) => string[]>> = {
+export const DATA_READERS: Readonly<Record<string, (stack: StackEntry, all: readonly StackEntry[]) => string[]>> = {
   "config/load.ts": (s) => [`environments/${s.environment}.yaml`],
-  "config/load-tenants.ts": (s) => (s.tenant ? [`tenants/${s.environment}/${s.tenant}.yaml`] : s.kind === "vault" ? [`tenants/${s.environment}/*.yaml`] : []),
+  "config/load-tenants.ts": (s, all) =>
+    s.tenant
+      ? [`tenants/${s.environment}/${s.tenant}.yaml`]
+      : s.kind === "vault"
+        ? all.filter((t) => t.environment === s.environment && t.tenant && t.databases).map((t) => `tenants/${s.environment}/${t.tenant}.yaml`)
+        : [],
   "policies/index.ts": () => ["policies/*.hcl"],
 };
 
@@ -94,7 +102,7 @@ export function stackInputs(inputs: AtlantisInputs, stack: StackEntry): string[]
       todo.push(d);
     }
   }
-  const data = [...files].flatMap((f) => DATA_READERS[f]?.(stack) ?? []);
+  const data = [...files].flatMap((f) => DATA_READERS[f]?.(stack, inputs.stacks) ?? []);
   return [...new Set([...files, ...data, ...BUILD_INPUTS])].sort();
 }
 
@@ -178,7 +186,16 @@ export function synthesizedStacks(outdir: string): StackEntry[] {
   return Object.values(cdktf.stacks).map((s) => {
     const d = delivery.stacks[s.name];
     if (!d) throw new Error(`${s.name} is in manifest.json but not in ${DELIVERY_MANIFEST_FILE}; rerun the synth`);
-    return { name: s.name, environment: d.environment, kind: d.kind, ...(d.tenant ? { tenant: d.tenant } : {}), dependencies: [...s.dependencies] };
+    const tf = d.tenant ? (JSON.parse(readFileSync(join(outdir, s.workingDirectory, "cdk.tf.json"), "utf8")) as { resource?: Record<string, object> }) : {};
+    const databases = Object.keys(tf.resource?.vault_database_secret_backend_connection ?? {}).length > 0;
+    return {
+      name: s.name,
+      environment: d.environment,
+      kind: d.kind,
+      ...(d.tenant ? { tenant: d.tenant } : {}),
+      dependencies: [...s.dependencies],
+      ...(databases ? { databases } : {}),
+    };
   });
 }
 
