@@ -6,7 +6,9 @@
 // VAULT_ADDR defaults to the environment's Vault address. Besides what the
 // sidecar's verifier checks, it compares each tenant's login role, database
 // connections and database roles with tenants/<environment>/*.yaml
-// (VAULT_GKE_TENANTS overrides tenants/). A tenant policy the sidecar has not
+// (VAULT_GKE_TENANTS overrides tenants/; VAULT_GKE_VERIFY_TENANTS=a,b or none
+// compares only those, and then a tenant without a file is no finding; all,
+// the default, compares every file). A tenant policy the sidecar has not
 // written yet (a tenant applied seconds ago) is reported only when it is still
 // missing after the sidecar's interval (VAULT_GKE_VERIFY_SETTLE_SECONDS,
 // default 60). Exit codes: 0 no finding, 1 findings, 2 bad usage or settings,
@@ -81,7 +83,14 @@ async function main(): Promise<void> {
   }
   const vault = new VaultClient({ address, ca });
   const settleMs = settleSeconds() * 1000;
-  const declared = declaredAccess(env, tenants);
+  const only = onlyTenants(tenants.map((t) => t.name));
+  const declared = only
+    ? declaredAccess(
+        env,
+        tenants.filter((t) => only.includes(t.name)),
+        false,
+      )
+    : declaredAccess(env, tenants);
   const policies = environmentPolicies(
     env.tenancy.clusters.map((c) => c.name),
     connectionPins(declared.tenants ?? {}),
@@ -103,6 +112,21 @@ async function main(): Promise<void> {
   for (const f of findings) process.stdout.write(`finding ${f.kind} ${f.path}: ${f.detail}\n`);
   process.stdout.write(`${findings.length} finding(s) in ${address} for environment ${env.name}\n`);
   process.exit(findings.length > 0 ? 1 : 0);
+}
+
+/** VAULT_GKE_VERIFY_TENANTS: which tenant files to compare (comma-separated names, none, or all); unset: all. */
+function onlyTenants(known: readonly string[]): string[] | undefined {
+  const raw = process.env.VAULT_GKE_VERIFY_TENANTS;
+  if (raw === undefined || raw === "" || raw === "all") return undefined;
+  if (raw === "none") return [];
+  const names = raw.split(",").map((n) => n.trim());
+  const unknown = names.filter((n) => !known.includes(n));
+  if (unknown.length > 0)
+    fail(
+      2,
+      `VAULT_GKE_VERIFY_TENANTS names ${unknown.map((n) => JSON.stringify(n)).join(", ")}, which no tenant file of this environment declares; use names of ${known.join(", ") || "(no tenant file)"}, or none`,
+    );
+  return names;
 }
 
 function settleSeconds(): number {

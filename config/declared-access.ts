@@ -50,8 +50,11 @@ export function declaredTenants(tenants: readonly TenantConfig[]): Record<string
   return out;
 }
 
-/** What the stacks declare; with `tenants` (the runners' verifier) also what each tenant file declares. */
-export function declaredAccess(env: EnvironmentConfig, tenants?: readonly TenantConfig[]): DeclaredAccess {
+/**
+ * What the stacks declare; with `tenants` (the runners' verifier) also what each tenant file declares, and whether
+ * they are all of the environment's (`complete`, default true).
+ */
+export function declaredAccess(env: EnvironmentConfig, tenants?: readonly TenantConfig[], complete = true): DeclaredAccess {
   const mounts: DeclaredAuthMount[] = [{ path: "token", type: "token" }];
   for (const c of env.tenancy.clusters) {
     mounts.push({
@@ -110,6 +113,6 @@ export function declaredAccess(env: EnvironmentConfig, tenants?: readonly Tenant
     maxTenantTtlSec: env.tenancy.maxTokenTtl,
     systemPolicies: Object.values(POLICY),
     auditDevices: AUDIT_DEVICES.map((d) => ({ path: d.path, type: "file" as const, filePath: d.path === "stdout" ? d.filePath : undefined })),
-    ...(tenants ? { tenants: declaredTenants(tenants) } : {}),
+    ...(tenants ? { tenants: declaredTenants(tenants), tenantFilesComplete: complete } : {}),
   };
 }

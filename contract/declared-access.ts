@@ -62,4 +62,10 @@ export interface DeclaredAccess {
    * tenant files) has it; the sidecar's verifier checks tenants by convention alone.
    */
   readonly tenants?: Readonly<Record<string, DeclaredTenant>>;
+  /**
+   * True when `tenants` holds every tenant file of the environment: a tenant role or database without a file is then a
+   * finding. False when it holds some (after one tenant's apply: other pull requests' tenants, applied before their
+   * merge, have no file in this one).
+   */
+  readonly tenantFilesComplete?: boolean;
 }

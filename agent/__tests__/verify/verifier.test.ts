@@ -195,6 +195,34 @@ describe("with the tenant files (the runners' verifier)", () => {
     expect(findings.find((f) => f.path.endsWith("config/postgres"))?.detail).toContain("attacker.example");
   });
 
+  it("reports no missing role for a tenant file whose stack is not applied yet (no engines: later in the same run)", () => {
+    const inv = appliedWithTenants();
+    const roles = inv.roles[cluster] as Record<string, RoleInfo>;
+    delete roles.search;
+    const tenants = { ...inv.tenants } as Record<string, TenantEngines>;
+    delete tenants.search;
+    const secretMounts = Object.fromEntries(Object.entries(inv.secretMounts).filter(([p]) => !p.startsWith("tenants/search/")));
+    const policies = { ...inv.policies };
+    delete policies["tenant-search"];
+    expect(kindsWith({ ...inv, roles: { ...inv.roles, [cluster]: roles }, tenants, secretMounts, policies })).toEqual([]);
+  });
+
+  it("with some tenant files (after one tenant's apply), compares those and leaves tenants without a file alone", () => {
+    const some = declaredAccess(
+      env,
+      tenantFiles.filter((t) => t.name === "search"),
+      false,
+    );
+    const inv = appliedWithTenants();
+    const roles = inv.roles[cluster] as Record<string, RoleInfo>;
+    // Another pull request's tenant, applied before its merge: no file here, no finding.
+    roles.reports = { policies: ["tenant-reports"], audience: "vault", periodSec: 0, bindings: { bound_service_account_names: ["app"] } };
+    // payments has no file in this set: its database is not compared either.
+    expect(verify(inv, some, {}).map((f) => `${f.kind} ${f.path}`)).toEqual([]);
+    roles.search = { ...roles.search, bindings: { ...roles.search.bindings, bound_service_account_names: ["*"] } };
+    expect(verify(inv, some, {}).map((f) => `${f.kind} ${f.path}`)).toEqual([`role-binding auth/${cluster}/role/search`]);
+  });
+
   it("leaves tenant files out of the sidecar's verifier: the same role widening is not its finding (it has no tenant files)", () => {
     const inv = appliedWithTenants();
     const roles = inv.roles[cluster] as Record<string, RoleInfo>;

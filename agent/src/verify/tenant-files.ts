@@ -1,6 +1,7 @@
 // What only the tenant files declare, compared with Vault (the runners' verifier: the sidecar has no tenant
 // files): each tenant's login role lets in exactly its file's service accounts, namespaces, audience and alias
-// source, exists on its cluster's backend, and its database connections and roles are exactly the file's.
+// source, exists on its cluster's backend once its engines do, and its database connections and roles are exactly
+// the file's. A tenant without a file is a finding only when the files are all of the environment's (`complete`).
 import type { DeclaredTenant } from "../../../contract/declared-access";
 import { bindingDifferences, type Finding } from "./finding";
 import type { VaultInventory } from "./inventory";
@@ -11,9 +12,13 @@ export function tenantRoleAgainstFile(
   name: string,
   bindings: Readonly<Record<string, readonly string[]>>,
   file: DeclaredTenant | undefined,
+  complete: boolean,
 ): Finding[] {
   const at = `auth/${path}/role/${name}`;
-  if (!file) return [{ kind: "undeclared-role", path: at, detail: `no tenant file declares a tenant ${name}; it lets in ${describeBindings(bindings)}` }];
+  if (!file)
+    return complete
+      ? [{ kind: "undeclared-role", path: at, detail: `no tenant file declares a tenant ${name}; it lets in ${describeBindings(bindings)}` }]
+      : [];
   if (file.authPath !== path)
     return [{ kind: "undeclared-role", path: at, detail: `tenant ${name}'s file names the cluster of auth/${file.authPath}, not this one` }];
   const differ = bindingDifferences(bindings, file.bindings);
@@ -28,10 +33,11 @@ const describeBindings = (b: Readonly<Record<string, readonly string[]>>) =>
     .join("; ") || "anyone";
 
 /** What only the tenant files say: each tenant's login role exists, and its database connections and roles are exactly the file's. */
-export function tenantsAgainstFiles(inv: VaultInventory, files: Readonly<Record<string, DeclaredTenant>>): Finding[] {
+export function tenantsAgainstFiles(inv: VaultInventory, files: Readonly<Record<string, DeclaredTenant>>, complete: boolean): Finding[] {
   const findings: Finding[] = [];
   for (const [tenant, file] of Object.entries(files)) {
-    if (inv.roles[file.authPath] && !inv.roles[file.authPath][tenant])
+    // Only once the tenant's stack made its engines: a file whose stack is not applied yet (later in the same run) is not a deviation.
+    if (inv.tenants[tenant] && inv.roles[file.authPath] && !inv.roles[file.authPath][tenant])
       findings.push({
         kind: "missing-role",
         path: `auth/${file.authPath}/role/${tenant}`,
@@ -40,6 +46,7 @@ export function tenantsAgainstFiles(inv: VaultInventory, files: Readonly<Record<
   }
   for (const [tenant, engines] of Object.entries(inv.tenants)) {
     const file = files[tenant];
+    if (!file && !complete) continue;
     for (const [name, url] of Object.entries(engines.databaseConnectionUrls ?? {})) {
       const want = file?.databaseConnections[name];
       if (want !== url)

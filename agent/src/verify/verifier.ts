@@ -133,7 +133,8 @@ export function verify(inv: VaultInventory, declared: DeclaredAccess, systemPoli
             path: `auth/${path}/role/${name}`,
             detail: `issues periodic tokens (${role.periodSec}s) that outlive the backend's lease ceiling`,
           });
-        if (declared.tenants) findings.push(...tenantRoleAgainstFile(path, name, role.bindings, declared.tenants[name]));
+        if (declared.tenants)
+          findings.push(...tenantRoleAgainstFile(path, name, role.bindings, declared.tenants[name], declared.tenantFilesComplete !== false));
       }
       continue;
     }
@@ -194,7 +195,7 @@ export function verify(inv: VaultInventory, declared: DeclaredAccess, systemPoli
     }
   }
 
-  if (declared.tenants) findings.push(...tenantsAgainstFiles(inv, declared.tenants));
+  if (declared.tenants) findings.push(...tenantsAgainstFiles(inv, declared.tenants, declared.tenantFilesComplete !== false));
   findings.push(...auditDevices(inv, declared));
 
   // Tenant policies: what the sidecar would write or remove now is a deviation.
