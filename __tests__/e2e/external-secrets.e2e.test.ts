@@ -11,6 +11,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
+import { MIN_SECRET_REFRESH_SEC } from "../../config/tenant-schema";
 import { ROOT } from "../helpers";
 import { startEsoController, ESO_NAMESPACE, ESO_SERVICE_ACCOUNT, type EsoController } from "../support/eso";
 import { vaultRequest, waitFor } from "../support/vault-http";
@@ -18,7 +19,8 @@ import { startE2eWorld, type E2eWorld } from "./world";
 
 jest.setTimeout(20 * 60_000);
 
-const REFRESH_SEC = 60; // the floor a tenant file may ask for (MIN_SECRET_REFRESH_SEC)
+/** The shortest refresh a tenant file may ask for (1 minute). */
+const REFRESH_SEC = MIN_SECRET_REFRESH_SEC;
 // A reconcile takes the controller a login and a read; the margin covers that on a loaded 2-core machine.
 const RECONCILE_MARGIN_MS = 30_000;
 
@@ -27,21 +29,16 @@ let eso: EsoController | undefined;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = Record<string, any>;
 let objects: Obj[];
-const tenants: Record<string, string> = {};
-
-const tenantFile = (name: string, secrets = "") => `name: ${name}\ncluster: CLUSTER\nnamespaces: [${name}]\nserviceAccounts: [app]\n${secrets}`;
+/** A tenant of the example's registered cluster, its pods' service account `app`. */
+const tenantFile = (name: string, secrets = "") => `name: ${name}\ncluster: apps-prod\nnamespaces: [${name}]\nserviceAccounts: [app]\n${secrets}`;
 
 beforeAll(async () => {
   w = await startE2eWorld({
     seedTenants: (dir) => {
       mkdirSync(join(dir, "example"), { recursive: true });
-      const shop = tenantFile(
-        "shop",
-        `secrets:\n  - name: shop-db\n    namespace: shop\n    path: tenants/shop/kv/db\n    keys: { DB_PASSWORD: password }\n    refreshInterval: ${REFRESH_SEC / 60}m\n`,
-      );
-      tenants.shop = shop;
-      tenants.other = tenantFile("other");
-      for (const [name, text] of Object.entries(tenants)) writeFileSync(join(dir, "example", `${name}.yaml`), text.replace("CLUSTER", "apps-prod"));
+      const secrets = `secrets:\n  - name: shop-db\n    namespace: shop\n    path: tenants/shop/kv/db\n    keys: { DB_PASSWORD: password }\n    refreshInterval: ${REFRESH_SEC / 60}m\n`;
+      writeFileSync(join(dir, "example", "shop.yaml"), tenantFile("shop", secrets));
+      writeFileSync(join(dir, "example", "other.yaml"), tenantFile("other"));
     },
   });
   await w.adminApply(`${w.env.name}-shared`);
