@@ -138,10 +138,10 @@ export function kindsAndPaths(lines: readonly string[]): string[] {
 }
 
 /**
- * `npm run verify` with the plan token. Asynchronous: the server's stdout audit device writes into a pipe this
- * process drains, so a blocked event loop (spawnSync) would fill it and stall every request of the server.
+ * `npm run verify` with the plan token, as a child process. Asynchronous: the server's stdout audit device writes into
+ * a pipe this process drains, so a blocked event loop (spawnSync) would fill it and stall every request of the server.
  */
-export async function runVerify(): Promise<{ status: number | null; lines: string[] }> {
+async function verifyProcess(extraEnv: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [...commandArgs("verify"), "example"], {
     env: {
       PATH: process.env.PATH ?? "",
@@ -151,6 +151,7 @@ export async function runVerify(): Promise<{ status: number | null; lines: strin
       VAULT_GKE_ENVIRONMENTS: envDir,
       VAULT_GKE_TENANTS: join(dir, "tenants"),
       VAULT_GKE_VERIFY_SETTLE_SECONDS: "0",
+      ...extraEnv,
     },
   });
   let stdout = "";
@@ -158,8 +159,20 @@ export async function runVerify(): Promise<{ status: number | null; lines: strin
   child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
   child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
   const status = await new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  return { status, stdout, stderr };
+}
+
+/** `npm run verify`: its exit status and output lines (it must print nothing on stderr). */
+export async function runVerify(extraEnv: Record<string, string> = {}): Promise<{ status: number | null; lines: string[] }> {
+  const { status, stdout, stderr } = await verifyProcess(extraEnv);
   expect(stderr).toBe("");
   return { status, lines: stdout.trim().split("\n") };
+}
+
+/** `npm run verify` expected to stop on a usage or settings error (exit 2): its stderr. */
+export async function runVerifyExpectingError(extraEnv: Record<string, string>): Promise<{ status: number | null; stderr: string }> {
+  const { status, stderr } = await verifyProcess(extraEnv);
+  return { status, stderr };
 }
 
 /** Starts that OpenBao (and the TokenReview stand-in) before the calling file's tests and stops it after them (call once at its top level). */

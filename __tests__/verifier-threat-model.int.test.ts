@@ -7,6 +7,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { caDigest } from "../contract/declared-access";
+import { environmentPolicies } from "../policies";
 import { DISTRIBUTION } from "./support/bao";
 import { makeTestPki } from "./support/pki";
 import {
@@ -19,10 +20,12 @@ import {
   kube,
   ok,
   oidc,
+  PINS,
   renderedStatements,
   renderTenantPolicies,
   root,
   runVerify,
+  runVerifyExpectingError,
   server,
   tenantRequest,
   tokens,
@@ -133,6 +136,36 @@ describe("what the apply credential may write, against the tenant files (8)", ()
       expect(status).toBe(1);
     } finally {
       await ok(root, r.method, r.path, r.body);
+    }
+  });
+});
+
+describe("after one tenant's apply (Atlantis applies before merge)", () => {
+  it("compares only that tenant's file: another pull request's applied tenant and its database pin are no finding until the scheduled run", async () => {
+    const other = {
+      path: "tenants/reports/database/config/postgres",
+      connectionUrl: "postgresql://{{username}}:{{password}}@reports-db:5432/app?sslmode=verify-full",
+    };
+    const role = tenantRole("search", {});
+    try {
+      // Another open pull request's tenant, applied and not merged: its login role, and its connection's pin in the provisioner policy.
+      await ok(root, "PUT", `auth/kubernetes-${CLUSTER}/role/reports`, {
+        ...role.body,
+        bound_service_account_names: ["app"],
+        bound_service_account_namespaces: ["reports"],
+        token_policies: ["tenant-reports"],
+      });
+      await ok(root, "PUT", "sys/policies/acl/provisioner", { policy: environmentPolicies([CLUSTER], [...PINS, other]).provisioner });
+      expect(await runVerify({ VAULT_GKE_VERIFY_TENANTS: "search" })).toEqual({ status: 0, lines: clean() });
+      const all = await runVerify();
+      expect(kindsAndPaths(all.lines)).toEqual(["system-policy sys/policies/acl/provisioner", `undeclared-role auth/kubernetes-${CLUSTER}/role/reports`]);
+      // A name no file declares is a usage error, not an empty comparison.
+      const typo = await runVerifyExpectingError({ VAULT_GKE_VERIFY_TENANTS: "serach" });
+      expect(typo.status).toBe(2);
+      expect(typo.stderr).toContain('VAULT_GKE_VERIFY_TENANTS names "serach", which no tenant file of this environment declares');
+    } finally {
+      await ok(root, "DELETE", `auth/kubernetes-${CLUSTER}/role/reports`);
+      await ok(root, "PUT", "sys/policies/acl/provisioner", { policy: environmentPolicies([CLUSTER], PINS).provisioner });
     }
   });
 });
