@@ -123,6 +123,11 @@ export function loadTenantFile(file: string, env: EnvironmentConfig): LoadedTena
     });
   }
   problems.push(...secretProblems(tenant, max, at));
+  const cluster = env.tenancy.clusters.find((c) => c.name === tenant.cluster);
+  if (tenant.secrets.length > 0 && cluster && !cluster.externalSecretsOperator)
+    problems.push(
+      `${at(["secrets"])}: declares ${tenant.secrets.length} secret(s), but cluster ${tenant.cluster} is not registered with the External Secrets Operator (environments/${env.name}.yaml, tenancy.clusters[].externalSecretsOperator is false): its objects would never sync there; ask the platform team to install it and set externalSecretsOperator: true (docs/operator-guide.md), or remove secrets`,
+    );
   if (problems.length > 0) throw new ConfigError(problems);
   return { file, tenant };
 }

@@ -23,16 +23,16 @@ let n = 0;
 beforeAll(() => (root = mkdtempSync(join(tmpdir(), "vault-gke-tenant-secrets-"))));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-function load(doc: Record<string, unknown>) {
+function load(doc: Record<string, unknown>, environment = env) {
   const dir = join(root, `env-${n++}`);
   mkdirSync(dir);
   writeFileSync(join(dir, `${doc.name}.yaml`), stringify(doc));
-  return { dir, run: () => loadTenants(dir, env) };
+  return { dir, run: () => loadTenants(dir, environment) };
 }
 
 /** The one problem of `field`, checked to be one line with the file and line. */
-function failure(doc: Record<string, unknown>, field: string): string {
-  const { dir, run } = load(doc);
+function failure(doc: Record<string, unknown>, field: string, environment = env): string {
+  const { dir, run } = load(doc, environment);
   let problems: readonly string[] = [];
   try {
     run();
@@ -96,6 +96,16 @@ describe("a tenant file's secrets", () => {
     expect(failure({ ...payments(), secrets: [secret({ path: "tenants//kv" })] }, "secrets[0].path")).toContain(
       "not a KV path; write tenants/<tenant>/kv/<secret>",
     );
+  });
+
+  it("refuses secrets on a cluster whose entry does not say the External Secrets Operator runs there", () => {
+    const without = exampleEnv({ tenancy: { clusters: env.tenancy.clusters.map((c) => ({ ...c, externalSecretsOperator: false })) } });
+    expect(env.tenancy.clusters[0].externalSecretsOperator).toBe(true);
+    expect(failure({ ...payments(), secrets: [secret()] }, "secrets", without)).toContain(
+      "secrets: declares 1 secret(s), but cluster apps-prod is not registered with the External Secrets Operator (environments/example.yaml, tenancy.clusters[].externalSecretsOperator is false)",
+    );
+    // Without secrets, nothing is asked of the cluster.
+    expect(load({ ...payments(), secrets: undefined }, without).run()).toHaveLength(1);
   });
 
   it("refuses a namespace the tenant does not name, and a wildcard does not count", () => {

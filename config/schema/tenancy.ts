@@ -10,6 +10,12 @@ export const registeredCluster = z.strictObject({
     .url({ protocol: /^https$/, error: "must be the https:// URL of the cluster's API server" })
     .describe("The https:// URL of the cluster's API server (TokenReview goes there)."),
   caCertificate: pemCertificate.describe("The cluster's CA certificate (PEM)."),
+  externalSecretsOperator: z
+    .boolean()
+    .default(false)
+    .describe(
+      "True once the cluster's owners run the External Secrets Operator there (docs/operator-guide.md): only then may its tenant files declare secrets (default false).",
+    ),
 });
 
 export const tenancy = z
