@@ -142,7 +142,9 @@ export function renderVaultServerConfig(props: VaultServerConfigProps): string {
       attr("tls_key_file", props.tlsKeyFile),
       attr("tls_min_version", props.tlsMinVersion),
       "",
-      ...block("telemetry", [attr("unauthenticated_metrics_access", false)]).split("\n"),
+      // /v1/sys/metrics needs a token unless this is set; the PodMonitoring scrapes
+      // it without one, and the NetworkPolicy lets only the collector reach it.
+      ...block("telemetry", [attr("unauthenticated_metrics_access", true)]).split("\n"),
     ]),
   );
   sections.push(storageBlock(props.storage));

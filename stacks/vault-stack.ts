@@ -13,6 +13,7 @@ import { VAULT_SERVICES, vaultCertificateNames, vaultPodNames } from "../constru
 import { VaultNamespace } from "../constructs/vault-namespace";
 import { VaultNetworkPolicy } from "../constructs/vault-network-policy";
 import { VAULT_NODE_LABEL, VAULT_NODE_TAINT } from "../constructs/vault-node-pool";
+import { GMP_COLLECTOR, VaultPodMonitoring } from "../constructs/vault-pod-monitoring";
 import { VaultPassthroughIngress } from "../constructs/vault-passthrough-ingress";
 import { renderVaultServerConfig } from "../constructs/vault-server-config";
 import { VaultServiceRegistration } from "../constructs/vault-service-registration";
@@ -155,7 +156,8 @@ export class VaultStack extends TerraformStack {
       });
       clientNamespaces.push(gateway.namespace);
     }
-    new VaultNetworkPolicy(this, "network-policy", { namespace: ns.name, clientRanges, clientNamespaces });
+    new VaultNetworkPolicy(this, "network-policy", { namespace: ns.name, clientRanges, clientNamespaces, scraper: GMP_COLLECTOR });
+    new VaultPodMonitoring(this, "pod-monitoring", { namespace: ns.name });
 
     if (tls.caCertPem)
       new TerraformOutput(this, "vault_ca_certificate", { value: tls.caCertPem, description: "PEM CA certificate clients use to verify Vault" });

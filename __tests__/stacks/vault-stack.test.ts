@@ -207,7 +207,7 @@ describe("vault stack", () => {
 
     it("offers a Gateway API TLSRoute in passthrough to vault-active", () => {
       const tf = synthEnvironment(exampleEnv({ vault: { exposure: { type: "gatewayTlsRoute", gateway: { name: "edge", namespace: "gateways" } } } }));
-      const route = (resource(tf.vault, "kubernetes_manifest") as Obj).manifest;
+      const route = (resource(tf.vault, "kubernetes_manifest", "tls-route") as Obj).manifest;
       expect(route.kind).toBe("TLSRoute");
       expect(route.spec.rules[0].backendRefs).toEqual([{ name: "vault-active", port: 8200 }]);
       expect(route.spec.parentRefs).toEqual([{ name: "edge", namespace: "gateways" }]);
@@ -233,6 +233,54 @@ describe("vault stack", () => {
     it("lets 8201 in only from Vault servers", () => {
       const cluster = rules().find((r) => r.ports[0].port === "8201") as Obj;
       expect(cluster.from).toEqual([{ pod_selector: { match_labels: VAULT_POD_LABELS } }]);
+    });
+
+    it("lets the sidecar's 8210 and Vault's telemetry on 8200 in only from Managed Prometheus' collectors", () => {
+      const withSidecar = rules().filter((r) => r.ports.some((p: Obj) => p.port === "8210"));
+      expect(withSidecar).toHaveLength(1);
+      expect(withSidecar[0].ports).toEqual([
+        { port: "8210", protocol: "TCP" },
+        { port: "8200", protocol: "TCP" },
+      ]);
+      // One peer with both selectors: collector pods of gmp-system, not every pod there nor every collector.
+      expect(withSidecar[0].from).toEqual([
+        {
+          namespace_selector: { match_labels: { "kubernetes.io/metadata.name": "gmp-system" } },
+          pod_selector: { match_labels: { "app.kubernetes.io/name": "collector" } },
+        },
+      ]);
+    });
+  });
+
+  describe("10. scraping", () => {
+    const podMonitoring = (tf: TfJson = vault()) => (resource(tf, "kubernetes_manifest", "pod-monitoring") as Obj).manifest as Obj;
+
+    it("declares a PodMonitoring for the Vault pods in the Vault namespace", () => {
+      const pm = podMonitoring();
+      expect(pm.apiVersion).toBe("monitoring.googleapis.com/v1");
+      expect(pm.kind).toBe("PodMonitoring");
+      expect(pm.metadata).toEqual({ name: "vault", namespace: expect.stringMatching(/kubernetes_namespace_v1/) });
+      expect(pm.spec.selector).toEqual({ matchLabels: VAULT_POD_LABELS });
+    });
+
+    it("scrapes Vault's telemetry over TLS in the Prometheus format, and the sidecar's /metrics", () => {
+      const [telemetry, sidecar] = podMonitoring().spec.endpoints as Obj[];
+      expect(telemetry).toEqual({
+        port: 8200,
+        scheme: "https",
+        path: "/v1/sys/metrics",
+        params: { format: ["prometheus"] },
+        interval: "30s",
+        tls: { insecureSkipVerify: true },
+      });
+      expect(sidecar).toEqual({ port: 8210, scheme: "http", path: "/metrics", interval: "30s" });
+      expect(podMonitoring().spec.endpoints).toHaveLength(2);
+    });
+
+    it("lets Vault's telemetry be read without a token and keeps it in memory for the scrape", () => {
+      const hcl = serverConfig();
+      expect(hcl).toMatch(/listener "tcp" \{[^]*telemetry \{\n    unauthenticated_metrics_access = true\n  \}/);
+      expect(hcl).toContain('prometheus_retention_time = "30s"');
     });
   });
 });
