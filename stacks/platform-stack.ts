@@ -14,6 +14,10 @@ import {
 import { secretIds } from "../contract/secret-ids";
 import { SNAPSHOT_KSA } from "../contract/vault-names";
 import type { EnvironmentConfig } from "../config/schema";
+import { longestCronGapSec } from "../config/cron";
+import { VaultAlertPolicies } from "../constructs/vault-alert-policies";
+import { vaultAlertRules } from "../constructs/vault-alert-rules";
+import { VaultDashboard } from "../constructs/vault-dashboard";
 import { DataAccessAudit } from "../constructs/data-access-audit";
 import { ExistingGkeCluster } from "../constructs/existing-gke-cluster";
 import { GkeCluster, type GkeClusterRef } from "../constructs/gke-cluster";
@@ -207,6 +211,17 @@ export class PlatformStack extends TerraformStack {
       });
     }
 
+    // Alerts and a dashboard over what the vault stack's PodMonitoring collects (docs/operator-guide.md#alerts).
+    new VaultAlertPolicies(this, "alerts", {
+      project,
+      environment: env.name,
+      namespace: env.vault.namespace,
+      rules: vaultAlertRules(alertParams(env)),
+      notificationChannels: env.alerting.notificationChannels,
+      labels,
+    });
+    new VaultDashboard(this, "dashboard", { project, environment: env.name, cluster: env.cluster.name, namespace: env.vault.namespace });
+
     new TerraformOutput(this, "cluster_name", { value: this.cluster.name });
     new TerraformOutput(this, "vault_service_account", { value: this.vaultServiceAccount.serviceAccount.email });
     new TerraformOutput(this, "unseal_key", { value: this.unsealKey.cryptoKey.id });
@@ -214,4 +229,16 @@ export class PlatformStack extends TerraformStack {
     new TerraformOutput(this, "snapshot_service_account", { value: this.snapshotServiceAccount.serviceAccount.email });
     if (this.loadBalancerAddress) new TerraformOutput(this, "load_balancer_address", { value: this.loadBalancerAddress.address });
   }
+}
+
+/** What the environment's alerts are computed from (the rule file uses the same). */
+export function alertParams(env: EnvironmentConfig) {
+  return {
+    environment: env.name,
+    cluster: env.cluster.name,
+    namespace: env.vault.namespace,
+    replicas: env.vault.replicas,
+    raft: env.vault.storage === "raft",
+    snapshotMaxAgeSec: 2 * longestCronGapSec(env.snapshots.schedule),
+  };
 }

@@ -6,6 +6,7 @@
 // module knows nothing of cdktf.
 import { z } from "zod";
 import { gcpAuth } from "./admins";
+import { alerting } from "./alerting";
 import { cluster, nodePool } from "./cluster";
 import { delivery } from "./delivery";
 import { dnsLabel } from "./primitives";
@@ -60,6 +61,7 @@ export const environmentSchema = z
     gcpAuth: gcpAuth.prefault({}),
     tenancy: tenancy.prefault({}),
     delivery: delivery.prefault({}),
+    alerting: alerting.prefault({}),
   })
   .superRefine(checkCombinations);
 

@@ -1,0 +1,79 @@
+import { LoggingMetric } from "@cdktf/provider-google/lib/logging-metric";
+import { MonitoringAlertPolicy } from "@cdktf/provider-google/lib/monitoring-alert-policy";
+import { Construct } from "constructs";
+import { promDuration, runbookUrl, snapshotStoredMetricName, type VaultAlertRule } from "./vault-alert-rules";
+
+export interface VaultAlertPoliciesProps {
+  readonly project: string;
+  readonly environment: string;
+  /** The alerts (vaultAlertRules): one policy each. */
+  readonly rules: readonly VaultAlertRule[];
+  /** Notification channel ids (projects/<p>/notificationChannels/<id>). @default none: the policies only open incidents */
+  readonly notificationChannels?: readonly string[];
+  /** The Vault namespace (the snapshot job's log lines are counted there). */
+  readonly namespace: string;
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+const SEVERITY = { critical: "CRITICAL", warning: "WARNING" } as const;
+
+/**
+ * One Cloud Monitoring alert policy per alert, each with a PromQL condition
+ * over the series Managed Prometheus collects and a link to its runbook; and
+ * the log-based metric the snapshot alert counts (the job reports itself only
+ * in its log lines).
+ */
+export class VaultAlertPolicies extends Construct {
+  readonly policies: Record<string, MonitoringAlertPolicy> = {};
+  readonly snapshotStored?: LoggingMetric;
+
+  constructor(scope: Construct, id: string, props: VaultAlertPoliciesProps) {
+    super(scope, id);
+    const names = new Set(props.rules.map((r) => r.name));
+    let dependsOn: LoggingMetric[] = [];
+    if (names.has("VaultSnapshotStale")) {
+      this.snapshotStored = new LoggingMetric(this, "snapshot-stored", {
+        project: props.project,
+        name: snapshotStoredMetricName(props.environment),
+        description: `Snapshots the ${props.environment} snapshot job stored (its "snapshot stored" log lines)`,
+        filter: [
+          'resource.type="k8s_container"',
+          `resource.labels.namespace_name="${props.namespace}"`,
+          'jsonPayload.msg="snapshot stored"',
+          `jsonPayload.environment="${props.environment}"`,
+        ].join(" AND "),
+        metricDescriptor: { metricKind: "DELTA", valueType: "INT64" },
+      });
+      dependsOn = [this.snapshotStored];
+    }
+    for (const rule of props.rules) {
+      this.policies[rule.name] = new MonitoringAlertPolicy(this, rule.name, {
+        project: props.project,
+        displayName: `${props.environment}: ${rule.name}`,
+        combiner: "OR",
+        severity: SEVERITY[rule.severity],
+        notificationChannels: props.notificationChannels ? [...props.notificationChannels] : undefined,
+        userLabels: { ...(props.labels ?? {}), severity: rule.severity },
+        documentation: {
+          subject: `${props.environment}: ${rule.summary}`,
+          mimeType: "text/markdown",
+          content: `${rule.summary}.\n\nRunbook: ${runbookUrl(rule)}`,
+        },
+        conditions: [
+          {
+            displayName: rule.name,
+            conditionPrometheusQueryLanguage: {
+              query: rule.expr,
+              duration: promDuration(rule.forSec),
+              evaluationInterval: "60s",
+              alertRule: rule.name,
+              ruleGroup: `vault-${props.environment}`,
+              labels: { severity: rule.severity, environment: props.environment },
+            },
+          },
+        ],
+        dependsOn: rule.name === "VaultSnapshotStale" ? dependsOn : undefined,
+      });
+    }
+  }
+}
