@@ -6,6 +6,7 @@ import { ConfigError } from "./config/load";
 import { loadProject } from "./config/load-project";
 import { writeDeliveryManifest } from "./stacks/delivery-manifest";
 import { buildProjectStacks } from "./stacks/environment-stacks";
+import { writePrometheusRules } from "./stacks/prometheus-rules";
 
 const environmentsDir = resolve(process.env.VAULT_GKE_ENVIRONMENTS ?? resolve(__dirname, "..", "environments"));
 const tenantsDir = resolve(process.env.VAULT_GKE_TENANTS ?? resolve(__dirname, "..", "tenants"));
@@ -18,6 +19,7 @@ try {
   buildProjectStacks(app, project, environmentsDir);
   app.synth();
   writeDeliveryManifest(app.outdir, project);
+  writePrometheusRules(app.outdir, project);
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   for (const line of error.problems) console.error(line);
