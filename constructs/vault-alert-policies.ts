@@ -1,5 +1,6 @@
 import { LoggingMetric } from "@cdktf/provider-google/lib/logging-metric";
 import { MonitoringAlertPolicy } from "@cdktf/provider-google/lib/monitoring-alert-policy";
+import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { promDuration, runbookUrl, snapshotStoredMetricName, type VaultAlertRule } from "./vault-alert-rules";
 
@@ -13,6 +14,8 @@ export interface VaultAlertPoliciesProps {
   /** The Vault namespace (the snapshot job's log lines are counted there). */
   readonly namespace: string;
   readonly labels?: Readonly<Record<string, string>>;
+  /** What must exist first (the Logging and Monitoring APIs). @default nothing */
+  readonly dependsOn?: ITerraformDependable[];
 }
 
 const SEVERITY = { critical: "CRITICAL", warning: "WARNING" } as const;
@@ -30,7 +33,8 @@ export class VaultAlertPolicies extends Construct {
   constructor(scope: Construct, id: string, props: VaultAlertPoliciesProps) {
     super(scope, id);
     const names = new Set(props.rules.map((r) => r.name));
-    let dependsOn: LoggingMetric[] = [];
+    const after = props.dependsOn ?? [];
+    let dependsOn: ITerraformDependable[] = after;
     if (names.has("VaultSnapshotStale")) {
       this.snapshotStored = new LoggingMetric(this, "snapshot-stored", {
         project: props.project,
@@ -43,8 +47,9 @@ export class VaultAlertPolicies extends Construct {
           `jsonPayload.environment="${props.environment}"`,
         ].join(" AND "),
         metricDescriptor: { metricKind: "DELTA", valueType: "INT64" },
+        dependsOn: props.dependsOn,
       });
-      dependsOn = [this.snapshotStored];
+      dependsOn = [...after, this.snapshotStored];
     }
     for (const rule of props.rules) {
       this.policies[rule.name] = new MonitoringAlertPolicy(this, rule.name, {
@@ -72,7 +77,7 @@ export class VaultAlertPolicies extends Construct {
             },
           },
         ],
-        dependsOn: rule.name === "VaultSnapshotStale" ? dependsOn : undefined,
+        dependsOn: rule.name === "VaultSnapshotStale" ? dependsOn : props.dependsOn,
       });
     }
   }

@@ -1,4 +1,5 @@
 import { MonitoringDashboard } from "@cdktf/provider-google/lib/monitoring-dashboard";
+import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import template from "./vault-dashboard.json";
 
@@ -8,10 +9,12 @@ export interface VaultDashboardProps {
   /** The GKE cluster's name (Managed Prometheus' cluster label). */
   readonly cluster: string;
   readonly namespace: string;
+  /** What must exist first (the Monitoring API). @default nothing */
+  readonly dependsOn?: ITerraformDependable[];
 }
 
 /** The checked-in dashboard (vault-dashboard.json) with its placeholders filled in for one environment. */
-export function renderVaultDashboard(props: Omit<VaultDashboardProps, "project">): string {
+export function renderVaultDashboard(props: Omit<VaultDashboardProps, "project" | "dependsOn">): string {
   const selector = `cluster="${props.cluster}",namespace="${props.namespace}"`;
   return JSON.stringify(template).replaceAll("__TITLE__", `Vault (${props.environment})`).replaceAll("__SELECTOR__", selector.replaceAll('"', '\\"'));
 }
@@ -26,6 +29,10 @@ export class VaultDashboard extends Construct {
 
   constructor(scope: Construct, id: string, props: VaultDashboardProps) {
     super(scope, id);
-    this.dashboard = new MonitoringDashboard(this, "dashboard", { project: props.project, dashboardJson: renderVaultDashboard(props) });
+    this.dashboard = new MonitoringDashboard(this, "dashboard", {
+      project: props.project,
+      dashboardJson: renderVaultDashboard(props),
+      dependsOn: props.dependsOn,
+    });
   }
 }

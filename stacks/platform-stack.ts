@@ -219,8 +219,9 @@ export class PlatformStack extends TerraformStack {
       rules: vaultAlertRules(alertParams(env)),
       notificationChannels: env.alerting.notificationChannels,
       labels,
+      dependsOn: after,
     });
-    new VaultDashboard(this, "dashboard", { project, environment: env.name, cluster: env.cluster.name, namespace: env.vault.namespace });
+    new VaultDashboard(this, "dashboard", { project, environment: env.name, cluster: env.cluster.name, namespace: env.vault.namespace, dependsOn: after });
 
     new TerraformOutput(this, "cluster_name", { value: this.cluster.name });
     new TerraformOutput(this, "vault_service_account", { value: this.vaultServiceAccount.serviceAccount.email });

@@ -168,7 +168,14 @@ describe("platform stack: alert policies", () => {
       'resource.type="k8s_container" AND resource.labels.namespace_name="vault" AND jsonPayload.msg="snapshot stored" AND jsonPayload.environment="example"',
     );
     expect(metric.metric_descriptor).toEqual({ metric_kind: "DELTA", value_type: "INT64" });
-    expect(policy("VaultSnapshotStale").depends_on).toEqual([expect.stringMatching(/^google_logging_metric\./)]);
+    expect(policy("VaultSnapshotStale").depends_on).toContainEqual(expect.stringMatching(/^google_logging_metric\./));
+  });
+
+  it("waits for the Logging and Monitoring APIs", () => {
+    for (const p of [...policies(), resource(synth.platform, "google_logging_metric") as Obj, resource(synth.platform, "google_monitoring_dashboard") as Obj])
+      expect(p.depends_on).toEqual(
+        expect.arrayContaining([expect.stringMatching(/^google_project_service\..*monitoring/), expect.stringMatching(/^google_project_service\..*logging/)]),
+      );
   });
 });
 
