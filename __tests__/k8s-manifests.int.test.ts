@@ -50,7 +50,8 @@ function manifestLeaves(value: unknown): number {
 /** The Terraform leaves the rendering did not account for (empty when nothing was lost). */
 function lost(tf: TfJson, object: RenderedObject): string[] {
   const [type, name] = object.address.split(".");
-  const accounted = new Set([...object.fields.map((f) => f.tfPath), ...object.terraformOnly]);
+  // A kubernetes_manifest carries its apiVersion and kind; the other resources' come from their type.
+  const accounted = new Set([...object.fields.map((f) => f.tfPath), ...object.terraformOnly, "manifest.apiVersion", "manifest.kind"]);
   return terraformLeaves(tf.resource?.[type]?.[name]).filter(
     (leaf) => ![...accounted].some((a) => leaf === a || leaf.startsWith(`${a}.`) || leaf.startsWith(`${a}[`)),
   );

@@ -304,16 +304,39 @@ export function renderResource(tf: TerraformJson, type: string, name: string): R
   return { address: `${type}.${name}`, manifest, fields: r.fields, terraformOnly: r.terraformOnly };
 }
 
-/** Every kubernetes_* resource of a stack that has a Kubernetes kind (kubernetes_manifest passes through as written). */
+/** A kubernetes_manifest as the API gets it: written in the API's form already, only its references resolved; every leaf recorded. */
+export function renderManifest(tf: TerraformJson, name: string): RenderedObject {
+  const fields: FieldRecord[] = [];
+  const walk = (value: Json, tfPath: string, k8sPath: string): Json => {
+    if (Array.isArray(value)) {
+      if (value.length === 0) fields.push({ tfPath, k8sPath, tfValue: value, k8sValue: [] });
+      return value.map((v, i) => walk(v, `${tfPath}[${i}]`, `${k8sPath}[${i}]`));
+    }
+    if (isObject(value)) {
+      const keys = Object.keys(value);
+      if (keys.length === 0) fields.push({ tfPath, k8sPath, tfValue: value, k8sValue: {} });
+      return Object.fromEntries(
+        keys.map((k) => [
+          k,
+          walk(value[k], `${tfPath}.${k}`, /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? (k8sPath ? `${k8sPath}.${k}` : k) : `${k8sPath}[${JSON.stringify(k)}]`),
+        ]),
+      );
+    }
+    const k8sValue = typeof value === "string" ? resolveReferences(tf, value) : value;
+    if (k8sPath !== "apiVersion" && k8sPath !== "kind") fields.push({ tfPath, k8sPath, tfValue: value, k8sValue });
+    return k8sValue;
+  };
+  const manifest = walk((tf.resource?.kubernetes_manifest?.[name] as { manifest: JsonObject }).manifest, "manifest", "") as JsonObject;
+  return { address: `kubernetes_manifest.${name}`, manifest, fields, terraformOnly: [] };
+}
+
+/** Every kubernetes_* resource of a stack that has a Kubernetes kind (kubernetes_manifest passes through, its references resolved). */
 export function renderStack(tf: TerraformJson): RenderedObject[] {
   const out: RenderedObject[] = [];
   for (const [type, resources] of Object.entries(tf.resource ?? {})) {
     if (!type.startsWith("kubernetes_")) continue;
     for (const name of Object.keys(resources)) {
-      if (type === "kubernetes_manifest") {
-        const manifest = (resources[name] as { manifest: JsonObject }).manifest;
-        out.push({ address: `${type}.${name}`, manifest, fields: [], terraformOnly: [] });
-      } else out.push(renderResource(tf, type, name));
+      out.push(type === "kubernetes_manifest" ? renderManifest(tf, name) : renderResource(tf, type, name));
     }
   }
   return out;
