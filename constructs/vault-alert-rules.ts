@@ -33,6 +33,8 @@ export interface VaultAlertParams {
   readonly raft: boolean;
   /** Twice the longest gap of the snapshot schedule, in seconds (raft only). */
   readonly snapshotMaxAgeSec: number;
+  /** Vault's own telemetry is scraped (vault.unauthenticatedMetrics): alerts on its series are declared only then. */
+  readonly vaultMetrics: boolean;
 }
 
 /** The log-based metric (Cloud Logging) that counts the snapshot job's `snapshot stored` lines. */
@@ -82,15 +84,17 @@ export function vaultAlertRules(p: VaultAlertParams): VaultAlertRule[] {
       runbookAnchor: "alert-vaultraftbelowquorumplusone",
     });
   }
-  rules.push(
-    {
+  // Vault's own series exist only when its telemetry is scraped: an alert on a series that is never there never fires.
+  if (p.vaultMetrics)
+    rules.push({
       name: "VaultAuditDeviceFailures",
       summary: "Vault failed to write audit entries (requests are refused while no device can log)",
       expr: `sum(increase(vault_audit_log_request_failure{${sel}}[5m])) > 0`,
       forSec: 0,
       severity: "critical",
       runbookAnchor: "alert-vaultauditdevicefailures",
-    },
+    });
+  rules.push(
     {
       name: "VaultSidecarDiagnosis",
       summary: "The sidecar reports a state only a human can resolve (the code label says which)",

@@ -9,16 +9,16 @@ export interface VaultNetworkPolicyProps {
   readonly clientRanges?: readonly string[];
   /** Namespaces whose pods may call Vault's API (the ingress controller's, the Gateway's, allowed tenants'). @default none */
   readonly clientNamespaces?: readonly string[];
-  /** The metrics collector's pods: they alone reach the sidecar's port (8210), and reach 8200 for Vault's telemetry. @default none */
-  readonly scraper?: { readonly namespace: string; readonly podLabels: Readonly<Record<string, string>> };
+  /** The metrics collector's pods: they alone reach the sidecar's port (8210), and 8200 for Vault's telemetry when it is scraped. @default none */
+  readonly scraper?: { readonly namespace: string; readonly podLabels: Readonly<Record<string, string>>; readonly vaultTelemetry: boolean };
 }
 
 /**
  * Ingress to Vault: the API (8200) only from the exposure's sources, from pods
  * of the Vault namespace (Raft joins, jobs) and from allowed namespaces; the
- * cluster port (8201) only between Vault servers; the sidecar's port (8210) and
- * the API only from the metrics collector's pods (one peer: that namespace AND
- * those labels). The kubelet's probes are not subject to it. Everything else is
+ * cluster port (8201) only between Vault servers; the sidecar's port (8210)
+ * (and the API, when Vault's telemetry is scraped) only from the metrics
+ * collector's pods (one peer: that namespace AND those labels). The kubelet's probes are not subject to it. Everything else is
  * dropped.
  */
 export class VaultNetworkPolicy extends Construct {
@@ -35,7 +35,7 @@ export class VaultNetworkPolicy extends Construct {
     const scrape = scraper
       ? [
           {
-            ports: [SIDECAR_HTTP_PORT, VAULT_API_PORT].map((port) => ({ port: String(port), protocol: "TCP" })),
+            ports: [SIDECAR_HTTP_PORT, ...(scraper.vaultTelemetry ? [VAULT_API_PORT] : [])].map((port) => ({ port: String(port), protocol: "TCP" })),
             from: [
               {
                 namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": scraper.namespace } },

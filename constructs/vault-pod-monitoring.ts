@@ -11,14 +11,16 @@ export const VAULT_METRICS_PATH = "/v1/sys/metrics";
 
 export interface VaultPodMonitoringProps {
   readonly namespace: string;
+  /** Scrape Vault's own telemetry too (only when the listener serves it without a token: vault.unauthenticatedMetrics). */
+  readonly vaultTelemetry: boolean;
   /** How often both endpoints are scraped. @default "30s" */
   readonly interval?: string;
 }
 
 /**
  * A PodMonitoring (Google Managed Service for Prometheus) for every Vault pod:
- * Vault's telemetry over its TLS listener (no token: the listener allows
- * unauthenticated metrics access) and the sidecar's /metrics. It is a
+ * the sidecar's /metrics, and, when the environment chose to serve it without a
+ * token (vault.unauthenticatedMetrics), Vault's telemetry over its TLS listener. It is a
  * kubernetes_manifest, so the PodMonitoring CRD must exist at plan time: the
  * platform's cluster enables managed Prometheus; an existing cluster needs it
  * enabled before the vault stack is planned.
@@ -40,14 +42,18 @@ export class VaultPodMonitoring extends Construct {
         spec: {
           selector: { matchLabels: { ...VAULT_POD_LABELS } },
           endpoints: [
-            {
-              port: VAULT_API_PORT,
-              scheme: "https",
-              path: VAULT_METRICS_PATH,
-              params: { format: ["prometheus"] },
-              interval,
-              tls: { insecureSkipVerify: true },
-            },
+            ...(props.vaultTelemetry
+              ? [
+                  {
+                    port: VAULT_API_PORT,
+                    scheme: "https",
+                    path: VAULT_METRICS_PATH,
+                    params: { format: ["prometheus"] },
+                    interval,
+                    tls: { insecureSkipVerify: true },
+                  },
+                ]
+              : []),
             { port: SIDECAR_HTTP_PORT, scheme: "http", path: "/metrics", interval },
           ],
         },

@@ -40,6 +40,8 @@ export interface VaultServerConfigProps {
   readonly clusterListenAddress?: string;
   readonly tlsCertFile: string;
   readonly tlsKeyFile: string;
+  /** Serve /v1/sys/metrics without a token (every client of the API listener can read it). @default false */
+  readonly unauthenticatedMetrics?: boolean;
   readonly tlsMinVersion: "tls12" | "tls13";
   readonly storage: StorageConfig;
   readonly seal: SealConfig;
@@ -142,9 +144,9 @@ export function renderVaultServerConfig(props: VaultServerConfigProps): string {
       attr("tls_key_file", props.tlsKeyFile),
       attr("tls_min_version", props.tlsMinVersion),
       "",
-      // /v1/sys/metrics needs a token unless this is set; the PodMonitoring scrapes
-      // it without one, and the NetworkPolicy lets only the collector reach it.
-      ...block("telemetry", [attr("unauthenticated_metrics_access", true)]).split("\n"),
+      // /v1/sys/metrics needs a token unless this is set. Off by default: on the API
+      // port every client that reaches the API could read it (vault.unauthenticatedMetrics).
+      ...block("telemetry", [attr("unauthenticated_metrics_access", props.unauthenticatedMetrics ?? false)]).split("\n"),
     ]),
   );
   sections.push(storageBlock(props.storage));

@@ -241,5 +241,6 @@ export function alertParams(env: EnvironmentConfig) {
     replicas: env.vault.replicas,
     raft: env.vault.storage === "raft",
     snapshotMaxAgeSec: 2 * longestCronGapSec(env.snapshots.schedule),
+    vaultMetrics: env.vault.unauthenticatedMetrics,
   };
 }

@@ -18,6 +18,7 @@ export function vaultServerConfigProps(env: EnvironmentConfig, storageBucket?: s
     tlsCertFile: `${VAULT_PATHS.tls}/tls.crt`,
     tlsKeyFile: `${VAULT_PATHS.tls}/tls.key`,
     tlsMinVersion: v.tls.minVersion,
+    unauthenticatedMetrics: v.unauthenticatedMetrics,
     storage:
       v.storage === "raft"
         ? {

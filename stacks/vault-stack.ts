@@ -156,8 +156,13 @@ export class VaultStack extends TerraformStack {
       });
       clientNamespaces.push(gateway.namespace);
     }
-    new VaultNetworkPolicy(this, "network-policy", { namespace: ns.name, clientRanges, clientNamespaces, scraper: GMP_COLLECTOR });
-    new VaultPodMonitoring(this, "pod-monitoring", { namespace: ns.name });
+    new VaultNetworkPolicy(this, "network-policy", {
+      namespace: ns.name,
+      clientRanges,
+      clientNamespaces,
+      scraper: { ...GMP_COLLECTOR, vaultTelemetry: v.unauthenticatedMetrics },
+    });
+    new VaultPodMonitoring(this, "pod-monitoring", { namespace: ns.name, vaultTelemetry: v.unauthenticatedMetrics });
 
     if (tls.caCertPem)
       new TerraformOutput(this, "vault_ca_certificate", { value: tls.caCertPem, description: "PEM CA certificate clients use to verify Vault" });

@@ -13,7 +13,15 @@ beforeAll(() => {
 });
 
 const SEL = 'cluster="vault-example",namespace="vault"';
-const params: VaultAlertParams = { environment: "example", cluster: "vault-example", namespace: "vault", replicas: 3, raft: true, snapshotMaxAgeSec: 7200 };
+const params: VaultAlertParams = {
+  environment: "example",
+  cluster: "vault-example",
+  namespace: "vault",
+  replicas: 3,
+  raft: true,
+  snapshotMaxAgeSec: 7200,
+  vaultMetrics: true,
+};
 const policies = () => resources(synth.platform, "google_monitoring_alert_policy").map(([, r]) => r as Obj);
 const policy = (name: string) => policies().find((p) => p.display_name === `example: ${name}`) as Obj;
 const condition = (name: string) => policy(name).conditions[0].condition_prometheus_query_language as Obj;
@@ -43,6 +51,11 @@ const metricNames = (expr: string) => [...expr.matchAll(/([A-Za-z_][A-Za-z0-9_:]
 describe("the alert rules (one source for the policies and the rule file)", () => {
   const rules = vaultAlertRules(params);
   const byName = Object.fromEntries(rules.map((r) => [r.name, r]));
+
+  it("declares the alert on Vault's own series only when its telemetry is scraped (vault.unauthenticatedMetrics)", () => {
+    expect(vaultAlertRules({ ...params, vaultMetrics: false }).map((r) => r.name)).not.toContain("VaultAuditDeviceFailures");
+    expect(policies().map((p) => p.display_name)).not.toContain("example: VaultAuditDeviceFailures");
+  });
 
   it("covers the README's alerts and the issue's", () => {
     expect(rules.map((r) => r.name)).toEqual([
@@ -127,8 +140,9 @@ describe("the alert rules (one source for the policies and the rule file)", () =
 });
 
 describe("platform stack: alert policies", () => {
-  it("computes the alerts from the environment: its cluster, namespace, replicas, storage and twice the snapshot schedule's longest gap", () => {
-    expect(alertParams(exampleEnv())).toEqual({ ...params, snapshotMaxAgeSec: 2 * 6 * 3600 });
+  it("computes the alerts from the environment: its cluster, namespace, replicas, storage, twice the snapshot schedule's longest gap and whether Vault's telemetry is scraped", () => {
+    expect(alertParams(exampleEnv())).toEqual({ ...params, snapshotMaxAgeSec: 2 * 6 * 3600, vaultMetrics: false });
+    expect(alertParams(exampleEnv({ vault: { unauthenticatedMetrics: true } })).vaultMetrics).toBe(true);
   });
 
   it("declares one policy per alert, each with its PromQL, duration, severity and runbook link", () => {

@@ -235,19 +235,21 @@ describe("vault stack", () => {
       expect(cluster.from).toEqual([{ pod_selector: { match_labels: VAULT_POD_LABELS } }]);
     });
 
-    it("lets the sidecar's 8210 and Vault's telemetry on 8200 in only from Managed Prometheus' collectors", () => {
-      const withSidecar = rules().filter((r) => r.ports.some((p: Obj) => p.port === "8210"));
-      expect(withSidecar).toHaveLength(1);
-      expect(withSidecar[0].ports).toEqual([
-        { port: "8210", protocol: "TCP" },
-        { port: "8200", protocol: "TCP" },
-      ]);
+    it("lets the sidecar's 8210 in only from Managed Prometheus' collectors, and 8200 too only when Vault's telemetry is scraped", () => {
+      const scrapeRule = (tf?: TfJson) => rules(tf).filter((r) => r.ports.some((p: Obj) => p.port === "8210"));
+      expect(scrapeRule()).toHaveLength(1);
+      expect(scrapeRule()[0].ports).toEqual([{ port: "8210", protocol: "TCP" }]);
       // One peer with both selectors: collector pods of gmp-system, not every pod there nor every collector.
-      expect(withSidecar[0].from).toEqual([
+      expect(scrapeRule()[0].from).toEqual([
         {
           namespace_selector: { match_labels: { "kubernetes.io/metadata.name": "gmp-system" } },
           pod_selector: { match_labels: { "app.kubernetes.io/name": "collector" } },
         },
+      ]);
+      const opted = synthEnvironment(exampleEnv({ vault: { unauthenticatedMetrics: true } })).vault;
+      expect(scrapeRule(opted)[0].ports).toEqual([
+        { port: "8210", protocol: "TCP" },
+        { port: "8200", protocol: "TCP" },
       ]);
     });
   });
@@ -263,8 +265,14 @@ describe("vault stack", () => {
       expect(pm.spec.selector).toEqual({ matchLabels: VAULT_POD_LABELS });
     });
 
-    it("scrapes Vault's telemetry over TLS in the Prometheus format, and the sidecar's /metrics", () => {
-      const [telemetry, sidecar] = podMonitoring().spec.endpoints as Obj[];
+    it("scrapes the sidecar's /metrics, and no Vault telemetry by default: it would need a token", () => {
+      expect(podMonitoring().spec.endpoints).toEqual([{ port: 8210, scheme: "http", path: "/metrics", interval: "30s" }]);
+      expect(serverConfig()).toMatch(/listener "tcp" \{[^]*telemetry \{\n    unauthenticated_metrics_access = false\n  \}/);
+    });
+
+    it("with vault.unauthenticatedMetrics (an explicit choice), serves Vault's telemetry without a token and scrapes it over TLS in the Prometheus format", () => {
+      const opted = synthEnvironment(exampleEnv({ vault: { unauthenticatedMetrics: true } })).vault;
+      const [telemetry, sidecar] = podMonitoring(opted).spec.endpoints as Obj[];
       expect(telemetry).toEqual({
         port: 8200,
         scheme: "https",
@@ -274,11 +282,7 @@ describe("vault stack", () => {
         tls: { insecureSkipVerify: true },
       });
       expect(sidecar).toEqual({ port: 8210, scheme: "http", path: "/metrics", interval: "30s" });
-      expect(podMonitoring().spec.endpoints).toHaveLength(2);
-    });
-
-    it("lets Vault's telemetry be read without a token and keeps it in memory for the scrape", () => {
-      const hcl = serverConfig();
+      const hcl = serverConfig(opted);
       expect(hcl).toMatch(/listener "tcp" \{[^]*telemetry \{\n    unauthenticated_metrics_access = true\n  \}/);
       expect(hcl).toContain('prometheus_retention_time = "30s"');
     });

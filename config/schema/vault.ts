@@ -65,6 +65,12 @@ export const vault = z
       .optional()
       .describe("Container image, pinned exactly. Defaults to a current patched release of the distribution."),
     namespace: dnsLabel("vault.namespace").default("vault").describe("The Kubernetes namespace of the Vault servers (default vault)."),
+    unauthenticatedMetrics: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Serve Vault's own telemetry (/v1/sys/metrics) without a token, so Managed Prometheus scrapes it and the audit-failure alert and request charts have data. It is served on the API port, so every client that reaches the API can read it (request counts by path, tenant mount names): an explicit choice (default false: only the sidecar's metrics are scraped).",
+      ),
     replicas: z.number().int().min(1).max(7).default(3).describe("Vault servers; odd with raft, at most zones x nodePool.nodesPerZone (default 3)."),
     storage: z
       .enum(["raft", "gcs"])
