@@ -13,12 +13,12 @@
 // missing after the sidecar's interval (VAULT_GKE_VERIFY_SETTLE_SECONDS,
 // default 60). Exit codes: 0 no finding, 1 findings, 2 bad usage or settings,
 // 3 Vault could not be read.
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { VaultClient } from "@vault-gke/agent/vault";
 import { readInventory, verify } from "@vault-gke/agent/verify";
 import { declaredAccess, declaredTenants } from "../config/declared-access";
-import { ConfigError, loadEnvironmentFile } from "../config/load";
+import { ConfigError, environmentNames, loadEnvironmentFile } from "../config/load";
 import { loadTenants } from "../config/load-tenants";
 import { vaultAddress } from "../config/names";
 import { connectionPins, environmentPolicies } from "../policies";
@@ -31,18 +31,6 @@ function fail(code: number, message: string): never {
 }
 
 const USAGE = "usage: npm run verify -- <environment> (with VAULT_TOKEN, and VAULT_CACERT for a private CA)";
-
-/** The environments a name can be chosen from: the base names of dir/*.yaml. */
-function environmentNames(dir: string): string[] {
-  try {
-    return readdirSync(dir)
-      .filter((f) => f.endsWith(".yaml"))
-      .map((f) => f.slice(0, -".yaml".length))
-      .sort();
-  } catch {
-    return [];
-  }
-}
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

@@ -175,6 +175,18 @@ export function loadAll<T>(dir: string, load: (file: string) => T): T[] {
 }
 
 /** Loads every environments/*.yaml; reports the problems of all files at once. */
+/** The environments a name can be chosen from: the base names of dir/*.yaml. */
+export function environmentNames(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+      .filter((f) => f.endsWith(".yaml"))
+      .map((f) => f.slice(0, -".yaml".length))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
 export function loadEnvironments(dir: string): EnvironmentConfig[] {
   const envs = loadAll(dir, loadEnvironmentFile);
   if (envs.length === 0) throw new ConfigError([`${dir}: no environment files (*.yaml); copy environments/example.yaml and edit it`]);
