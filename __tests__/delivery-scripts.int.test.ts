@@ -264,6 +264,13 @@ describe("apply stage", () => {
       expect(await exited).toBe(0);
     });
 
+    it("fails on a wait that is not whole seconds, or without the apply token, naming the fix", () => {
+      expect(refused(waitForPins("example-tenant-payments", { VAULT_TOKEN: "unused", VAULT_GKE_PIN_WAIT_SECONDS: "5m" }))).toBe(
+        "vault-gke: VAULT_GKE_PIN_WAIT_SECONDS is '5m'; give whole seconds, such as 300\n",
+      );
+      expect(refused(waitForPins("example-tenant-payments", {}))).toBe("vault-gke: VAULT_TOKEN is not set: run vault-token.sh apply first\n");
+    });
+
     it("does nothing for a tenant stack without a database (no Vault call, no token needed)", () => {
       expect(waitForPins("example-tenant-search", {})).toEqual({ status: 0, stdout: "", stderr: "" });
     });

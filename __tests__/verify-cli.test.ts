@@ -34,6 +34,18 @@ describe("npm run verify", () => {
     expect(failure(args)).toMatch(message);
   });
 
+  it("fails on a settle time that is not whole seconds, naming it and the fix, before contacting Vault", () => {
+    expect(failure(["example"], { VAULT_GKE_VERIFY_SETTLE_SECONDS: "1m" })).toBe(
+      'verify: VAULT_GKE_VERIFY_SETTLE_SECONDS is "1m"; give whole seconds, such as 60 (0: do not wait)\n',
+    );
+  });
+
+  it("fails on a tenant no tenant file declares in VAULT_GKE_VERIFY_TENANTS, naming the ones there are", () => {
+    expect(failure(["example"], { VAULT_GKE_VERIFY_TENANTS: "payments,nobody" })).toBe(
+      'verify: VAULT_GKE_VERIFY_TENANTS names "nobody", which no tenant file of this environment declares; use names of payments, search, or none\n',
+    );
+  });
+
   it("fails on an unreadable VAULT_CACERT, naming it and the fix, before contacting Vault", () => {
     expect(failure(["example"], { VAULT_CACERT: join(envDir, "no-ca.pem") })).toBe(
       `verify: VAULT_CACERT: cannot read ${join(envDir, "no-ca.pem")} (ENOENT); point it at Vault's CA certificate\n`,

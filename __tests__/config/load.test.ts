@@ -248,6 +248,8 @@ describe("loadEnvironmentFile", () => {
   let n = 0;
   it.each([
     ["snapshots.retentionLocked", "yes", (v: unknown) => ({ snapshots: { retentionLocked: v } }), ", expected a boolean; write true or false"],
+    ["vault.unauthenticatedMetrics", "yes", (v: unknown) => ({ vault: { unauthenticatedMetrics: v } }), ", expected a boolean; write true or false"],
+    ["tenancy.clusters[0].externalSecretsOperator", "installed", withCluster("externalSecretsOperator"), ", expected a boolean; write true or false"],
     ["gcpAuth.breakGlassServiceAccounts[0]", "break-glass", (v: unknown) => ({ gcpAuth: { breakGlassServiceAccounts: [v] } }), EMAIL_FIX],
     ["delivery.planServiceAccounts[0]", "ci-plan", (v: unknown) => ({ delivery: { planServiceAccounts: [v] } }), EMAIL_FIX],
     ["delivery.applyServiceAccounts[0]", "deployer@", (v: unknown) => ({ delivery: { applyServiceAccounts: [v] } }), EMAIL_FIX],
