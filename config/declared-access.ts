@@ -22,7 +22,7 @@ import {
 import { AUDIT_DEVICES } from "../contract/audit-devices";
 import { vaultAddress } from "./names";
 import { caDigest, type DeclaredAccess, type DeclaredAuthMount, type DeclaredTenant } from "../contract/declared-access";
-import { postgresEngineSettings } from "./postgres-engine-settings";
+import { postgresEngineProps, postgresEngineSettings } from "./postgres-engine-settings";
 import type { EnvironmentConfig } from "./schema";
 import type { TenantConfig } from "./tenant-schema";
 
@@ -34,7 +34,7 @@ export function declaredTenants(tenants: readonly TenantConfig[]): Record<string
   const out: Record<string, DeclaredTenant> = {};
   for (const t of tenants) {
     const pg = t.engines.postgres;
-    const settings = pg ? postgresEngineSettings({ ...pg, defaultTtlSec: pg.defaultTtl, maxTtlSec: pg.maxTtl }) : undefined;
+    const settings = pg ? postgresEngineSettings(postgresEngineProps(pg)) : undefined;
     out[t.name] = {
       authPath: kubernetesAuthPath(t.cluster),
       bindings: {

@@ -2,6 +2,8 @@
 // function that feeds both the tenants stack and the test that configures a
 // real OpenBao against a real PostgreSQL with the same values.
 
+import type { TenantConfig } from "./tenant-schema";
+
 export interface PostgresEngineProps {
   readonly host: string;
   readonly port: number;
@@ -24,6 +26,21 @@ export interface PostgresEngineSettings {
   readonly revocationStatements: string[];
   readonly defaultTtlSec: number;
   readonly maxTtlSec: number;
+}
+
+/** A tenant file's engines.postgres as the engine's props: what the tenant stack applies and the verifier expects. */
+export function postgresEngineProps(pg: NonNullable<TenantConfig["engines"]["postgres"]>): PostgresEngineProps {
+  return {
+    host: pg.host,
+    port: pg.port,
+    database: pg.database,
+    username: pg.username,
+    schema: pg.schema,
+    access: pg.access,
+    sslMode: pg.sslMode,
+    defaultTtlSec: pg.defaultTtl,
+    maxTtlSec: pg.maxTtl,
+  };
 }
 
 const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;

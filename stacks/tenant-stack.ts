@@ -1,6 +1,7 @@
 import { TerraformStack, TerraformVariable } from "cdktf";
 import type { Construct } from "constructs";
 import { kubernetesAuthPath } from "../contract/vault-names";
+import { postgresEngineProps } from "../config/postgres-engine-settings";
 import type { EnvironmentConfig } from "../config/schema";
 import type { TenantConfig } from "../config/tenant-schema";
 import { VaultTenant } from "../constructs/vault-tenant";
@@ -56,15 +57,7 @@ export class TenantStack extends TerraformStack {
       postgres:
         pg && password
           ? {
-              host: pg.host,
-              port: pg.port,
-              database: pg.database,
-              username: pg.username,
-              schema: pg.schema,
-              access: pg.access,
-              sslMode: pg.sslMode,
-              defaultTtlSec: pg.defaultTtl,
-              maxTtlSec: pg.maxTtl,
+              ...postgresEngineProps(pg),
               password: password.stringValue,
               passwordVersion: pg.passwordVersion,
             }
