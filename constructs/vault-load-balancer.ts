@@ -1,7 +1,7 @@
 import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
 import { Construct } from "constructs";
 import { VAULT_API_PORT } from "../contract/ports";
-import { VAULT_POD_LABELS } from "./vault-naming";
+import { VAULT_LB_SERVICE, VAULT_POD_LABELS } from "./vault-naming";
 
 export interface VaultLoadBalancerProps {
   readonly namespace: string;
@@ -32,7 +32,7 @@ export class VaultLoadBalancer extends Construct {
     const annotations: Record<string, string> = internal ? { "networking.gke.io/load-balancer-type": "Internal" } : { "cloud.google.com/l4-rbs": "enabled" };
     if (internal && props.globalAccess) annotations["networking.gke.io/internal-load-balancer-allow-global-access"] = "true";
     this.service = new ServiceV1(this, "service", {
-      metadata: { name: "vault-lb", namespace: props.namespace, labels: { ...VAULT_POD_LABELS }, annotations },
+      metadata: { name: VAULT_LB_SERVICE, namespace: props.namespace, labels: { ...VAULT_POD_LABELS }, annotations },
       spec: {
         type: "LoadBalancer",
         loadBalancerIp: props.address,

@@ -31,10 +31,17 @@ export interface CertificateNames {
   readonly ipAddresses: string[];
 }
 
-/** Every name a client or peer uses: the services, each pod through the headless service, the public hostname, loopback. */
-export function vaultCertificateNames(namespace: string, replicas: number, hostname: string): CertificateNames {
+/** The load balancer's Service (exposure loadBalancer): in-cluster clients may name it too. */
+export const VAULT_LB_SERVICE = "vault-lb";
+
+/**
+ * Every name a client or peer uses: the services (the load balancer's too), each pod through
+ * the headless service, the public hostname, loopback, and `addresses` (the load balancer's
+ * static address, for clients that connect by IP).
+ */
+export function vaultCertificateNames(namespace: string, replicas: number, hostname: string, addresses: readonly string[] = []): CertificateNames {
   const forms = (name: string) => [name, `${name}.${namespace}`, `${name}.${namespace}.svc`, `${name}.${namespace}.svc.cluster.local`];
-  const services = Object.values(VAULT_SERVICES).flatMap(forms);
+  const services = [...Object.values(VAULT_SERVICES), VAULT_LB_SERVICE].flatMap(forms);
   const pods = vaultPodNames(replicas).flatMap((pod) => forms(`${pod}.${VAULT_SERVICES.internal}`));
-  return { dnsNames: [hostname, ...services, ...pods, "localhost"], ipAddresses: ["127.0.0.1", "::1"] };
+  return { dnsNames: [hostname, ...services, ...pods, "localhost"], ipAddresses: ["127.0.0.1", "::1", ...addresses] };
 }

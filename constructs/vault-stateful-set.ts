@@ -7,6 +7,7 @@ import { SIDECAR_HTTP_PORT, VAULT_API_PORT, VAULT_CLUSTER_PORT } from "../contra
 import { caOnlyVolume, onDedicatedPool, RESTRICTED_CONTAINER, type NodePlacement } from "./dedicated-pool-pod";
 import type { DistributionProfile } from "./vault-distribution";
 import { VAULT_POD_LABELS, VAULT_SERVICES, VAULT_STATEFULSET } from "./vault-naming";
+import { reloadingServerCommand } from "./vault-server-command";
 
 export type { NodePlacement } from "./dedicated-pool-pod";
 
@@ -68,6 +69,11 @@ export const VAULT_PATHS = {
   ca: "/vault/ca",
   tmp: "/tmp",
 } as const;
+
+/** The TLS secret's files Vault reads; a change to any of them reloads the listener. */
+export const TLS_FILES = ["tls.crt", "tls.key", "ca.crt"] as const;
+/** How often Vault's container compares them (the kubelet refreshes a mounted secret within about a minute). */
+export const TLS_RELOAD_CHECK_SEC = 10;
 
 const HEALTH_READY = "/v1/sys/health?standbyok=true";
 // Liveness must not kill a pod that waits to be unsealed or initialized.
@@ -167,7 +173,13 @@ export class VaultStatefulSet extends Construct {
                 name: "vault",
                 image: props.image,
                 imagePullPolicy: "IfNotPresent",
-                command: [props.distribution.binary, "server", `-config=${VAULT_PATHS.config}/vault.hcl`],
+                // The server, and a watcher that reloads its certificate when the mounted secret changes.
+                command: reloadingServerCommand({
+                  binary: props.distribution.binary,
+                  configFile: `${VAULT_PATHS.config}/vault.hcl`,
+                  watchedFiles: TLS_FILES.map((f) => `${VAULT_PATHS.tls}/${f}`),
+                  intervalSec: TLS_RELOAD_CHECK_SEC,
+                }),
                 env: [
                   fieldRef(`${p}_K8S_POD_NAME`, "metadata.name"),
                   fieldRef(`${p}_K8S_NAMESPACE`, "metadata.namespace"),

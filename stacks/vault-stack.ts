@@ -71,12 +71,15 @@ export class VaultStack extends TerraformStack {
     });
     // Vault checks the snapshot job's tokens (auth/in-cluster) with its own service account.
     new VaultTokenReviewBinding(this, "token-review", { namespace: ns.name, serviceAccountName: ns.serviceAccountName });
+    // Clients that reach the load balancer by its address verify it as an IP name.
+    const lbAddress = v.exposure.type === "loadBalancer" ? platform.loadBalancerAddress?.address : undefined;
     const tls = new VaultTls(this, "tls", {
       namespace: ns.name,
       mode: v.tls.mode,
       existingSecretName: v.tls.secretName,
-      names: vaultCertificateNames(v.namespace, v.replicas, v.hostname),
+      names: vaultCertificateNames(v.namespace, v.replicas, v.hostname, lbAddress ? [lbAddress] : []),
       validityDays: v.tls.validityDays,
+      caGenerations: v.tls.ca,
     });
     // The dedicated pool's label and taint, as the platform stack sets them on its nodes.
     const placement = {

@@ -157,6 +157,23 @@ describe("loadEnvironmentFile", () => {
     expect(line).toContain("allowWorldAccess: true");
   });
 
+  it("fails on a CA rotation step that would sign with a CA clients do not trust yet", () => {
+    const line = failure(writeEnv("casign", { vault: { tls: { ca: { signing: 2, trusted: [1] } } } }), "vault.tls.ca.signing");
+    expect(line).toContain("CA generation 2 signs the certificate but is not in tls.ca.trusted (1)");
+    expect(line).toContain("add it to trusted first and apply, then sign with it");
+  });
+
+  it("fails on a CA generation listed twice, and on tls.ca with an existing secret", () => {
+    expect(failure(writeEnv("catwice", { vault: { tls: { ca: { signing: 1, trusted: [1, 1] } } } }), "vault.tls.ca.trusted")).toContain(
+      "lists a CA generation twice",
+    );
+    const line = failure(
+      writeEnv("caexisting", { vault: { tls: { mode: "existingSecret", secretName: "cm", ca: { signing: 2, trusted: [2] } } } }),
+      "vault.tls.ca",
+    );
+    expect(line).toContain("the issuer (cert-manager) rotates it: remove tls.ca");
+  });
+
   it("fails on existingSecret TLS without a secret name", () => {
     expect(failure(writeEnv("nosecret", { vault: { tls: { mode: "existingSecret" } } }), "vault.tls.secretName")).toContain("kubernetes.io/tls");
   });

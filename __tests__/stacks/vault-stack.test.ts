@@ -67,7 +67,9 @@ describe("vault stack", () => {
       const env = container("vault", bao).env as Obj[];
       expect(env.map((e) => e.name)).toEqual(expect.arrayContaining(["BAO_K8S_POD_NAME", "BAO_K8S_NAMESPACE", "BAO_API_ADDR"]));
       expect(service("vault-active", bao).spec.selector["openbao-active"]).toBe("true");
-      expect(container("vault", bao).command[0]).toBe("bao");
+      const [shell, flag, script] = container("vault", bao).command as string[];
+      expect([shell, flag]).toEqual(["/bin/sh", "-c"]);
+      expect(script).toContain(`'bao' server '-config=/vault/config/vault.hcl' &`);
     });
   });
 
@@ -133,11 +135,49 @@ describe("vault stack", () => {
           "vault-2.vault-internal",
         ]),
       );
-      expect(csr.ip_addresses).toEqual(["127.0.0.1", "::1"]);
+      expect(csr.dns_names).toEqual(expect.arrayContaining(["vault-lb", "vault-lb.vault.svc", "vault-lb.vault.svc.cluster.local"]));
+      // The load balancer's reserved address, for clients that connect by IP.
+      expect(csr.ip_addresses).toEqual(["127.0.0.1", "::1", expect.stringMatching(/google_compute_addresslb-addressaddress/)]);
       expect((resource(vault(), "tls_self_signed_cert") as Obj).is_ca_certificate).toBe(true);
       const secret = resource(vault(), "kubernetes_secret_v1") as Obj;
       expect(secret.type).toBe("kubernetes.io/tls");
       expect(Object.keys(secret.data).sort()).toEqual(["ca.crt", "tls.crt", "tls.key"]);
+    });
+
+    it("names no load balancer address when clients come through a route instead", () => {
+      const routed = synthEnvironment(exampleEnv({ vault: { exposure: { type: "gatewayTlsRoute", gateway: { name: "edge", namespace: "gateways" } } } })).vault;
+      expect((resource(routed, "tls_cert_request") as Obj).ip_addresses).toEqual(["127.0.0.1", "::1"]);
+    });
+
+    it("renews the server certificate on any apply in its last 30 days, and never replaces a CA on its own", () => {
+      const cert = resource(vault(), "tls_locally_signed_cert") as Obj;
+      expect(cert.early_renewal_hours).toBe(30 * 24);
+      expect(cert.validity_period_hours).toBe(365 * 24);
+      const cas = resources(vault(), "tls_self_signed_cert");
+      expect(cas).toHaveLength(1);
+      expect(cas.map(([, ca]) => (ca as Obj).early_renewal_hours)).toEqual([0]);
+    });
+
+    it("rotates the CA in three applies with both CAs trusted in between", () => {
+      const step = (ca: { signing: number; trusted: number[] }) => synthEnvironment(exampleEnv({ vault: { tls: { ca } } })).vault;
+      const caNames = (tf: Obj) => resources(tf, "tls_self_signed_cert").map(([name]) => name);
+      const bundle = (tf: Obj) => (resource(tf, "kubernetes_secret_v1") as Obj).data["ca.crt"] as string;
+      const signer = (tf: Obj) => (resource(tf, "tls_locally_signed_cert") as Obj).ca_cert_pem as string;
+
+      const trustBoth = step({ signing: 1, trusted: [1, 2] });
+      expect(caNames(trustBoth).sort()).toEqual([expect.stringMatching(/^tls_ca-g2_/), expect.stringMatching(/^tls_ca_[0-9A-F]+$/)]);
+      expect(bundle(trustBoth)).toMatch(/tls_ca_[0-9A-F]+\.cert_pem.*tls_ca-g2_[0-9A-F]+\.cert_pem/);
+      expect(signer(trustBoth)).toMatch(/tls_ca_[0-9A-F]+\.cert_pem/);
+
+      const signNew = step({ signing: 2, trusted: [1, 2] });
+      expect(bundle(signNew)).toBe(bundle(trustBoth));
+      expect(signer(signNew)).toMatch(/tls_ca-g2_[0-9A-F]+\.cert_pem/);
+
+      const dropOld = step({ signing: 2, trusted: [2] });
+      expect(caNames(dropOld)).toEqual([expect.stringMatching(/^tls_ca-g2_/)]);
+      expect(bundle(dropOld)).not.toMatch(/tls_ca_[0-9A-F]+\.cert_pem/);
+      // Generation 1 keeps the address it always had: an existing CA is not replaced by this change.
+      expect(caNames(trustBoth)).toContain(caNames(vault())[0]);
     });
 
     it("mounts an existing secret instead, creating no key", () => {

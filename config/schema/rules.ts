@@ -69,6 +69,19 @@ export function checkCombinations(env: EnvironmentShape, ctx: z.RefinementCtx): 
       false,
     );
   }
+  const ca = v.tls.ca;
+  if (new Set(ca.trusted).size !== ca.trusted.length) {
+    issue(["vault", "tls", "ca", "trusted"], `lists a CA generation twice; list each once, e.g. [${ca.signing}]`, ca.trusted);
+  } else if (!ca.trusted.includes(ca.signing)) {
+    issue(
+      ["vault", "tls", "ca", "signing"],
+      `CA generation ${ca.signing} signs the certificate but is not in tls.ca.trusted (${ca.trusted.join(", ")}): clients would not trust it; add it to trusted first and apply, then sign with it`,
+      ca.signing,
+    );
+  }
+  if (v.tls.mode === "existingSecret" && (ca.signing !== 1 || ca.trusted.length !== 1 || ca.trusted[0] !== 1)) {
+    issue(["vault", "tls", "ca"], "tls.ca rotates the generated CA only; with existingSecret the issuer (cert-manager) rotates it: remove tls.ca", ca);
+  }
   if (v.tls.mode === "existingSecret" && !v.tls.secretName) {
     issue(["vault", "tls", "secretName"], "tls.mode existingSecret needs the name of a kubernetes.io/tls secret with tls.crt, tls.key and ca.crt", undefined);
   }

@@ -15,6 +15,20 @@ export const tls = z
     secretName: z.string().optional().describe("Name of a kubernetes.io/tls secret with tls.crt, tls.key and ca.crt (existingSecret mode)."),
     validityDays: z.number().int().min(30).max(825).default(365).describe("Lifetime of the generated certificate, in days (default 365)."),
     minVersion: z.enum(["tls12", "tls13"]).default("tls12").describe("Oldest TLS version Vault accepts (default tls12)."),
+    ca: z
+      .strictObject({
+        signing: z.number().int().min(1).default(1).describe("The CA generation that signs the server certificate (default 1)."),
+        trusted: z
+          .array(z.number().int().min(1))
+          .min(1)
+          .max(2)
+          .default([1])
+          .describe("The CA generations in ca.crt, which clients and Raft peers trust (default [1]); two while one replaces the other."),
+      })
+      .default({ signing: 1, trusted: [1] })
+      .describe(
+        "Generated mode: rotate the CA with no gap in trust, one apply per step: trust the next generation ([1, 2]), once clients have the new bundle sign with it (signing: 2), then drop the old one ([2]).",
+      ),
   })
   .describe("TLS, which ends at the Vault pods and nowhere else.");
 
