@@ -5,12 +5,36 @@ import { vaultAddress } from "../config/names";
 import { APPLY_TOKEN_MAX_TTL_SEC, type EnvironmentConfig } from "../config/schema";
 import { AdminGcpAuth } from "../constructs/admin-gcp-auth";
 import { InClusterAuth } from "../constructs/in-cluster-auth";
+import { RaftAutopilot } from "@cdktf/provider-vault/lib/raft-autopilot";
 import { KubernetesAuthBackend } from "../constructs/kubernetes-auth-backend";
 import { RunnerAuth } from "../constructs/runner-auth";
 import { TokenReviewer } from "../constructs/token-reviewer";
 import { useGcsBackend } from "./backend";
 import { googleProviderFor, kubernetesProviderFor } from "./cluster-providers";
 import { vaultProviderFor } from "./vault-provider";
+
+/**
+ * Raft autopilot as the shared stack sets it (raft storage only), and as the
+ * rolling upgrade (commands/rolling-upgrade.ts) relies on it. Autopilot never
+ * removes a server: a pod that is away (being upgraded, its node drained) comes
+ * back with its disk, and removing a peer is break-glass. A server counts as
+ * healthy when the leader heard from it within 5 s (Vault's default is 10 s:
+ * with the shipped performance_multiplier 1 a live follower is heard many
+ * times a second, so a stopped one shows sooner, and the rolling upgrade's
+ * health check before each restart sees it) and it trails by at most 1000 log
+ * entries; a server must stay healthy 10 s before autopilot promotes it, and
+ * the rolling upgrade waits as long after each restart before the next.
+ */
+export function raftAutopilotSettings(replicas: number) {
+  return {
+    cleanupDeadServers: false,
+    lastContactThreshold: "5s",
+    maxTrailingLogs: 1000,
+    serverStabilizationTime: "10s",
+    // Only used with cleanupDeadServers; stated so that turning that on can never shrink the cluster below its pods.
+    minQuorum: replicas,
+  } as const;
+}
 
 export interface SharedStackProps {
   readonly env: EnvironmentConfig;
@@ -22,7 +46,8 @@ export interface SharedStackProps {
  * Vault trusts, which the apply credential may never do): each registered
  * tenant cluster's Kubernetes auth backend and token reviewer, Vault's own
  * cluster backend for platform jobs, the runners' login for approved applies,
- * and GCP auth for admins and break-glass. Tenant stacks only name these.
+ * GCP auth for admins and break-glass, and Raft autopilot's settings
+ * (raftAutopilotSettings). Tenant stacks only name these.
  */
 export class SharedStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: SharedStackProps) {
@@ -66,6 +91,9 @@ export class SharedStack extends TerraformStack {
         maxTtlSec: APPLY_TOKEN_MAX_TTL_SEC,
       });
     }
+
+    // A fixed id: its Terraform address stays put.
+    if (env.vault.storage === "raft") new RaftAutopilot(this, "raft-autopilot", raftAutopilotSettings(env.vault.replicas));
 
     // OpenBao ships no GCP auth plugin: there admins log in with generate-root or an operator's own method (README).
     if (env.vault.distribution === "vault" && env.gcpAuth.adminServiceAccounts.length > 0) {

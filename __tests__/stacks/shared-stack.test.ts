@@ -130,6 +130,25 @@ describe("shared stack", () => {
     });
   });
 
+  describe("Raft autopilot", () => {
+    it("never removes a server, holds each restarted server 10 s before it counts as stable, and sets min_quorum to the replicas", () => {
+      expect(withoutMetadata(resource(shared(), "vault_raft_autopilot"))).toEqual({
+        cleanup_dead_servers: false,
+        last_contact_threshold: "5s",
+        max_trailing_logs: 1000,
+        server_stabilization_time: "10s",
+        min_quorum: 3,
+      });
+    });
+
+    it("follows the replicas, and is left out with GCS storage, which has no Raft", () => {
+      const five = synthEnvironment(exampleEnv({ vault: { replicas: 5 }, nodePool: { nodesPerZone: 2 } })).shared;
+      expect((resource(five, "vault_raft_autopilot") as Obj).min_quorum).toBe(5);
+      const gcs = synthEnvironment(exampleEnv({ vault: { storage: "gcs" } })).shared;
+      expect(resources(gcs, "vault_raft_autopilot")).toEqual([]);
+    });
+  });
+
   it("changes when a cluster is registered, while the platform stack stays as it was", () => {
     const env = exampleEnv();
     const more = exampleEnv({
