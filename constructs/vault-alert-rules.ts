@@ -47,6 +47,9 @@ export function snapshotStoredPromQlName(environment: string): string {
   return `logging_googleapis_com:user_${snapshotStoredMetricName(environment)}`;
 }
 
+/** VaultCertificateExpiring fires this many days before the served certificate or its CA expires. */
+export const CERTIFICATE_WARNING_DAYS = 14;
+
 /** The smallest number of voters that keeps a Raft cluster writable. */
 export function raftQuorum(replicas: number): number {
   return Math.floor(replicas / 2) + 1;
@@ -102,6 +105,14 @@ export function vaultAlertRules(p: VaultAlertParams): VaultAlertRule[] {
       forSec: 300,
       severity: "critical",
       runbookAnchor: "alert-vaultsidecardiagnosis",
+    },
+    {
+      name: "VaultCertificateExpiring",
+      summary: `The certificate a Vault server presents, or the CA that issued it, expires within ${CERTIFICATE_WARNING_DAYS} days`,
+      expr: `min by (pod, certificate) (vault_gke_sidecar_certificate_expiry_timestamp_seconds{${sel}}) - time() < ${CERTIFICATE_WARNING_DAYS * 86400}`,
+      forSec: 0,
+      severity: "warning",
+      runbookAnchor: "alert-vaultcertificateexpiring",
     },
     {
       name: "VaultVerifierFindings",

@@ -64,6 +64,7 @@ describe("the alert rules (one source for the policies and the rule file)", () =
       "VaultRaftBelowQuorumPlusOne",
       "VaultAuditDeviceFailures",
       "VaultSidecarDiagnosis",
+      "VaultCertificateExpiring",
       "VaultVerifierFindings",
       "VaultVerifierStale",
       "VaultSidecarLoopStuck",
@@ -78,6 +79,12 @@ describe("the alert rules (one source for the policies and the rule file)", () =
       forSec: 300,
       severity: "critical",
       runbookAnchor: "alert-vaultsealed",
+    });
+    expect(byName.VaultCertificateExpiring).toMatchObject({
+      expr: `min by (pod, certificate) (vault_gke_sidecar_certificate_expiry_timestamp_seconds{${SEL}}) - time() < ${14 * 86400}`,
+      forSec: 0,
+      severity: "warning",
+      runbookAnchor: "alert-vaultcertificateexpiring",
     });
     expect(byName.VaultNoActiveNode).toMatchObject({
       expr: `sum(vault_gke_sidecar_vault_state{${SEL},state="active"}) < 1 or absent(vault_gke_sidecar_vault_state{${SEL},state="active"})`,

@@ -90,6 +90,7 @@ describe("bootstrap config", () => {
     ["HTTP_PORT", "70000", "must be at most 65535"],
     ["TENANT_POLICY_SYNC_SEC", "-30", "must be a whole number of seconds, at least 1 (for example 3600)"],
     ["VERIFY_INTERVAL_SEC", "5m", "must be a whole number of seconds, at least 1 (for example 3600)"],
+    ["CERTIFICATE_CHECK_SEC", "1m", "must be a whole number of seconds, at least 1 (for example 3600)"],
   ])("fails on %s=%j, naming it, its value and the fix", (name, value, fix) => {
     const env: Record<string, string | undefined> = { ...shipped(), [name]: value };
     if (value === undefined) delete env[name];

@@ -47,6 +47,10 @@ const config = (overrides: Record<string, string> = {}) =>
     ...overrides,
   });
 
+/** The certificate a TLS server would present (these tests have no TLS server). */
+const SERVED = { expiresAt: new Date("2027-12-01T00:00:00Z"), caExpiresAt: new Date("2028-06-01T00:00:00Z"), fingerprint256: "AB:CD" };
+const fakeServed = async () => SERVED;
+
 /** Secret Manager as a map of versions; every call is recorded. */
 class FakeStore implements SecretStore {
   readonly versions = new Map<string, Buffer[]>();
@@ -123,7 +127,7 @@ describe("the sidecar loop, with fakes", () => {
     const store = new FakeStore();
     const { vault, calls } = fakeVault();
     const status = new SidecarStatus("vault-0");
-    const loop = new SidecarLoop({ config: config(), vault, store, log: quietLog(), status });
+    const loop = new SidecarLoop({ config: config(), vault, store, log: quietLog(), status, servedCertificate: fakeServed });
     expect(await loop.pass()).toBe(true);
     expect(store.calls.filter((c) => c.startsWith("add"))).toEqual([
       "add t-vault-canary",
@@ -163,7 +167,7 @@ describe("the sidecar loop, with fakes", () => {
     });
     const status = new SidecarStatus("vault-0");
     // The initial root is kept, so the third pass needs no generate-root.
-    const loop = new SidecarLoop({ config: config({ REVOKE_ROOT_TOKEN: "false" }), vault, store, log: quietLog(), status });
+    const loop = new SidecarLoop({ config: config({ REVOKE_ROOT_TOKEN: "false" }), vault, store, log: quietLog(), status, servedCertificate: fakeServed });
     await loop.pass();
     await loop.pass();
     // The tokens are made even so; the sidecar's record does not claim the policies' digest.
@@ -174,5 +178,47 @@ describe("the sidecar loop, with fakes", () => {
     // Policies never written: the next pass tries them again, and the inventory read fails under its own name.
     await loop.pass();
     expect(await failuresByStep(status)).toEqual({ "check-audit": 2, "write-policies": 2, "read-inventory": 1 });
+  });
+
+  it("exports what the local Vault presents, reads it again only when due, and trusts a changed CA bundle from the next pass", async () => {
+    const caFile = join(dir, "rotating-ca.pem");
+    writeFileSync(caFile, "-----BEGIN CERTIFICATE-----\nold\n-----END CERTIFICATE-----\n");
+    const trusted: string[] = [];
+    const { vault } = fakeVault({ setCa: (ca: string) => trusted.push(ca) });
+    const status = new SidecarStatus("vault-0");
+    let reads = 0;
+    const served = async (_address: string, ca: string | Buffer) => {
+      reads++;
+      expect(String(ca)).toContain(trusted.at(-1) ?? "old");
+      return SERVED;
+    };
+    const loop = new SidecarLoop({
+      config: config({ VAULT_CACERT: caFile, CERTIFICATE_CHECK_SEC: "3600" }),
+      vault,
+      store: new FakeStore(),
+      log: quietLog(),
+      status,
+      servedCertificate: served,
+    });
+    await loop.pass();
+    const expiry = await status.registry.getSingleMetric("vault_gke_sidecar_certificate_expiry_timestamp_seconds")?.get();
+    expect(Object.fromEntries((expiry?.values ?? []).map((v) => [v.labels.certificate, v.value]))).toEqual({
+      server: SERVED.expiresAt.getTime() / 1000,
+      ca: SERVED.caExpiresAt.getTime() / 1000,
+    });
+    expect(status.snapshot().certificate).toEqual({ expiresAt: "2027-12-01T00:00:00.000Z", caExpiresAt: "2028-06-01T00:00:00.000Z", fingerprint256: "AB:CD" });
+    expect(trusted).toEqual([]);
+
+    // The kubelet swaps the mounted bundle (old and new CA): the next pass trusts it, with no restart.
+    const both = "-----BEGIN CERTIFICATE-----\nold\n-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\nnew\n-----END CERTIFICATE-----\n";
+    writeFileSync(caFile, both);
+    await loop.pass();
+    expect(trusted).toEqual([both]);
+    // A half-written file (no complete certificate) is not trusted: the bundle read before stays.
+    writeFileSync(caFile, "-----BEGIN CERT");
+    await loop.pass();
+    expect(trusted).toEqual([both]);
+    // Not due again for an hour: one handshake so far.
+    expect(reads).toBe(1);
   });
 });

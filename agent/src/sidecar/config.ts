@@ -57,6 +57,8 @@ const fields = z.object({
   TENANT_POLICY_SYNC_SEC: positiveInt("TENANT_POLICY_SYNC_SEC").default(30),
   /** How often the verifier runs on the active pod. */
   VERIFY_INTERVAL_SEC: positiveInt("VERIFY_INTERVAL_SEC").default(300),
+  /** How often the certificate the local Vault presents is read (its expiry is a metric). */
+  CERTIFICATE_CHECK_SEC: positiveInt("CERTIFICATE_CHECK_SEC").default(60),
   REVOKE_ROOT_TOKEN: bool("REVOKE_ROOT_TOKEN").default(true),
   AUDIT_MODE: z.enum(["config", "api"], { error: "AUDIT_MODE must be config (declared in the server configuration) or api" }),
   AUDIT_FILE_PATH: z.string().default("/vault/audit/audit.log"),
@@ -101,6 +103,7 @@ export interface BootstrapConfig {
   readonly httpPort: number;
   readonly tenantPolicySyncSec: number;
   readonly verifyIntervalSec: number;
+  readonly certificateCheckSec: number;
   readonly revokeRootToken: boolean;
   readonly auditMode: "config" | "api";
   readonly auditFilePath: string;
@@ -160,6 +163,7 @@ export function loadConfig(env: Record<string, string | undefined>): BootstrapCo
     httpPort: e.HTTP_PORT,
     tenantPolicySyncSec: e.TENANT_POLICY_SYNC_SEC,
     verifyIntervalSec: e.VERIFY_INTERVAL_SEC,
+    certificateCheckSec: e.CERTIFICATE_CHECK_SEC,
     revokeRootToken: e.REVOKE_ROOT_TOKEN,
     auditMode: e.AUDIT_MODE,
     auditFilePath: e.AUDIT_FILE_PATH,

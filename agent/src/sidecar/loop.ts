@@ -4,6 +4,7 @@
 // on its own: a state it cannot fix is a diagnosis it reports once and keeps
 // reporting on its endpoint until a human fixes it.
 import { Backoff, sleep } from "../shared/backoff";
+import { checkServedCertificate, trustMountedCa } from "./certificates";
 import { decide, type Facts } from "./decide";
 import { initialize, KeysUnstored, persistInit, unseal } from "./initialization";
 import { maintain } from "./maintain";
@@ -64,8 +65,10 @@ export class SidecarLoop {
   async pass(): Promise<boolean> {
     const ctx = this.ctx;
     const { config, state } = ctx;
+    trustMountedCa(ctx);
     const health = await ctx.vault.health();
     ctx.status.vault(health.kind, health.initialized, health.sealed);
+    if (health.kind !== "unreachable") await checkServedCertificate(ctx);
     const changed = await describeVault(ctx, health);
     let facts: Facts = {
       health,

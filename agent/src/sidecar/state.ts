@@ -8,6 +8,7 @@ import type { SecretStore } from "./secret-store";
 import type { SidecarStatus } from "./status";
 import type { Logger } from "../shared/log";
 import type { InitResponse, VaultClient } from "../vault/client";
+import type { servedCertificate } from "../vault/served-certificate";
 
 export type Records = { plan: RecordState<PlanTokenRecord>; sidecar: RecordState<SidecarTokenRecord>; root: RecordState<RootTokenRecord> };
 
@@ -36,6 +37,9 @@ export class SidecarState {
   tokenChecks?: Timed<Record<ManagedToken, TokenStatus>>;
   tenantPoliciesDueAt = 0;
   verifyDueAt = 0;
+  /** The CA bundle the Vault client trusts now (the mounted ca.crt as last read). */
+  caBundle?: string;
+  certificateCheckDueAt = 0;
 
   tokenOf(token: ManagedToken): string | undefined {
     return tokenIn(this.remembered[RECORD_OF[token]], token);
@@ -58,6 +62,8 @@ export interface SidecarDeps {
   readonly store: SecretStore;
   readonly log: Logger;
   readonly status: SidecarStatus;
+  /** Reads what the local Vault presents (a TLS handshake); tests without a TLS server give a stand-in. @default servedCertificate */
+  readonly servedCertificate?: typeof servedCertificate;
 }
 
 export interface Context extends SidecarDeps {

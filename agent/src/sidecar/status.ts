@@ -15,6 +15,8 @@ export interface StatusSnapshot {
   readonly diagnosis?: Diagnosis & { readonly since: string };
   readonly tokens: Readonly<Record<string, { readonly expiresAt: string }>>;
   readonly verifier?: { readonly lastRunAt: string; readonly findings: readonly Finding[] };
+  /** The certificate the local Vault presents: its expiry, its CA's, and its SHA-256 fingerprint (a rotation changes it). */
+  readonly certificate?: { readonly expiresAt: string; readonly caExpiresAt?: string; readonly fingerprint256: string };
 }
 
 const STATES = ["active", "standby", "perf-standby", "dr-secondary", "uninitialized", "sealed", "removed", "unreachable", "unexpected", "starting"];
@@ -29,6 +31,7 @@ export class SidecarStatus {
   private readonly tokenExpiry = new Map<string, number>();
   private verifier?: { lastRunAt: number; findings: Finding[] };
   private heartbeatAt = Date.now();
+  private certificate?: { expiresAt: string; caExpiresAt?: string; fingerprint256: string };
 
   private readonly stateGauge = new Gauge({
     name: "vault_gke_sidecar_vault_state",
@@ -68,6 +71,12 @@ export class SidecarStatus {
     name: "vault_gke_verifier_findings",
     help: "Deviations the verifier found on its last run, by kind",
     labelNames: ["kind"],
+    registers: [this.registry],
+  });
+  private readonly certificateGauge = new Gauge({
+    name: "vault_gke_sidecar_certificate_expiry_timestamp_seconds",
+    help: "When the certificate the local Vault presents (server) and the CA that issued it (ca) expire",
+    labelNames: ["certificate"],
     registers: [this.registry],
   });
   private readonly verifiedGauge = new Gauge({
@@ -127,6 +136,13 @@ export class SidecarStatus {
     this.expiryGauge.set({ token }, at / 1000);
   }
 
+  /** What the local Vault's listener presents (read over a handshake). */
+  certificateServed(expiresAt: Date, caExpiresAt: Date | undefined, fingerprint256: string): void {
+    this.certificate = { expiresAt: expiresAt.toISOString(), caExpiresAt: caExpiresAt?.toISOString(), fingerprint256 };
+    this.certificateGauge.set({ certificate: "server" }, expiresAt.getTime() / 1000);
+    if (caExpiresAt) this.certificateGauge.set({ certificate: "ca" }, caExpiresAt.getTime() / 1000);
+  }
+
   failed(step: string): void {
     this.failures.inc({ step });
   }
@@ -148,6 +164,7 @@ export class SidecarStatus {
       diagnosis: this.diagnosis,
       tokens: Object.fromEntries([...this.tokenExpiry].map(([k, v]) => [k, { expiresAt: new Date(v).toISOString() }])),
       verifier: this.verifier ? { lastRunAt: new Date(this.verifier.lastRunAt).toISOString(), findings: this.verifier.findings } : undefined,
+      certificate: this.certificate,
     };
   }
 }

@@ -84,6 +84,11 @@ export class VaultClient {
     this.http.close();
   }
 
+  /** Verifies Vault against this CA bundle from the next call on. */
+  setCa(ca: string | Buffer): void {
+    this.http.setCa(ca);
+  }
+
   private call(method: string, path: string, opts: Call = {}): Promise<JsonResponse> {
     return this.http.json(method, path, opts);
   }

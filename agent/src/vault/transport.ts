@@ -111,11 +111,26 @@ export interface SendOptions extends CallOptions {
 }
 
 export class VaultTransport {
-  private readonly agent: Agent;
+  private agent: Agent;
 
   constructor(private readonly options: VaultTransportOptions) {
     if (!options.address.startsWith("https://")) throw new Error(`the Vault address must be https://, got ${options.address}`);
-    this.agent = new Agent({ ca: options.ca, keepAlive: true, maxSockets: options.maxSockets, servername: options.servername, rejectUnauthorized: true });
+    this.agent = this.newAgent(options.ca);
+  }
+
+  private newAgent(ca: string | Buffer | undefined): Agent {
+    return new Agent({ ca, keepAlive: true, maxSockets: this.options.maxSockets, servername: this.options.servername, rejectUnauthorized: true });
+  }
+
+  /**
+   * Trusts a new CA bundle from the next request on (a CA rotation changes the mounted
+   * ca.crt under a running process). Requests under way finish on their connection.
+   */
+  setCa(ca: string | Buffer): void {
+    const old = this.agent;
+    this.agent = this.newAgent(ca);
+    // Its idle connections close once the calls still on it are long over.
+    setTimeout(() => old.destroy(), 60_000).unref();
   }
 
   get address(): string {
