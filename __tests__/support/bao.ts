@@ -37,6 +37,12 @@ const running = new Set<BaoServer>();
 /** Server environment key: a folder holding a pod's service account files (ca.crt, token, namespace); see start(). */
 export const POD_SERVICE_ACCOUNT_DIR = "VAULT_GKE_TEST_POD_SERVICE_ACCOUNT_DIR";
 
+/**
+ * Runs the server the way a pod's container command does: given the binary and the server's
+ * arguments, the command and arguments to spawn instead (see raft-cluster.ts podCommand).
+ */
+export type ServerLauncher = (binary: string, args: readonly string[]) => [string, string[]];
+
 export class BaoServer {
   private child?: ChildProcess;
   output = "";
@@ -49,6 +55,8 @@ export class BaoServer {
     private readonly caSource: Buffer | string,
     private readonly args: string[],
     private readonly env: Record<string, string> = {},
+    /** A launcher runs the server under another process (a shell): stop() signals that process, kill() its whole group. */
+    private readonly launcher?: ServerLauncher,
   ) {}
 
   get ca(): Buffer {
@@ -90,11 +98,15 @@ export class BaoServer {
             ...this.args,
           ],
         ]
-      : [requireBao(), this.args];
+      : this.launcher
+        ? this.launcher(requireBao(), this.args)
+        : [requireBao(), this.args];
     const child = spawn(command, args, {
       cwd: this.dir,
       env: { PATH: process.env.PATH ?? "", HOME: this.dir, ...env },
       stdio: ["ignore", "pipe", "pipe"],
+      // Its own process group, so kill() reaches the server under the launcher too.
+      detached: this.launcher !== undefined,
     });
     this.child = child;
     running.add(this);
@@ -127,10 +139,20 @@ export class BaoServer {
     const child = this.child;
     if (!child || !this.alive) return;
     const exited = new Promise<void>((r) => child.once("exit", () => r()));
-    child.kill(sig);
-    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    const killGroup = () => {
+      try {
+        if (child.pid) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // the group is gone already
+      }
+    };
+    if (this.launcher && sig === "SIGKILL") killGroup();
+    else child.kill(sig);
+    const timer = setTimeout(() => (this.launcher ? killGroup() : child.kill("SIGKILL")), graceMs);
     await exited;
     clearTimeout(timer);
+    // A launcher's server exits with it; whatever it left behind (its watcher's sleep) goes too.
+    if (this.launcher) killGroup();
     running.delete(this);
   }
 }

@@ -34,6 +34,8 @@ export interface ClientLoopOptions {
   readonly path: string;
   /** A pause between two requests, so the loop is a steady client and not a load test. @default 50 */
   readonly pauseMs?: number;
+  /** A new connection (and TLS handshake) for every attempt, like a client without keep-alive: it meets a reloaded certificate at once. @default false */
+  readonly newConnections?: boolean;
 }
 
 export interface ClientLoopFigures {
@@ -113,7 +115,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Starts the loop at once; stop() it (afterAll too) to end it. */
 export function startClientLoop(opts: ClientLoopOptions): ClientLoop {
-  const agent = new Agent({ keepAlive: true, ca: opts.ca, servername: opts.servername, maxSockets: 1 });
+  const agent = new Agent({ keepAlive: !opts.newConnections, ca: opts.ca, servername: opts.servername, maxSockets: 1 });
   const dataPath = `/v1/${opts.mount}/data/${opts.path}`;
   const started = Date.now();
   let requests = 0;

@@ -11,10 +11,28 @@ export interface TestPki {
 }
 
 export function makeTestPki(dir: string, dnsNames: readonly string[], ipAddresses: readonly string[] = ["127.0.0.1"]): TestPki {
+  const caCertFile = makeTestCa(dir, "vault-gke test CA");
+  return { caCertFile, ...signServerCertificate(dir, dir, dnsNames, ipAddresses) };
+}
+
+/** A CA (ca.crt, ca.key) in `dir`; returns the certificate's path. */
+export function makeTestCa(dir: string, commonName: string): string {
   const f = (name: string) => join(dir, name);
   const run = (args: string[]) => execFileSync("openssl", args, { stdio: "pipe" });
   run(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", f("ca.key")]);
-  run(["req", "-x509", "-new", "-key", f("ca.key"), "-sha256", "-days", "2", "-subj", "/CN=vault-gke test CA", "-out", f("ca.crt")]);
+  run(["req", "-x509", "-new", "-key", f("ca.key"), "-sha256", "-days", "2", "-subj", `/CN=${commonName}`, "-out", f("ca.crt")]);
+  return f("ca.crt");
+}
+
+/** A new key and server certificate (tls.key, tls.crt in `outDir`) signed by the CA in `caDir`. */
+export function signServerCertificate(
+  caDir: string,
+  outDir: string,
+  dnsNames: readonly string[],
+  ipAddresses: readonly string[] = ["127.0.0.1"],
+): { certFile: string; keyFile: string } {
+  const f = (name: string) => join(outDir, name);
+  const run = (args: string[]) => execFileSync("openssl", args, { stdio: "pipe" });
   run(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", f("tls.key")]);
   run(["req", "-new", "-key", f("tls.key"), "-subj", "/CN=vault", "-out", f("tls.csr")]);
   const san = [...dnsNames.map((d) => `DNS:${d}`), ...ipAddresses.map((ip) => `IP:${ip}`)].join(",");
@@ -25,10 +43,12 @@ export function makeTestPki(dir: string, dnsNames: readonly string[], ipAddresse
     "-in",
     f("tls.csr"),
     "-CA",
-    f("ca.crt"),
+    join(caDir, "ca.crt"),
     "-CAkey",
-    f("ca.key"),
+    join(caDir, "ca.key"),
     "-CAcreateserial",
+    "-CAserial",
+    f("ca.srl"),
     "-days",
     "2",
     "-sha256",
@@ -37,5 +57,5 @@ export function makeTestPki(dir: string, dnsNames: readonly string[], ipAddresse
     "-out",
     f("tls.crt"),
   ]);
-  return { caCertFile: f("ca.crt"), certFile: f("tls.crt"), keyFile: f("tls.key") };
+  return { certFile: f("tls.crt"), keyFile: f("tls.key") };
 }

@@ -5,7 +5,8 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { vaultCertificateNames, vaultPodNames } from "../../constructs/vault-naming";
 import { renderVaultServerConfig, type SealConfig, type VaultServerConfigProps } from "../../constructs/vault-server-config";
-import { BaoServer, serverEnvVar, writeConfig } from "./bao";
+import { reloadingServerCommand } from "../../constructs/vault-server-command";
+import { BaoServer, serverEnvVar, writeConfig, type ServerLauncher } from "./bao";
 import { makeTestPki, type TestPki } from "./pki";
 import { freePort } from "./ports";
 import { vaultRequest, waitFor } from "./vault-http";
@@ -64,6 +65,25 @@ export function loopbackConfig(
   return { props, hcl: renderVaultServerConfig(props) };
 }
 
+/**
+ * Runs a server under the Vault container's command (constructs/vault-server-command.ts), as the
+ * pod does, watching the test PKI's files where the pod watches the mounted secret's: a rotation
+ * test replaces those files and the command reloads the server. Checks every `intervalSec`.
+ */
+export function podCommand(intervalSec: number): (pki: TestPki) => ServerLauncher {
+  return (pki) => (binary, args) => {
+    const config = args.find((a) => a.startsWith("-config="));
+    if (args[0] !== "server" || !config) throw new Error(`podCommand runs "server -config=<file>", got ${args.join(" ")}`);
+    const [shell, flag, script] = reloadingServerCommand({
+      binary,
+      configFile: config.slice("-config=".length),
+      watchedFiles: [pki.certFile, pki.keyFile, pki.caCertFile],
+      intervalSec,
+    });
+    return [shell, [flag, script]];
+  };
+}
+
 export interface RaftCluster {
   readonly nodes: LoopbackNode[];
   readonly servers: BaoServer[];
@@ -84,6 +104,8 @@ export async function startRaftCluster(
   extraHcl = "",
   /** API ports chosen beforehand (for an environment that names the address); free ones otherwise. */
   apiPorts: readonly number[] = [],
+  /** How each server is run (podCommand: under the container's command, as the pod runs it); the binary itself otherwise. */
+  launcher?: (pki: TestPki) => ServerLauncher,
 ): Promise<RaftCluster> {
   if (shipped.storage.type !== "raft") throw new Error("raft only");
   const count = shipped.storage.peers.length;
@@ -109,7 +131,7 @@ export async function startRaftCluster(
       [serverEnvVar("RAFT_NODE_ID")]: node.name,
       ...extraEnv,
     };
-    return new BaoServer(node.name, nodeDir, node.addr, ca, ["server", `-config=${file}`], env);
+    return new BaoServer(node.name, nodeDir, node.addr, ca, ["server", `-config=${file}`], env, launcher?.(pki));
   });
   await Promise.all(servers.map((s) => s.start()));
   return { nodes, servers, configs, pki, ca };

@@ -48,6 +48,8 @@ export interface WorldOptions {
   readonly serverEnv?: Record<string, string>;
   /** The servers' API ports, chosen beforehand (when `env` names the address). */
   readonly apiPorts?: readonly number[];
+  /** How each server runs (raft-cluster.ts podCommand: under the container's command). @default the binary itself */
+  readonly launcher?: Parameters<typeof startRaftCluster>[8];
 }
 
 /** A transit secrets engine on a dev OpenBao server: the stand-in for Cloud KMS in auto-unseal tests. */
@@ -102,6 +104,7 @@ export async function createWorld(options: WorldOptions): Promise<World> {
     serverEnv,
     extraHcl,
     options.apiPorts,
+    options.launcher,
   );
   const shipped = bootstrapEnvironment(env);
   return {
