@@ -159,8 +159,8 @@ describe("loadEnvironmentFile", () => {
 
   it("fails on a CA rotation step that would sign with a CA clients do not trust yet", () => {
     const line = failure(writeEnv("casign", { vault: { tls: { ca: { signing: 2, trusted: [1] } } } }), "vault.tls.ca.signing");
-    expect(line).toContain("CA generation 2 signs the certificate but is not in tls.ca.trusted (1)");
-    expect(line).toContain("add it to trusted first and apply, then sign with it");
+    expect(line).toContain("vault.tls.ca.signing: got 2; this CA generation is not in tls.ca.trusted (1)");
+    expect(line).toContain("add 2 to trusted first and apply, then sign with it");
   });
 
   it("fails on a CA generation listed twice, and on tls.ca with an existing secret", () => {

@@ -152,6 +152,25 @@ export const SCHEMA_REFUSED: WalkBy<"environment schema">[] = [
     },
   },
   {
+    file: "constructs/vault-tls.ts",
+    throws: "signs but is not trusted",
+    trip: () =>
+      new VaultTls(stack(), "t", {
+        namespace: "vault",
+        mode: "generated",
+        names: { dnsNames: ["a"], ipAddresses: [] },
+        validityDays: 365,
+        caGenerations: { signing: 2, trusted: [1] },
+      }),
+    message: /caGenerations: generation 2 signs but is not trusted \(1\); trust it first/,
+    unreachable: {
+      by: "environment schema",
+      overrides: { vault: { tls: { ca: { signing: 2, trusted: [1] } } } },
+      field: "vault.tls.ca.signing",
+      says: "got 2; this CA generation is not in tls.ca.trusted (1): clients would not trust the certificate it signs",
+    },
+  },
+  {
     file: "constructs/vault-server-config.ts",
     throws: "raft storage needs at least one peer",
     trip: () => renderVaultServerConfig({ ...serverConfig, storage: { type: "raft", path: "/d", peers: [], caCertFile: "ca" } }),

@@ -8,7 +8,9 @@ import { AdminGcpAuth } from "../../constructs/admin-gcp-auth";
 import { HardenedBucket } from "../../constructs/hardened-bucket";
 import { applyRoleSettings } from "../../constructs/runner-auth";
 import { renderVaultServerConfig } from "../../constructs/vault-server-config";
+import { reloadingServerScript } from "../../constructs/vault-server-command";
 import { VaultSnapshotJob } from "../../constructs/vault-snapshot-job";
+import { TLS_RELOAD_CHECK_SEC } from "../../constructs/vault-stateful-set";
 import { PlatformStack } from "../../stacks/platform-stack";
 import { VaultStack } from "../../stacks/vault-stack";
 import { vaultServerConfigProps } from "../../stacks/vault-server-settings";
@@ -113,4 +115,34 @@ export const STACK_GUARDED: WalkBy<"stacks">[] = [
       },
     },
   },
+  {
+    file: "constructs/vault-server-command.ts",
+    throws: "name at least one file to watch",
+    trip: () => reloadingServerScript({ binary: "vault", configFile: "/c", watchedFiles: [], intervalSec: 10 }),
+    message: /reloadingServerScript: name at least one file to watch/,
+    unreachable: {
+      by: "stacks",
+      why: "the StatefulSet always watches the TLS secret's three files (TLS_FILES) every TLS_RELOAD_CHECK_SEC seconds, constants no setting changes",
+      show: () => expect(vaultCommand()).toContain("'/vault/tls/tls.crt' '/vault/tls/tls.key' '/vault/tls/ca.crt'"),
+    },
+  },
+  {
+    file: "constructs/vault-server-command.ts",
+    throws: "intervalSec must be a whole number of seconds",
+    trip: () => reloadingServerScript({ binary: "vault", configFile: "/c", watchedFiles: ["/t"], intervalSec: 0.5 }),
+    message: /intervalSec must be a whole number of seconds, got 0.5/,
+    unreachable: {
+      by: "stacks",
+      why: "the StatefulSet passes TLS_RELOAD_CHECK_SEC, a constant no setting changes",
+      show: () => expect(vaultCommand()).toContain(`while sleep ${TLS_RELOAD_CHECK_SEC}; do`),
+    },
+  },
 ];
+
+/** The Vault container's command script as the example environment's vault stack ships it. */
+function vaultCommand(): string {
+  const set = resource(synthEnvironment(exampleEnv()).vault, "kubernetes_stateful_set_v1") as {
+    spec: { template: { spec: { container: { name: string; command: string[] }[] } } };
+  };
+  return set.spec.template.spec.container.find((c) => c.name === "vault")!.command[2];
+}

@@ -75,7 +75,7 @@ export function checkCombinations(env: EnvironmentShape, ctx: z.RefinementCtx): 
   } else if (!ca.trusted.includes(ca.signing)) {
     issue(
       ["vault", "tls", "ca", "signing"],
-      `CA generation ${ca.signing} signs the certificate but is not in tls.ca.trusted (${ca.trusted.join(", ")}): clients would not trust it; add it to trusted first and apply, then sign with it`,
+      `this CA generation is not in tls.ca.trusted (${ca.trusted.join(", ")}): clients would not trust the certificate it signs; add ${ca.signing} to trusted first and apply, then sign with it`,
       ca.signing,
     );
   }
