@@ -15,10 +15,16 @@ export interface DistributionProfile {
    * allows the API, with restrictions (CVE-2025-6000).
    */
   readonly auditInConfig: boolean;
+  /**
+   * OpenBao's standbys answer reads from their own Raft copy unless disable_standby_reads
+   * is set (eventual consistency: a read may miss the write before it); HashiCorp Vault's
+   * standbys forward every request and have no such setting.
+   */
+  readonly standbyReadsSetting: boolean;
 }
 
 export function distributionProfile(distribution: Distribution): DistributionProfile {
   return distribution === "openbao"
-    ? { binary: "bao", envPrefix: "BAO", activeLabel: "openbao-active", auditInConfig: true }
-    : { binary: "vault", envPrefix: "VAULT", activeLabel: "vault-active", auditInConfig: false };
+    ? { binary: "bao", envPrefix: "BAO", activeLabel: "openbao-active", auditInConfig: true, standbyReadsSetting: true }
+    : { binary: "vault", envPrefix: "VAULT", activeLabel: "vault-active", auditInConfig: false, standbyReadsSetting: false };
 }

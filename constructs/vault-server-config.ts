@@ -54,6 +54,12 @@ export interface VaultServerConfigProps {
    * sidecar enables one through the API). @default none
    */
   readonly auditDevices?: readonly AuditFileDevice[];
+  /**
+   * OpenBao only: standbys forward reads to the active server instead of answering from
+   * their own copy, so a client reads its own writes after a step-down or through a
+   * standby (disable_standby_reads). @default false (the setting is left out)
+   */
+  readonly disableStandbyReads?: boolean;
   /** Serve the web UI. */
   readonly ui: boolean;
   readonly logLevel: string;
@@ -131,6 +137,7 @@ export function renderVaultServerConfig(props: VaultServerConfigProps): string {
       // Raft keeps its data on disk and mlock would pin it all in memory; the
       // container has no IPC_LOCK capability either (all capabilities are dropped).
       attr("disable_mlock", true),
+      ...(props.disableStandbyReads ? [attr("disable_standby_reads", true)] : []),
       ...(props.apiAddr ? [attr("api_addr", props.apiAddr)] : []),
       ...(props.clusterAddr ? [attr("cluster_addr", props.clusterAddr)] : []),
     ].join("\n"),

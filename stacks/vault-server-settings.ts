@@ -34,6 +34,8 @@ export function vaultServerConfigProps(env: EnvironmentConfig, storageBucket?: s
     seal: v.seal === "gcpckms" ? { type: "gcpckms", project: env.project, region: env.region, keyRing: kms.keyRing, cryptoKey: kms.key } : { type: "shamir" },
     serviceRegistration: true,
     auditDevices: profile.auditInConfig ? AUDIT_DEVICES : [],
+    // Read-after-write for every client, the sidecars and the runners included.
+    disableStandbyReads: profile.standbyReadsSetting,
     ui: v.ui,
     logLevel: v.logLevel,
   };

@@ -120,6 +120,11 @@ describe("vault stack", () => {
       expect(bao).toContain('audit "file" "file"');
       expect(bao).toContain('file_path = "/vault/audit/audit.log"');
     });
+
+    it("makes OpenBao's standbys forward reads, so every client reads its own writes; Vault has no such setting", () => {
+      expect(serverConfig(synthEnvironment(exampleEnv({ vault: { distribution: "openbao" } })).vault)).toMatch(/^disable_standby_reads = true$/m);
+      expect(serverConfig()).not.toContain("disable_standby_reads");
+    });
   });
 
   describe("4. TLS", () => {
