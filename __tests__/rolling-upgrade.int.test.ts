@@ -152,6 +152,12 @@ beforeAll(async () => {
   });
   admin = String(((await call("POST", "auth/token/create", { policies: ["admin"], ttl: "1h" })).auth as { client_token: string }).client_token);
   await call("POST", "sys/mounts/rolling", { type: "kv", options: { version: "2" } });
+  // A new KV v2 mount answers 400 ("upgrading") for a moment: the loop starts once it takes a write.
+  await waitFor("the KV v2 mount to take writes", async () =>
+    (await vaultRequest(first.addr, first.ca, "POST", "/v1/rolling/data/loop", { token: root, body: { data: { value: "v0" } } })).status === 200
+      ? true
+      : undefined,
+  );
   proxy = await startActiveProxy(servers);
 }, 300_000);
 
