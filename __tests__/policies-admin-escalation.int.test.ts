@@ -60,6 +60,27 @@ describe("admin and the auth methods the stacks declare", () => {
   });
 });
 
+describe("admin and Raft autopilot", () => {
+  it("reads autopilot's state and settings but cannot change them (cleanup_dead_servers would remove peers, which is break-glass)", async () => {
+    expect(await capabilities(tokens.admin, "sys/storage/raft/autopilot/state")).toEqual(["read"]);
+    expect(await capabilities(tokens.admin, "sys/storage/raft/autopilot/configuration")).toEqual(["read"]);
+    expect(
+      await status(tokens.admin, "POST", "sys/storage/raft/autopilot/configuration", {
+        cleanup_dead_servers: true,
+        dead_server_last_contact_threshold: "10s",
+        min_quorum: 3,
+      }),
+    ).toBe(403);
+    expect(await capabilities(tokens.breakGlass, "sys/storage/raft/autopilot/configuration")).toEqual(expect.arrayContaining(["update"]));
+    // A plan of the shared stack refreshes the settings with the plan token (this server has no Raft, so the
+    // read itself fails after the policy check: anything but 403 passed it), and a tenant's token is refused.
+    const planRead = await status(tokens.plan, "GET", "sys/storage/raft/autopilot/configuration");
+    expect(planRead).not.toBe(403);
+    expect(await status(tokens.a, "GET", "sys/storage/raft/autopilot/configuration")).toBe(403);
+    expect(await status(tokens.plan, "POST", "sys/storage/raft/autopilot/configuration", { cleanup_dead_servers: true })).toBe(403);
+  });
+});
+
 describe("admin and root (9)", () => {
   it.each(["Admin", "ADMIN", "DEFAULT", "default%20", "%20default", "Break-Glass", "Vault-GKE-Sidecar", "Tenant-A"])(
     "cannot rewrite an owned policy through the spelling %s",

@@ -121,8 +121,14 @@ path "sys/storage/raft/configuration" {
 path "sys/storage/raft/snapshot" {
   capabilities = ["read"]
 }
-path "sys/storage/raft/autopilot/*" {
-  capabilities = ["read", "update"]
+# Autopilot: its state (the rolling upgrade reads it) and its settings, read only:
+# with cleanup_dead_servers on, autopilot would remove peers for whoever set it,
+# and removing a peer is break-glass.
+path "sys/storage/raft/autopilot/state" {
+  capabilities = ["read"]
+}
+path "sys/storage/raft/autopilot/configuration" {
+  capabilities = ["read"]
 }
 
 # Leadership and health

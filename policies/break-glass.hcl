@@ -17,6 +17,10 @@ path "sys/storage/raft/snapshot-force" {
 path "sys/storage/raft/remove-peer" {
   capabilities = ["update"]
 }
+# Autopilot's settings (the shared stack declares them; cleanup_dead_servers removes peers)
+path "sys/storage/raft/autopilot/configuration" {
+  capabilities = ["read", "update"]
+}
 
 # The policies vault-gke owns (the sidecar writes them back from policies/ when
 # its policies change, and renders tenant-* again). Listed by name: a rule for

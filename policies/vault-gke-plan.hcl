@@ -81,6 +81,11 @@ path "auth/token/roles/+" {
 path "tenants/+/database/config/" {
   capabilities = ["list"]
 }
+# Raft autopilot's settings: a refresh of the shared stack reads them
+path "sys/storage/raft/autopilot/configuration" {
+  capabilities = ["read"]
+}
+
 # The audit devices the verifier compares (listing them needs sudo; enabling one is another path, not granted)
 path "sys/audit" {
   capabilities = ["read", "sudo"]
