@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { loadConfig } from "../../src/sidecar/config";
+import type { Finding } from "../../src/verify/verifier";
 import { SidecarLoop } from "../../src/sidecar/loop";
 import { decode, FORMATS, type SidecarTokenRecord, type StoredInit } from "../../src/sidecar/records";
 import type { SecretStore } from "../../src/sidecar/secret-store";
@@ -220,5 +221,41 @@ describe("the sidecar loop, with fakes", () => {
     expect(trusted).toEqual([both]);
     // Not due again for an hour: one handshake so far.
     expect(reads).toBe(1);
+  });
+
+  it("stops reporting the tokens' expiry and the verifier's findings once its server is no longer active, and reports them again when it is", async () => {
+    const store = new FakeStore();
+    let kind: Health["kind"] | undefined;
+    const made = fakeVault();
+    const vault = made.vault as unknown as Record<string, unknown>;
+    const active = vault.health as () => Promise<Health>;
+    vault.health = async () => (kind ? health(kind) : active());
+    const status = new SidecarStatus("vault-0");
+    const loop = new SidecarLoop({ config: config(), vault: made.vault, store, log: quietLog(), status, servedCertificate: fakeServed });
+    await loop.pass();
+    await loop.pass();
+    status.verified([{ kind: "undeclared-mount", path: "kv/", detail: "x" } as unknown as Finding]);
+    const gauges = async () => ({
+      tokens: ((await status.registry.getSingleMetric("vault_gke_sidecar_token_expiry_timestamp_seconds")?.get())?.values ?? [])
+        .map((v) => v.labels.token)
+        .sort(),
+      findings: ((await status.registry.getSingleMetric("vault_gke_verifier_findings")?.get())?.values ?? []).length,
+    });
+    expect(await gauges()).toEqual({ tokens: ["generate-root", "plan", "sidecar"], findings: 1 });
+
+    // A failed health call is not a change of role: nothing is dropped.
+    kind = "unreachable";
+    await loop.pass();
+    expect(await gauges()).toEqual({ tokens: ["generate-root", "plan", "sidecar"], findings: 1 });
+
+    kind = "standby";
+    await loop.pass();
+    expect(await gauges()).toEqual({ tokens: [], findings: 0 });
+    expect(status.snapshot().tokens).toEqual({});
+
+    // Active again: the tokens are looked up anew and their expiry reported.
+    kind = undefined;
+    await loop.pass();
+    expect((await gauges()).tokens).toEqual(["generate-root", "plan", "sidecar"]);
   });
 });

@@ -68,6 +68,11 @@ export class SidecarLoop {
     trustMountedCa(ctx);
     const health = await ctx.vault.health();
     ctx.status.vault(health.kind, health.initialized, health.sealed);
+    // Only a server known not to be active (not one that failed to answer once) hands its reports over.
+    if (health.kind !== "active" && health.kind !== "unreachable" && health.kind !== "unexpected") {
+      ctx.status.notActive();
+      state.tokenChecks = undefined;
+    }
     if (health.kind !== "unreachable") await checkServedCertificate(ctx);
     const changed = await describeVault(ctx, health);
     let facts: Facts = {

@@ -143,6 +143,18 @@ export class SidecarStatus {
     if (caExpiresAt) this.certificateGauge.set({ certificate: "ca" }, caExpiresAt.getTime() / 1000);
   }
 
+  /**
+   * Forgets what only the active server's sidecar reports: its tokens' expiry and the verifier's
+   * findings. A former active would otherwise keep exporting them (alerts take the minimum over
+   * pods: an old plan-token expiry would page as "expiring" and a fixed finding would stay).
+   */
+  notActive(): void {
+    this.tokenExpiry.clear();
+    this.expiryGauge.reset();
+    this.findingsGauge.reset();
+    if (this.verifier) this.verifier = { ...this.verifier, findings: [] };
+  }
+
   failed(step: string): void {
     this.failures.inc({ step });
   }
