@@ -92,6 +92,9 @@ export function vaultAlertRules(p: VaultAlertParams): VaultAlertRule[] {
     rules.push({
       name: "VaultAuditDeviceFailures",
       summary: "Vault failed to write audit entries (requests are refused while no device can log)",
+      // The total only: OpenBao 2.7.2 exports no failure counter per device (checked with one device writing to
+      // /dev/full beside a working stdout device: requests served, nothing counted). One failing device shows
+      // only in the server's log ("backend failed to log request").
       expr: `sum(increase(vault_audit_log_request_failure{${sel}}[5m])) > 0`,
       forSec: 0,
       severity: "critical",
@@ -125,7 +128,8 @@ export function vaultAlertRules(p: VaultAlertParams): VaultAlertRule[] {
     {
       name: "VaultVerifierStale",
       summary: "The verifier has not run to the end on the active pod for 15 minutes",
-      expr: `time() - max(vault_gke_verifier_last_run_timestamp_seconds{${sel}}) > 900`,
+      // Or no pod reported a run for 15 minutes (no series at all would otherwise never fire).
+      expr: `time() - max(vault_gke_verifier_last_run_timestamp_seconds{${sel}}) > 900 or absent_over_time(vault_gke_verifier_last_run_timestamp_seconds{${sel}}[15m])`,
       forSec: 0,
       severity: "warning",
       runbookAnchor: "alert-vaultverifierstale",
@@ -141,7 +145,8 @@ export function vaultAlertRules(p: VaultAlertParams): VaultAlertRule[] {
     {
       name: "VaultPlanTokenExpiring",
       summary: "The plan token expires within 10 minutes: its renewal is failing and plans will fail next",
-      expr: `min(vault_gke_sidecar_token_expiry_timestamp_seconds{${sel},token="plan"}) - time() < 600`,
+      // Only the active server's sidecar reports it; none for 15 minutes means nobody renews it.
+      expr: `min(vault_gke_sidecar_token_expiry_timestamp_seconds{${sel},token="plan"}) - time() < 600 or absent_over_time(vault_gke_sidecar_token_expiry_timestamp_seconds{${sel},token="plan"}[15m])`,
       forSec: 0,
       severity: "warning",
       runbookAnchor: "alert-vaultplantokenexpiring",

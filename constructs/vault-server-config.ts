@@ -69,6 +69,9 @@ export interface VaultServerConfigProps {
   readonly clusterAddr?: string;
 }
 
+/** How long Vault's telemetry keeps a series after its last update. */
+export const PROMETHEUS_RETENTION = "24h";
+
 const quote = (value: string) => JSON.stringify(value);
 
 function block(header: string, lines: readonly string[]): string {
@@ -168,6 +171,8 @@ export function renderVaultServerConfig(props: VaultServerConfigProps): string {
       ]),
     );
   }
-  sections.push(block("telemetry", [attr("prometheus_retention_time", "30s"), attr("disable_hostname", true)]));
+  // A series stays this long after its last update (Vault's default): the token and lease gauges update every
+  // 10 minutes and a leadership loss counts once, so a short retention would empty those dashboard charts.
+  sections.push(block("telemetry", [attr("prometheus_retention_time", PROMETHEUS_RETENTION), attr("disable_hostname", true)]));
   return `${sections.join("\n\n")}\n`;
 }

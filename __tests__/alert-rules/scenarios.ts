@@ -43,8 +43,10 @@ export interface SnapshotMetric {
 export const CERTIFICATE = "vault_gke_sidecar_certificate_expiry_timestamp_seconds";
 
 /**
- * A sidecar renews its tokens, converges and runs the verifier only while its own vault is active; elsewhere
- * those gauges keep their last value (agent/src/sidecar/status.ts sets them on success only), so they are held.
+ * A sidecar renews its tokens, converges and runs the verifier only while its own vault is active. Once its
+ * vault answers as anything else (standby, sealed) it drops the tokens' expiry and the findings
+ * (status.ts notActive), so those are simply absent from its scrape; what it still exports (the last
+ * converge and verifier run, and everything while its vault is unreachable) keeps its last value: held.
  * The heartbeat advances wherever the loop turns. A certificate's expiry is a date: it holds everywhere.
  */
 function holdsWhereNotActive(recording: Recording): (s: Sample) => boolean {
@@ -227,14 +229,22 @@ export function testGroups(rules: readonly RuleFileRule[], r: Recorded, snapshot
 
   const noActive = rule("VaultNoActiveNode");
   const sel = Object.fromEntries([...noActive.expr.matchAll(/(cluster|namespace)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+  // absent_over_time() over 15 minutes: the last sample is at onset - 1, so the window is empty from onset + 14.
+  const silent = onset + 14;
   groups.push({
     name: "no sidecar series at all: every sidecar's scrape fails",
     rows: [
-      [phase(r.healthy, onset), { recording: r.healthy, minutes: 10, keep: (s) => !s.name.startsWith("vault_gke_") }],
-      freshSnapshots(snapshot, onset + 10, r),
+      [phase(r.healthy, onset), { recording: r.healthy, minutes: 20, keep: (s) => !s.name.startsWith("vault_gke_") }],
+      freshSnapshots(snapshot, onset + 20, r),
     ],
     // absent() yields the selector's equality matchers as the alert's labels.
-    cases: afterFor(noActive, onset, [{ ...sel, state: "active" }]),
+    cases: [
+      ...afterFor(noActive, onset, [{ ...sel, state: "active" }]),
+      quiet("VaultVerifierStale", silent - 1),
+      { alertname: "VaultVerifierStale", minute: silent, fires: [sel] },
+      quiet("VaultPlanTokenExpiring", silent - 1),
+      { alertname: "VaultPlanTokenExpiring", minute: silent, fires: [{ ...sel, token: "plan" }] },
+    ],
   });
   return groups;
 }

@@ -103,9 +103,13 @@ describe("the alert rules (one source for the policies and the rule file)", () =
     });
     expect(byName.VaultSidecarDiagnosis).toMatchObject({ expr: `max by (pod, code) (vault_gke_sidecar_diagnosis{${SEL}}) > 0`, forSec: 300 });
     expect(byName.VaultVerifierFindings).toMatchObject({ expr: `sum by (kind) (vault_gke_verifier_findings{${SEL}}) > 0`, forSec: 0 });
-    expect(byName.VaultVerifierStale.expr).toBe(`time() - max(vault_gke_verifier_last_run_timestamp_seconds{${SEL}}) > 900`);
+    expect(byName.VaultVerifierStale.expr).toBe(
+      `time() - max(vault_gke_verifier_last_run_timestamp_seconds{${SEL}}) > 900 or absent_over_time(vault_gke_verifier_last_run_timestamp_seconds{${SEL}}[15m])`,
+    );
     expect(byName.VaultSidecarLoopStuck.expr).toBe(`time() - max by (pod) (vault_gke_sidecar_heartbeat_timestamp_seconds{${SEL}}) > 300`);
-    expect(byName.VaultPlanTokenExpiring.expr).toBe(`min(vault_gke_sidecar_token_expiry_timestamp_seconds{${SEL},token="plan"}) - time() < 600`);
+    expect(byName.VaultPlanTokenExpiring.expr).toBe(
+      `min(vault_gke_sidecar_token_expiry_timestamp_seconds{${SEL},token="plan"}) - time() < 600 or absent_over_time(vault_gke_sidecar_token_expiry_timestamp_seconds{${SEL},token="plan"}[15m])`,
+    );
     const stored = "logging_googleapis_com:user_vault_snapshot_stored_example";
     expect(byName.VaultSnapshotStale).toMatchObject({
       expr: `sum(increase(${stored}[7200s])) < 1 or absent_over_time(${stored}[7200s])`,

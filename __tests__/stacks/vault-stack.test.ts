@@ -329,7 +329,8 @@ describe("vault stack", () => {
       expect(sidecar).toEqual({ port: 8210, scheme: "http", path: "/metrics", interval: "30s" });
       const hcl = serverConfig(opted);
       expect(hcl).toMatch(/listener "tcp" \{[^]*telemetry \{\n    unauthenticated_metrics_access = true\n  \}/);
-      expect(hcl).toContain('prometheus_retention_time = "30s"');
+      // Long enough for the 10-minute usage gauges and a one-off leadership-loss count to stay on the charts.
+      expect(hcl).toContain('prometheus_retention_time = "24h"');
     });
   });
 });
