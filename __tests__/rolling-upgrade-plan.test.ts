@@ -187,6 +187,25 @@ describe("runRollingUpgrade", () => {
     expect(sim.events).toEqual(["restart vault-0", "restart vault-2", "step-down vault-1", "restart vault-1"]);
   });
 
+  it("restarts the old active after its step-down even when the new leader reports it on the target already (before its first heartbeat)", async () => {
+    const sim = simulated(state(), "2.7.2");
+    const stepDown = sim.actions.stepDown;
+    const reads = sim.actions.readState;
+    let misreport = false;
+    sim.actions.stepDown = async () => {
+      await stepDown();
+      misreport = true;
+    };
+    // The new leader shows every follower on its own version (the old active included, still on 2.7.1).
+    sim.actions.readState = async () => {
+      const s = await reads();
+      return misreport ? { ...s, servers: s.servers.map((x) => ({ ...x, version: "2.7.2" })) } : s;
+    };
+    const order = await runRollingUpgrade(sim.actions, { pods: PODS, targetVersion: "2.7.2", stableMs: 0, waitMs: 5000, pollMs: 1 });
+    expect(sim.events).toEqual(["restart vault-0", "restart vault-2", "step-down vault-1", "restart vault-1"]);
+    expect(order).toEqual(["vault-0", "vault-2", "vault-1"]);
+  });
+
   it("refuses to start, restarting nothing, when a server is unhealthy", async () => {
     const sim = simulated(
       state({ healthy: false }, [server("vault-0", { healthy: false }), server("vault-1", { status: "leader" }), server("vault-2")]),

@@ -7,7 +7,8 @@
 // token through the stand-in for vault-active. Each pod restart is what a pod
 // deletion does: the preStop delay, then SIGTERM to the server and the sidecar
 // together, then both start again (the server on the new binary, with the same
-// command line and environment, as the StatefulSet's pod template gives it).
+// command line and environment, under the Vault container's own command, as the
+// StatefulSet's pod template gives it).
 // Meanwhile a client with the recommended retries writes and reads a KV v2
 // secret through the same stand-in, and must see no failed request.
 import { execFile, spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -17,6 +18,8 @@ import { promisify } from "node:util";
 import { generateRoot, VaultClient } from "@vault-gke/agent/vault";
 import { describePlan, runRollingUpgrade, vaultAccess, type AutopilotState } from "../commands/rolling-upgrade-plan";
 import { raftAutopilotSettings } from "../stacks/shared-stack";
+import { reloadingServerCommand } from "../constructs/vault-server-command";
+import { TLS_RELOAD_CHECK_SEC } from "../constructs/vault-stateful-set";
 import { createWorld, type World } from "../agent/__tests__/support/fixture";
 import { waitForConverged } from "../agent/__tests__/support/converged";
 import { Sidecar, stopAllSidecars } from "../agent/__tests__/support/sidecar";
@@ -36,10 +39,16 @@ const version = (binary: string) => /v(\d+\.\d+\.\d+)/.exec(spawnSync(binary, ["
 /** The pod's preStop delay before the kubelet's SIGTERM (vault.preStopDelaySec). */
 const PRE_STOP_MS = exampleEnv().vault.preStopDelaySec * 1000;
 
-/** A server process started from a pod's command line and environment with a chosen binary. */
+/**
+ * A server process started from a pod's command line and environment with a chosen binary, under
+ * the Vault container's own command (the shell that passes SIGTERM on and reloads the certificate),
+ * as the pod runs it.
+ */
 class ServerProcess {
   private child?: ChildProcess;
   output = "";
+  /** The container's exit status after each stop (the server's own, passed on by the shell). */
+  readonly exits: (number | null)[] = [];
 
   constructor(
     readonly addr: string,
@@ -47,6 +56,7 @@ class ServerProcess {
     private readonly cwd: string,
     private readonly args: readonly string[],
     private readonly env: Record<string, string>,
+    private readonly tlsFiles: readonly string[],
   ) {}
 
   get alive(): boolean {
@@ -55,7 +65,16 @@ class ServerProcess {
 
   async start(binary: string): Promise<void> {
     this.output = "";
-    const child = spawn(binary, this.args, { cwd: this.cwd, env: this.env, stdio: ["ignore", "pipe", "pipe"] });
+    const config = this.args.find((a) => a.startsWith("-config="));
+    if (this.args[0] !== "server" || !config) throw new Error(`expected "server -config=<file>", got ${this.args.join(" ")}`);
+    const [shell, flag, script] = reloadingServerCommand({
+      binary,
+      configFile: config.slice("-config=".length),
+      watchedFiles: this.tlsFiles,
+      intervalSec: TLS_RELOAD_CHECK_SEC,
+    });
+    // Its own process group, so a SIGKILL in afterAll reaches the server under the shell too.
+    const child = spawn(shell, [flag, script], { cwd: this.cwd, env: this.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     this.child = child;
     child.stdout?.on("data", (c: Buffer) => (this.output += c.toString()));
     child.stderr?.on("data", (c: Buffer) => (this.output += c.toString()));
@@ -65,15 +84,24 @@ class ServerProcess {
     });
   }
 
-  /** SIGTERM, as the kubelet sends; SIGKILL after 10 s. */
+  /** SIGTERM to the container's command, as the kubelet sends; the whole group is killed after 10 s (or at once with SIGKILL). */
   async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
     const child = this.child;
     if (!child || !this.alive) return;
-    const exited = new Promise((r) => child.once("exit", r));
-    child.kill(signal);
-    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-    await exited;
+    const killGroup = () => {
+      try {
+        if (child.pid) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // gone already
+      }
+    };
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    if (signal === "SIGKILL") killGroup();
+    else child.kill(signal);
+    const timer = setTimeout(killGroup, 10_000);
+    this.exits.push(await exited);
     clearTimeout(timer);
+    killGroup();
   }
 }
 
@@ -105,7 +133,8 @@ beforeAll(async () => {
   // The world's servers run the pinned binary and hold nothing yet: start them again on the previous release.
   servers = world.cluster.servers.map((s, i) => {
     const { args, env } = launchOf(s.pid as number);
-    return new ServerProcess(world.cluster.nodes[i].addr, world.cluster.ca, s.dir, args, env);
+    const pki = world.cluster.pki;
+    return new ServerProcess(world.cluster.nodes[i].addr, world.cluster.ca, s.dir, args, env, [pki.certFile, pki.keyFile, pki.caCertFile]);
   });
   await Promise.all(world.cluster.servers.map((s) => s.stop()));
   await Promise.all(servers.map((s) => s.start(PREVIOUS)));
@@ -232,6 +261,8 @@ it("upgrades every server to the pinned release, active last, with no failed cli
   expect(figures.longestStallMs).toBeLessThan(3000);
   expect(end.healthy).toBe(true);
   expect(end.servers.map((s) => [s.id, s.healthy, s.status === "leader" || s.status === "voter", s.version])).toEqual(names().map((n) => [n, true, true, to]));
+  // Each server stopped once, cleanly: the container's shell passed SIGTERM on and exited with the server's status.
+  expect(servers.map((s) => s.exits)).toEqual([[0], [0], [0]]);
   const states = await Promise.all(servers.map(statusOf));
   expect(states.sort()).toEqual([200, 429, 429]);
 });

@@ -85,10 +85,16 @@ export function safetyProblems(state: AutopilotState, options: PlanOptions): str
   return problems;
 }
 
-/** Whether this server still needs its restart. */
-function pending(server: AutopilotServer | undefined, done: ReadonlySet<string>, options: PlanOptions): boolean {
+/**
+ * Whether this server still needs its restart. `stepped` are servers stepped down for their restart:
+ * they need it whatever version autopilot shows, because a new leader reports a follower's version
+ * from its own until the follower's first heartbeat (a run once took the old active's 2.7.1 for 2.7.2
+ * and left it un-upgraded).
+ */
+function pending(server: AutopilotServer | undefined, done: ReadonlySet<string>, options: PlanOptions, stepped: ReadonlySet<string>): boolean {
   if (!server) return false;
   if (done.has(server.id)) return false;
+  if (stepped.has(server.id)) return true;
   return options.targetVersion === undefined || server.version !== options.targetVersion;
 }
 
@@ -99,9 +105,9 @@ export type Step =
   | { readonly kind: "done" };
 
 /** The next step, from autopilot's state and the pods restarted so far. */
-export function nextStep(state: AutopilotState, done: ReadonlySet<string>, options: PlanOptions): Step {
+export function nextStep(state: AutopilotState, done: ReadonlySet<string>, options: PlanOptions, stepped: ReadonlySet<string> = new Set()): Step {
   const byId = new Map(state.servers.map((s) => [s.id, s]));
-  const todo = [...options.pods].sort().filter((p) => pending(byId.get(p), done, options));
+  const todo = [...options.pods].sort().filter((p) => pending(byId.get(p), done, options, stepped));
   if (todo.length === 0 && options.pods.every((p) => byId.has(p))) return { kind: "done" };
   const problems = safetyProblems(state, options);
   if (problems.length > 0) return { kind: "wait", problems };
@@ -113,7 +119,7 @@ export function nextStep(state: AutopilotState, done: ReadonlySet<string>, optio
 /** The steps a run would take from this state, as lines (for --dry-run); changes nothing. */
 export function describePlan(state: AutopilotState, options: PlanOptions): string[] {
   const byId = new Map(state.servers.map((s) => [s.id, s]));
-  const todo = [...options.pods].sort().filter((p) => pending(byId.get(p), new Set(), options));
+  const todo = [...options.pods].sort().filter((p) => pending(byId.get(p), new Set(), options, new Set()));
   const wait = `until it is unsealed, a healthy voter${options.targetVersion ? ` on ${options.targetVersion}` : ""} and stable`;
   const lines = todo.filter((p) => p !== state.leader).map((p) => `restart ${p} (standby), wait ${wait}`);
   if (todo.includes(state.leader))
@@ -204,14 +210,15 @@ export async function runRollingUpgrade(actions: UpgradeActions, options: Driver
   const problems = safetyProblems(first, options);
   if (problems.length > 0) throw new UpgradeStopped(`refusing to start:\n  ${problems.join("\n  ")}`);
   const done = new Set<string>();
+  const stepped = new Set<string>();
   const order: string[] = [];
   for (;;) {
     // Before every step the cluster must be whole again, however the last step went.
     const state = await waitForState(actions, options, "the cluster to be healthy again", (s) => {
-      const step = nextStep(s, done, options);
+      const step = nextStep(s, done, options, stepped);
       return step.kind === "wait" ? step.problems.join("; ") : true;
     });
-    const step = nextStep(state, done, options);
+    const step = nextStep(state, done, options, stepped);
     if (step.kind === "done") return order;
     if (step.kind === "wait") continue;
     if (step.kind === "restart") {
@@ -226,6 +233,7 @@ export async function runRollingUpgrade(actions: UpgradeActions, options: Driver
       continue;
     }
     actions.log(`stepping down ${step.pod} (active)`);
+    stepped.add(step.pod);
     await actions.stepDown();
     const after = await waitForState(actions, options, `a server other than ${step.pod} to lead`, (s) => {
       const leader = s.servers.find((x) => x.id === s.leader);
