@@ -99,7 +99,7 @@ export class RecordedWorld {
       CERTIFICATE_CHECK_SEC: "1",
       // The pause hook holds pod 0's loop for a few seconds once its intent to initialize is recorded (the
       // stuck-loop state). Before init: held after it, the other pods' sidecars would see an initialized vault
-      // without stored keys and report keys-lost-before-first-write until the keys land.
+      // without stored keys and wait for pod 0 to store them, which is not the state under test.
       ...(i === 0 ? { VAULT_GKE_TEST_PAUSE_AT: "after-intent", VAULT_GKE_TEST_PAUSE_MS: String(PAUSE_MS) } : {}),
     });
   }

@@ -125,6 +125,18 @@ describe("decide", () => {
       if (gone.kind === "diagnose") expect(JSON.stringify(gone.diagnosis)).not.toMatch(/delete pvc/i);
     });
 
+    it("leaves the wipe to the pod whose intent it is: another pod may still be storing the keys it holds", () => {
+      const intent = { kind: "ok" as const, value: { format: "vault-gke/canary/v1" as const, kind: "intent" as const, pod: "vault-0", at: "t" } };
+      for (const health_ of [health("standby"), health("sealed"), health("active")] as Health[]) {
+        const d = decide(facts({ ...base, health: health_, pod: "vault-1", initializer: false, canary: intent, keysStoredEvidence: null }));
+        expect(d).toEqual({ kind: "wait", why: "vault-0 initialized this vault at t; its sidecar stores the keys or reports their loss" });
+      }
+      expect(decide(facts({ ...base, canary: intent, keysStoredEvidence: null }))).toMatchObject({
+        kind: "diagnose",
+        diagnosis: { code: "keys-lost-before-first-write" },
+      });
+    });
+
     it("never prescribes wiping when the canary itself cannot be read", () => {
       const d = decide(facts({ ...base, canary: { kind: "error", status: 503, message: "unavailable" }, keysStoredEvidence: null }));
       expect(d.kind).toBe("diagnose");

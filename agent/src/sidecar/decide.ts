@@ -92,7 +92,13 @@ function keysMissing(f: Facts): Decision {
   const canary = f.canary;
   if (canary.kind === "ok" && canary.value.kind === "initialized")
     return { kind: "diagnose", diagnosis: D.keysGone(`the canary says so since ${canary.value.at}`, f.secrets) };
-  if (canary.kind === "ok" && canary.value.kind === "intent") return { kind: "diagnose", diagnosis: D.keysLostBeforeFirstWrite(canary.value, f.secrets) };
+  if (canary.kind === "ok" && canary.value.kind === "intent") {
+    // Another pod's intent: that pod may still hold the keys and be storing them (a joined server sees the
+    // vault initialized first), and only its own sidecar can tell; it prescribes the wipe if they are lost.
+    if (canary.value.pod !== f.pod)
+      return { kind: "wait", why: `${canary.value.pod} initialized this vault at ${canary.value.at}; its sidecar stores the keys or reports their loss` };
+    return { kind: "diagnose", diagnosis: D.keysLostBeforeFirstWrite(canary.value, f.secrets) };
+  }
   if (canary.kind === "absent") return { kind: "diagnose", diagnosis: D.initializedElsewhere(f.seal, f.secrets) };
   // The canary itself cannot be read: there is no proof either way, so no wipe.
   return { kind: "diagnose", diagnosis: D.initResponseUnreadable({ kind: "absent" }, f.secrets, true) };
