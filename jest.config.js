@@ -15,6 +15,7 @@ const ON_VAULT = [
   "__tests__/postgres-credentials.int.test.ts",
   "__tests__/constructs/vault-server-config.int.test.ts",
   "__tests__/certificate-rotation.int.test.ts",
+  "__tests__/audit-device-errors.int.test.ts",
   "agent/__tests__/verify/*.int.test.ts",
   "agent/__tests__/sidecar/*.int.test.ts",
   "agent/__tests__/restore/*.int.test.ts",

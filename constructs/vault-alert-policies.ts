@@ -2,7 +2,7 @@ import { LoggingMetric } from "@cdktf/provider-google/lib/logging-metric";
 import { MonitoringAlertPolicy } from "@cdktf/provider-google/lib/monitoring-alert-policy";
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
-import { promDuration, runbookUrl, snapshotStoredMetricName, type VaultAlertRule } from "./vault-alert-rules";
+import { AUDIT_ERROR_LINE, auditErrorsMetricName, promDuration, runbookUrl, snapshotStoredMetricName, type VaultAlertRule } from "./vault-alert-rules";
 
 export interface VaultAlertPoliciesProps {
   readonly project: string;
@@ -23,12 +23,14 @@ const SEVERITY = { critical: "CRITICAL", warning: "WARNING" } as const;
 /**
  * One Cloud Monitoring alert policy per alert, each with a PromQL condition
  * over the series Managed Prometheus collects and a link to its runbook; and
- * the log-based metric the snapshot alert counts (the job reports itself only
- * in its log lines).
+ * the log-based metrics the snapshot alert and the audit error alert count
+ * (the job reports itself only in its log lines, and OpenBao counts no failure
+ * of one audit device).
  */
 export class VaultAlertPolicies extends Construct {
   readonly policies: Record<string, MonitoringAlertPolicy> = {};
   readonly snapshotStored?: LoggingMetric;
+  readonly auditErrors?: LoggingMetric;
 
   constructor(scope: Construct, id: string, props: VaultAlertPoliciesProps) {
     super(scope, id);
@@ -50,6 +52,23 @@ export class VaultAlertPolicies extends Construct {
         dependsOn: props.dependsOn,
       });
       dependsOn = [...after, this.snapshotStored];
+    }
+    let auditDependsOn: ITerraformDependable[] = after;
+    if (names.has("VaultAuditDeviceErrors")) {
+      this.auditErrors = new LoggingMetric(this, "audit-errors", {
+        project: props.project,
+        name: auditErrorsMetricName(props.environment),
+        description: `Audit errors the ${props.environment} Vault servers logged (a device failed to write an entry)`,
+        filter: [
+          'resource.type="k8s_container"',
+          `resource.labels.namespace_name="${props.namespace}"`,
+          'resource.labels.container_name="vault"',
+          ...Object.entries(AUDIT_ERROR_LINE).map(([key, value]) => `jsonPayload."${key}"="${value}"`),
+        ].join(" AND "),
+        metricDescriptor: { metricKind: "DELTA", valueType: "INT64" },
+        dependsOn: props.dependsOn,
+      });
+      auditDependsOn = [...after, this.auditErrors];
     }
     for (const rule of props.rules) {
       this.policies[rule.name] = new MonitoringAlertPolicy(this, rule.name, {
@@ -77,7 +96,7 @@ export class VaultAlertPolicies extends Construct {
             },
           },
         ],
-        dependsOn: rule.name === "VaultSnapshotStale" ? dependsOn : props.dependsOn,
+        dependsOn: rule.name === "VaultSnapshotStale" ? dependsOn : rule.name === "VaultAuditDeviceErrors" ? auditDependsOn : props.dependsOn,
       });
     }
   }

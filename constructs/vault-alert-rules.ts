@@ -50,6 +50,22 @@ export function snapshotStoredPromQlName(environment: string): string {
 /** VaultCertificateExpiring fires this many days before the served certificate or its CA expires. */
 export const CERTIFICATE_WARNING_DAYS = 14;
 
+/** The log-based metric (Cloud Logging) that counts the Vault containers' audit error lines. */
+export function auditErrorsMetricName(environment: string): string {
+  return `vault_audit_errors_${environment.replace(/[^A-Za-z0-9]/g, "_")}`;
+}
+
+/** Its PromQL name. */
+export function auditErrorsPromQlName(environment: string): string {
+  return `logging_googleapis_com:user_${auditErrorsMetricName(environment)}`;
+}
+
+/**
+ * The lines it counts: error lines of Vault's audit module in the vault container (both distributions log
+ * JSON with these keys: OpenBao "backend failed to log request", Vault "log request underlying pipeline error(s)").
+ */
+export const AUDIT_ERROR_LINE = { "@module": "audit", "@level": "error" } as const;
+
 /** The smallest number of voters that keeps a Raft cluster writable. */
 export function raftQuorum(replicas: number): number {
   return Math.floor(replicas / 2) + 1;
@@ -92,14 +108,23 @@ export function vaultAlertRules(p: VaultAlertParams): VaultAlertRule[] {
     rules.push({
       name: "VaultAuditDeviceFailures",
       summary: "Vault failed to write audit entries (requests are refused while no device can log)",
-      // The total only: OpenBao 2.7.2 exports no failure counter per device (checked with one device writing to
-      // /dev/full beside a working stdout device: requests served, nothing counted). One failing device shows
-      // only in the server's log ("backend failed to log request").
-      expr: `sum(increase(vault_audit_log_request_failure{${sel}}[5m])) > 0`,
+      // The requests no device could log, and (HashiCorp Vault only) each sink's failed writes. OpenBao 2.7.2 counts
+      // no failure per device: one failing device beside a working one shows only in its log (VaultAuditDeviceErrors).
+      expr: `sum(increase(vault_audit_log_request_failure{${sel}}[5m])) > 0 or sum(increase(vault_audit_sink_failure{${sel}}[5m])) > 0`,
       forSec: 0,
       severity: "critical",
       runbookAnchor: "alert-vaultauditdevicefailures",
     });
+  // From the servers' own log lines (a log-based metric), so it needs no telemetry and sees one device failing
+  // while another still logs (a full audit disk), which no metric of OpenBao's shows.
+  rules.push({
+    name: "VaultAuditDeviceErrors",
+    summary: "An audit device failed to write entries (the servers logged audit errors): entries are missing from it",
+    expr: `sum(increase(${auditErrorsPromQlName(p.environment)}[10m])) > 0`,
+    forSec: 0,
+    severity: "warning",
+    runbookAnchor: "alert-vaultauditdeviceerrors",
+  });
   rules.push(
     {
       name: "VaultSidecarDiagnosis",

@@ -21,6 +21,8 @@ export interface AuditRecordings {
   readonly failing: Recording;
   /** The status Vault answered a request with while its audit device failed. */
   readonly refusedStatus: number;
+  /** The server's JSON log lines before and while its audit device failed (VaultAuditDeviceErrors counts some of them). */
+  readonly logLines: { readonly before: Record<string, unknown>[]; readonly failing: Record<string, unknown>[] };
   readonly server: BaoServer;
 }
 
@@ -29,6 +31,8 @@ export async function recordAuditFailure(dir: string, where: { cluster: string; 
   const auditFile = join(dir, "audit.log");
   writeFileSync(auditFile, "");
   const config = [
+    // As the shipped configuration logs (stacks/vault-server-settings.ts): JSON lines, which Cloud Logging parses.
+    `log_format = "json"`,
     `audit "file" "file" {\n  options {\n    file_path = "${auditFile}"\n    log_raw = "false"\n  }\n}`,
     `telemetry {\n  prometheus_retention_time = "30s"\n  disable_hostname = true\n  usage_gauge_period = "1s"\n}`,
   ].join("\n");
@@ -50,6 +54,7 @@ export async function recordAuditFailure(dir: string, where: { cluster: string; 
     250,
   );
 
+  const beforeText = server.output;
   rmSync(auditFile);
   symlinkSync("/dev/full", auditFile);
   process.kill(server.pid as number, "SIGHUP");
@@ -62,5 +67,19 @@ export async function recordAuditFailure(dir: string, where: { cluster: string; 
   const { recording: failing } = await record("audit failing", target, at);
   rmSync(auditFile);
   writeFileSync(auditFile, "");
-  return { before, failing, refusedStatus: refused.status, server };
+  const failingText = server.output.slice(beforeText.length);
+  return { before, failing, refusedStatus: refused.status, server, logLines: { before: jsonLines(beforeText), failing: jsonLines(failingText) } };
+}
+
+function jsonLines(text: string): Record<string, unknown>[] {
+  return text
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
 }

@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { snapshotStoredPromQlName } from "../../constructs/vault-alert-rules";
+import { auditErrorsPromQlName, snapshotStoredPromQlName } from "../../constructs/vault-alert-rules";
 import { renderVaultDashboard } from "../../constructs/vault-dashboard";
 import { longestCronGapSec } from "../../config/cron";
 import { alertParams } from "../../stacks/platform-stack";
@@ -40,14 +40,17 @@ let world: RecordedWorld;
 let cluster: ClusterRecordings;
 let audit: AuditRecordings;
 let recorded: Recorded;
+let auditClauses: Record<string, string>;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "vault-gke-alert-rules-"));
   world = new RecordedWorld(worldEnv, where, params.snapshotMaxAgeSec);
   cluster = await world.run();
   audit = await recordAuditFailure(join(dir, "audit"), { ...where, pod: world.world.cluster.nodes[0].name });
-  const filter = String((resource(synthEnvironment(ruleEnv).platform, "google_logging_metric") as { filter: string }).filter);
-  const clauses = payloadClauses(filter);
+  const platform = synthEnvironment(ruleEnv).platform;
+  const filterOf = (part: string) => String((resource(platform, "google_logging_metric", part) as { filter: string }).filter);
+  const clauses = payloadClauses(filterOf("snapshot-stored"));
+  auditClauses = payloadClauses(filterOf("audit-errors"));
   recorded = {
     healthy: cluster.healthy,
     stuck: cluster.stuck[0],
@@ -60,6 +63,7 @@ beforeAll(async () => {
     auditBefore: audit.before,
     auditFailing: audit.failing,
     snapshotLines: { stored: matchingLines(cluster.snapshotRuns.stored, clauses).length, failed: matchingLines(cluster.snapshotRuns.failed, clauses).length },
+    auditErrorLines: matchingLines({ lines: audit.logLines.failing }, auditClauses).length,
   };
   // The figure for BENCHMARKS.md: when each state was recorded, in seconds from the start.
   const steps = Object.entries(cluster.steps).map(([step, ms]) => `${step} ${(ms / 1000).toFixed(1)}`);
@@ -122,6 +126,10 @@ describe("the recorded states", () => {
     expect(cluster.snapshotRuns.stored.code).toBe(0);
     expect(cluster.snapshotRuns.failed.code).toBe(1);
     expect(recorded.snapshotLines).toEqual({ stored: 1, failed: 0 });
+    // The log-based metric's filter matches the server's audit error lines while its device fails, and none before.
+    expect(auditClauses).toEqual({ "@module": "audit", "@level": "error" });
+    expect(matchingLines({ lines: audit.logLines.before }, auditClauses)).toEqual([]);
+    expect(recorded.auditErrorLines).toBeGreaterThanOrEqual(1);
   });
 });
 
@@ -155,6 +163,9 @@ describe("the metric names the alerts and the dashboard use", () => {
   const EXCEPTIONS: Record<string, string> = {
     [snapshotStoredPromQlName(ruleEnv.name)]:
       "Cloud Logging's log-based metric over the snapshot job's lines (its series comes from the real command's lines above)",
+    [auditErrorsPromQlName(ruleEnv.name)]:
+      "Cloud Logging's log-based metric over the servers' audit error lines (its series comes from the real server's lines above)",
+    vault_audit_sink_failure: "HashiCorp Vault's per-sink failure counter: OpenBao, which these recordings run, has none",
   };
 
   it("each is in a recorded scrape, or is a documented exception", () => {

@@ -30,6 +30,8 @@ export interface Recorded {
   readonly auditFailing: Recording;
   /** How many lines of one successful and of one failed snapshot run the log-based metric's filter counts. */
   readonly snapshotLines: { readonly stored: number; readonly failed: number };
+  /** How many of the audit server's log lines, while its device failed, the audit errors metric's filter counts. */
+  readonly auditErrorLines: number;
 }
 
 /** The log-based metric the snapshot alert reads (its PromQL name) and the schedule it follows. */
@@ -206,6 +208,29 @@ export function testGroups(rules: readonly RuleFileRule[], r: Recorded, snapshot
       ...afterFor(rule("VaultAuditDeviceFailures"), onset, [{}]),
       // Its window is 5 minutes: without a new failure the counter's step leaves it and the alert resolves.
       quiet("VaultAuditDeviceFailures", onset + 4),
+    ],
+  });
+
+  // The audit errors log-based metric: a counter of the server's matching lines (Cloud Logging makes it from
+  // them; nothing here can), 0 while the device works, then the failing phase's count.
+  const auditErrors = rule("VaultAuditDeviceErrors");
+  const auditMetric = /logging_googleapis_com:user_[A-Za-z0-9_]+/.exec(auditErrors.expr)?.[0];
+  if (!auditMetric) throw new Error(`no log-based metric in ${auditErrors.expr}`);
+  const logCounter = (value: number): Recording => ({ state: "log-based metric", atSec: 0, samples: [{ name: auditMetric, labels: {}, value }] });
+  groups.push({
+    name: `audit device errors: the server logged ${r.auditErrorLines} audit error lines while its file device failed`,
+    rows: [
+      [phase(r.auditBefore, onset + 20)],
+      [
+        { recording: logCounter(0), minutes: onset },
+        { recording: logCounter(r.auditErrorLines), minutes: 20 },
+      ],
+      freshSnapshots(snapshot, onset + 20, r),
+    ],
+    cases: [
+      ...afterFor(auditErrors, onset, [{}]),
+      // Its window is 10 minutes: with no new error line it resolves.
+      quiet("VaultAuditDeviceErrors", onset + 12),
     ],
   });
 

@@ -17,10 +17,11 @@ import { startTokenReviewStandIn } from "../support/token-review-stand-in";
  * which a line printed here cannot show.
  */
 export function payloadClauses(filter: string): Record<string, string> {
-  return Object.fromEntries([...filter.matchAll(/jsonPayload\.([A-Za-z_]+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+  // A field is written bare (jsonPayload.msg) or quoted when it has other characters (jsonPayload."@module").
+  return Object.fromEntries([...filter.matchAll(/jsonPayload\.(?:"([^"]+)"|([A-Za-z_]+))="([^"]*)"/g)].map((m) => [m[1] ?? m[2], m[3]]));
 }
 
-export function matchingLines(run: CommandRun, clauses: Record<string, string>): Record<string, unknown>[] {
+export function matchingLines(run: Pick<CommandRun, "lines">, clauses: Record<string, string>): Record<string, unknown>[] {
   return run.lines.filter((line) => Object.entries(clauses).every(([field, value]) => line[field] === value));
 }
 

@@ -1,7 +1,14 @@
 // The platform stack's alert policies and dashboard, and the one module their expressions come from.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { promDuration, raftQuorum, snapshotStoredPromQlName, vaultAlertRules, type VaultAlertParams } from "../../constructs/vault-alert-rules";
+import {
+  auditErrorsPromQlName,
+  promDuration,
+  raftQuorum,
+  snapshotStoredPromQlName,
+  vaultAlertRules,
+  type VaultAlertParams,
+} from "../../constructs/vault-alert-rules";
 import { alertParams } from "../../stacks/platform-stack";
 import { exampleEnv, resource, resources, synthEnvironment, type SynthResult } from "../helpers";
 
@@ -37,6 +44,8 @@ const SIDECAR_METRICS = [...readFileSync(join(__dirname, "../../agent/src/sideca
  */
 const VAULT_METRICS = [
   "vault_audit_log_request_failure",
+  // HashiCorp Vault only: each sink's failed writes.
+  "vault_audit_sink_failure",
   "vault_core_handle_request",
   "vault_core_handle_request_count",
   "vault_core_handle_login_request_count",
@@ -63,6 +72,7 @@ describe("the alert rules (one source for the policies and the rule file)", () =
       "VaultNoActiveNode",
       "VaultRaftBelowQuorumPlusOne",
       "VaultAuditDeviceFailures",
+      "VaultAuditDeviceErrors",
       "VaultSidecarDiagnosis",
       "VaultCertificateExpiring",
       "VaultVerifierFindings",
@@ -86,6 +96,12 @@ describe("the alert rules (one source for the policies and the rule file)", () =
       severity: "warning",
       runbookAnchor: "alert-vaultcertificateexpiring",
     });
+    expect(byName.VaultAuditDeviceErrors).toMatchObject({
+      expr: "sum(increase(logging_googleapis_com:user_vault_audit_errors_example[10m])) > 0",
+      forSec: 0,
+      severity: "warning",
+      runbookAnchor: "alert-vaultauditdeviceerrors",
+    });
     expect(byName.VaultNoActiveNode).toMatchObject({
       expr: `sum(vault_gke_sidecar_vault_state{${SEL},state="active"}) < 1 or absent(vault_gke_sidecar_vault_state{${SEL},state="active"})`,
       forSec: 120,
@@ -97,7 +113,7 @@ describe("the alert rules (one source for the policies and the rule file)", () =
       severity: "warning",
     });
     expect(byName.VaultAuditDeviceFailures).toMatchObject({
-      expr: `sum(increase(vault_audit_log_request_failure{${SEL}}[5m])) > 0`,
+      expr: `sum(increase(vault_audit_log_request_failure{${SEL}}[5m])) > 0 or sum(increase(vault_audit_sink_failure{${SEL}}[5m])) > 0`,
       forSec: 0,
       severity: "critical",
     });
@@ -118,9 +134,9 @@ describe("the alert rules (one source for the policies and the rule file)", () =
     });
   });
 
-  it("uses only metric names the sidecar registers, Vault's telemetry documents, or the snapshot log metric", () => {
+  it("uses only metric names the sidecar registers, Vault's telemetry documents, or the log-based metrics", () => {
     expect(SIDECAR_METRICS).toContain("vault_gke_sidecar_vault_state");
-    const known = new Set([...SIDECAR_METRICS, ...VAULT_METRICS, snapshotStoredPromQlName("example")]);
+    const known = new Set([...SIDECAR_METRICS, ...VAULT_METRICS, snapshotStoredPromQlName("example"), auditErrorsPromQlName("example")]);
     for (const rule of rules)
       for (const name of metricNames(rule.expr)) expect({ alert: rule.name, name, known: known.has(name) }).toEqual({ alert: rule.name, name, known: true });
   });
@@ -187,7 +203,7 @@ describe("platform stack: alert policies", () => {
   });
 
   it("counts the snapshot job's stored snapshots in a log-based metric the stale alert reads", () => {
-    const metric = resource(synth.platform, "google_logging_metric") as Obj;
+    const metric = resource(synth.platform, "google_logging_metric", "snapshot-stored") as Obj;
     expect(metric.name).toBe("vault_snapshot_stored_example");
     expect(metric.filter).toBe(
       'resource.type="k8s_container" AND resource.labels.namespace_name="vault" AND jsonPayload.msg="snapshot stored" AND jsonPayload.environment="example"',
@@ -196,8 +212,22 @@ describe("platform stack: alert policies", () => {
     expect(policy("VaultSnapshotStale").depends_on).toContainEqual(expect.stringMatching(/^google_logging_metric\./));
   });
 
+  it("counts the Vault containers' audit error lines in a log-based metric the audit error alert reads", () => {
+    const metric = resource(synth.platform, "google_logging_metric", "audit-errors") as Obj;
+    expect(metric.name).toBe("vault_audit_errors_example");
+    expect(metric.filter).toBe(
+      'resource.type="k8s_container" AND resource.labels.namespace_name="vault" AND resource.labels.container_name="vault" AND jsonPayload."@module"="audit" AND jsonPayload."@level"="error"',
+    );
+    expect(metric.metric_descriptor).toEqual({ metric_kind: "DELTA", value_type: "INT64" });
+    expect(policy("VaultAuditDeviceErrors").depends_on).toContainEqual(expect.stringMatching(/^google_logging_metric\..*audit-errors/));
+  });
+
   it("waits for the Logging and Monitoring APIs", () => {
-    for (const p of [...policies(), resource(synth.platform, "google_logging_metric") as Obj, resource(synth.platform, "google_monitoring_dashboard") as Obj])
+    for (const p of [
+      ...policies(),
+      ...resources(synth.platform, "google_logging_metric").map(([, m]) => m as Obj),
+      resource(synth.platform, "google_monitoring_dashboard") as Obj,
+    ])
       expect(p.depends_on).toEqual(
         expect.arrayContaining([expect.stringMatching(/^google_project_service\..*monitoring/), expect.stringMatching(/^google_project_service\..*logging/)]),
       );
