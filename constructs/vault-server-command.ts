@@ -41,6 +41,8 @@ export function reloadingServerScript(p: ReloadingServerCommandProps): string {
     "  seen=$(fingerprint)",
     `  echo "vault-gke: reloading the certificate when a TLS file changes (checked every ${p.intervalSec}s)" >&2`,
     `  while sleep ${p.intervalSec}; do`,
+    // Ends by itself once the server is gone: the TERM below can be lost when it arrives right after the fork.
+    '    kill -0 "$server" 2>/dev/null || exit 0',
     "    now=$(fingerprint)",
     '    if [ "$now" != "$seen" ]; then',
     '      echo "vault-gke: TLS files changed; sending SIGHUP to reload the certificate" >&2',

@@ -22,11 +22,35 @@ beforeAll(() => {
     { mode: 0o755 },
   );
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const started: number[] = [];
+afterAll(() => {
+  for (const pid of started) groupKill(pid);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function groupKill(pid: number): void {
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // the group is gone
+  }
+}
+
+/** Whether any process of the group is left. */
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function start(files: string[]) {
   const [shell, flag, script] = reloadingServerCommand({ binary: join(dir, "server"), configFile: "/etc/vault.hcl", watchedFiles: files, intervalSec: 1 });
-  const child = spawn(shell, [flag, script], { stdio: ["ignore", "pipe", "pipe"] });
+  // Its own process group: the test can see (and always end) everything the script started.
+  const child = spawn(shell, [flag, script], { stdio: ["ignore", "pipe", "pipe"], detached: true });
+  started.push(child.pid as number);
   let out = "";
   child.stdout.on("data", (c: Buffer) => (out += c.toString()));
   child.stderr.on("data", (c: Buffer) => (out += c.toString()));
@@ -97,4 +121,7 @@ it("exits with the server's own status when the server stops by itself", async (
   writeFileSync(join(dir, "server"), ["#!/bin/sh", "echo started", "exit 3", ""].join("\n"), { mode: 0o755 });
   const run = start([crt]);
   expect(await run.exited).toBe(3);
+  // Nothing is left behind: the watcher ends too, even when the server exited right after the start (then
+  // the script's TERM to the watcher can arrive before the watcher's shell is ready for it).
+  await waitFor("the watcher to end with the server", async () => (groupAlive(run.child.pid as number) ? undefined : true), 10_000, 100);
 });
