@@ -210,6 +210,10 @@ describe("how maintenance tasks are carried out", () => {
   it("takes only a definite refusal of generate-root for no way back to root; a server error is retried", () => {
     for (const s of [400, 403, 404, 405]) expect(rootUnobtainable(s)).toBe(true);
     for (const s of [429, 500, 502, 503]) expect(rootUnobtainable(s)).toBe(false);
+    // A collision with another generate-root (each cancels an attempt it finds) is retried, not a diagnosis.
+    expect(rootUnobtainable(400, ["nonce must match the current nonce value"])).toBe(false);
+    expect(rootUnobtainable(400, ["root generation already in progress"])).toBe(false);
+    expect(rootUnobtainable(400, ["unauthenticated root generation is disabled"])).toBe(true);
   });
 
   it("enables the file and stdout audit devices in api mode, each only while it is missing; in config mode only reports none", () => {

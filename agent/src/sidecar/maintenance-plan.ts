@@ -158,8 +158,13 @@ export function rootNeeds(tasks: readonly Task[]): string {
   return tasks.map((t) => (t.kind === "mint" ? `a new ${t.token} token` : t.kind)).join(", ");
 }
 
-/** Statuses with which generate-root refuses for good (no generate-root token, no unauthenticated endpoint); others are retried. */
-export function rootUnobtainable(status: number): boolean {
+/**
+ * Statuses with which generate-root refuses for good (no generate-root token, no unauthenticated endpoint); others are
+ * retried. A 400 about the nonce or an attempt in progress is a collision with someone else's generate-root (each
+ * cancels an attempt it finds): retried too, not reported as a diagnosis.
+ */
+export function rootUnobtainable(status: number, errors: readonly string[] = []): boolean {
+  if (errors.some((e) => /nonce|in progress/i.test(e))) return false;
   return [400, 403, 404, 405].includes(status);
 }
 

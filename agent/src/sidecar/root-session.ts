@@ -110,7 +110,7 @@ async function obtainRoot(ctx: Context, stored: StoredInit): Promise<Root> {
   try {
     return { token: await generateRoot(ctx.vault, shares, ctx.config.keyThreshold, authToken), generated: true };
   } catch (error) {
-    if (error instanceof VaultError && rootUnobtainable(error.status)) throw new NoRoot(error.message);
+    if (error instanceof VaultError && rootUnobtainable(error.status, error.vaultErrors)) throw new NoRoot(error.message);
     throw error;
   }
 }
