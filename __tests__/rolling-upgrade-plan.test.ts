@@ -252,4 +252,10 @@ describe("npm run rolling-upgrade: bad usage, before any Vault or kubectl call",
       "rolling-upgrade: VAULT_TOKEN is not set; use an admin token (it reads autopilot's state and may step down)\n",
     );
   });
+
+  it("fails on a VAULT_CACERT it cannot read, naming the file and the fix", () => {
+    expect(failure(["example", "--dry-run"], { VAULT_CACERT: "/nonexistent/ca.pem" })).toBe(
+      "rolling-upgrade: VAULT_CACERT: cannot read /nonexistent/ca.pem (ENOENT); point it at Vault's CA certificate\n",
+    );
+  });
 });

@@ -11,6 +11,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { stringify } from "yaml";
+import { readVaultCaFile } from "./vault-ca-file";
 import { renderExternalSecrets } from "../config/external-secrets";
 import { ConfigError, environmentNames, loadEnvironmentFile } from "../config/load";
 import { loadTenants } from "../config/load-tenants";
@@ -50,16 +51,11 @@ function main(): void {
     fail(
       `no environment ${JSON.stringify(name)} in ${dir}; ${known.length > 0 ? `use one of ${known.join(", ")}` : "write environments/<name>.yaml first (copy environments/example.yaml)"}`,
     );
-  let ca: string | undefined;
-  if (process.env.VAULT_CACERT) {
-    try {
-      ca = readFileSync(process.env.VAULT_CACERT, "utf8");
-    } catch (error) {
-      fail(`VAULT_CACERT: cannot read ${process.env.VAULT_CACERT} (${(error as NodeJS.ErrnoException).code}); point it at Vault's CA certificate`);
-    }
-    if (!ca.includes("-----BEGIN CERTIFICATE-----"))
-      fail(`VAULT_CACERT: ${process.env.VAULT_CACERT} holds no PEM certificate; point it at Vault's CA certificate`);
-  }
+  const read = readVaultCaFile();
+  if (read.problem) fail(read.problem);
+  const ca = read.ca?.toString("utf8");
+  if (ca !== undefined && !ca.includes("-----BEGIN CERTIFICATE-----"))
+    fail(`VAULT_CACERT: ${process.env.VAULT_CACERT} holds no PEM certificate; point it at Vault's CA certificate`);
   try {
     const env = loadEnvironmentFile(join(dir, `${name}.yaml`));
     const tenants = loadTenants(join(process.env.VAULT_GKE_TENANTS ?? join(root, "tenants"), name), env);

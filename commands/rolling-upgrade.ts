@@ -18,9 +18,9 @@
 // only what is left when --target-version is given), 2 bad usage or settings,
 // 3 Vault could not be read.
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
+import { readVaultCaFile } from "./vault-ca-file";
 import { ConfigError, environmentNames, loadEnvironmentFile } from "../config/load";
 import { vaultAddress } from "../config/names";
 import { vaultPodNames } from "../constructs/vault-naming";
@@ -124,14 +124,8 @@ async function main(): Promise<void> {
     fail(2, `environment ${env.name} stores Vault's data in ${env.vault.storage}, not Raft: roll its pods by hand (operator guide)`);
   const token = process.env.VAULT_TOKEN;
   if (!token) fail(2, "VAULT_TOKEN is not set; use an admin token (it reads autopilot's state and may step down)");
-  let ca: Buffer | undefined;
-  if (process.env.VAULT_CACERT) {
-    try {
-      ca = readFileSync(process.env.VAULT_CACERT);
-    } catch (error) {
-      fail(2, `VAULT_CACERT: cannot read ${process.env.VAULT_CACERT} (${(error as NodeJS.ErrnoException).code}); point it at Vault's CA certificate`);
-    }
-  }
+  const { ca, problem } = readVaultCaFile();
+  if (problem) fail(2, problem);
   const address = process.env.VAULT_ADDR ?? vaultAddress(env);
   const namespace = args.namespace ?? env.vault.namespace;
   const pods = vaultPodNames(env.vault.replicas);

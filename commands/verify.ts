@@ -13,10 +13,10 @@
 // missing after the sidecar's interval (VAULT_GKE_VERIFY_SETTLE_SECONDS,
 // default 60). Exit codes: 0 no finding, 1 findings, 2 bad usage or settings,
 // 3 Vault could not be read.
-import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { VaultClient } from "@vault-gke/agent/vault";
 import { readInventory, verify } from "@vault-gke/agent/verify";
+import { readVaultCaFile } from "./vault-ca-file";
 import { declaredAccess, declaredTenants } from "../config/declared-access";
 import { ConfigError, environmentNames, loadEnvironmentFile } from "../config/load";
 import { loadTenants } from "../config/load-tenants";
@@ -61,14 +61,8 @@ async function main(): Promise<void> {
   const token = process.env.VAULT_TOKEN;
   if (!token) fail(2, "VAULT_TOKEN is not set; use the plan token (it reads everything the verifier needs and writes nothing)");
   const address = process.env.VAULT_ADDR ?? vaultAddress(env);
-  let ca: Buffer | undefined;
-  if (process.env.VAULT_CACERT) {
-    try {
-      ca = readFileSync(process.env.VAULT_CACERT);
-    } catch (error) {
-      fail(2, `VAULT_CACERT: cannot read ${process.env.VAULT_CACERT} (${(error as NodeJS.ErrnoException).code}); point it at Vault's CA certificate`);
-    }
-  }
+  const { ca, problem } = readVaultCaFile();
+  if (problem) fail(2, problem);
   const vault = new VaultClient({ address, ca });
   const settleMs = settleSeconds() * 1000;
   const only = onlyTenants(tenants.map((t) => t.name));
