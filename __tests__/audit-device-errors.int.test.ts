@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AUDIT_DEVICES } from "../contract/audit-devices";
 import { DISTRIBUTION, serverEnvVar, startDevServer, stopAllBao, type BaoServer } from "./support/bao";
+import { jsonLines, matchingLines, payloadClauses } from "./support/log-lines";
 import { vaultRequest, waitFor } from "./support/vault-http";
 import { exampleEnv, resource, synthEnvironment } from "./helpers";
 
@@ -52,22 +53,10 @@ afterAll(async () => {
 /** The `jsonPayload` clauses of the platform stack's audit errors metric. */
 function filterClauses(): Record<string, string> {
   const metric = resource(synthEnvironment(exampleEnv()).platform, "google_logging_metric", "audit-errors") as { filter: string };
-  return Object.fromEntries([...metric.filter.matchAll(/jsonPayload\.(?:"([^"]+)"|([A-Za-z_]+))="([^"]*)"/g)].map((m) => [m[1] ?? m[2], m[3]]));
+  return payloadClauses(metric.filter);
 }
 
-function matching(text: string, clauses: Record<string, string>): Record<string, unknown>[] {
-  return text
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .flatMap((l) => {
-      try {
-        return [JSON.parse(l) as Record<string, unknown>];
-      } catch {
-        return [];
-      }
-    })
-    .filter((line) => Object.entries(clauses).every(([k, v]) => line[k] === v));
-}
+const matching = (text: string, clauses: Record<string, string>) => matchingLines(jsonLines(text), clauses);
 
 it("matches the server's audit error lines while one device fails and the other still logs (requests served), and none before", async () => {
   const clauses = filterClauses();

@@ -12,6 +12,7 @@
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startDevServer, type BaoServer } from "../support/bao";
+import { jsonLines } from "../support/log-lines";
 import { vaultRequest, waitFor } from "../support/vault-http";
 import { record } from "./recorder";
 import type { Recording } from "./timeline";
@@ -69,17 +70,4 @@ export async function recordAuditFailure(dir: string, where: { cluster: string; 
   writeFileSync(auditFile, "");
   const failingText = server.output.slice(beforeText.length);
   return { before, failing, refusedStatus: refused.status, server, logLines: { before: jsonLines(beforeText), failing: jsonLines(failingText) } };
-}
-
-function jsonLines(text: string): Record<string, unknown>[] {
-  return text
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .flatMap((l) => {
-      try {
-        return [JSON.parse(l) as Record<string, unknown>];
-      } catch {
-        return [];
-      }
-    });
 }

@@ -22,7 +22,7 @@ import { metricNames, missingCases, promtoolTestFile, promtoolTestRules, rulesOf
 import { DIAGNOSIS, RecordedWorld, type ClusterRecordings } from "./recorded-world";
 import { podsIn, samplesOf } from "./recorder";
 import { HEARTBEAT, testGroups, type Recorded } from "./scenarios";
-import { matchingLines, payloadClauses } from "./snapshot-lines";
+import { matchingLines, payloadClauses } from "../support/log-lines";
 
 jest.setTimeout(180_000);
 
@@ -62,8 +62,11 @@ beforeAll(async () => {
     leaderLost: cluster.leaderLost,
     auditBefore: audit.before,
     auditFailing: audit.failing,
-    snapshotLines: { stored: matchingLines(cluster.snapshotRuns.stored, clauses).length, failed: matchingLines(cluster.snapshotRuns.failed, clauses).length },
-    auditErrorLines: matchingLines({ lines: audit.logLines.failing }, auditClauses).length,
+    snapshotLines: {
+      stored: matchingLines(cluster.snapshotRuns.stored.lines, clauses).length,
+      failed: matchingLines(cluster.snapshotRuns.failed.lines, clauses).length,
+    },
+    auditErrorLines: matchingLines(audit.logLines.failing, auditClauses).length,
   };
   // The figure for BENCHMARKS.md: when each state was recorded, in seconds from the start.
   const steps = Object.entries(cluster.steps).map(([step, ms]) => `${step} ${(ms / 1000).toFixed(1)}`);
@@ -128,7 +131,7 @@ describe("the recorded states", () => {
     expect(recorded.snapshotLines).toEqual({ stored: 1, failed: 0 });
     // The log-based metric's filter matches the server's audit error lines while its device fails, and none before.
     expect(auditClauses).toEqual({ "@module": "audit", "@level": "error" });
-    expect(matchingLines({ lines: audit.logLines.before }, auditClauses)).toEqual([]);
+    expect(matchingLines(audit.logLines.before, auditClauses)).toEqual([]);
     expect(recorded.auditErrorLines).toBeGreaterThanOrEqual(1);
   });
 });

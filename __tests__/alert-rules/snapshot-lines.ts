@@ -11,20 +11,6 @@ import { configureInClusterLogin, runCommand, SNAPSHOT_BUNDLE, type CommandRun }
 import { startFakeGcs } from "../support/fake-gcs";
 import { startTokenReviewStandIn } from "../support/token-review-stand-in";
 
-/**
- * The `jsonPayload.<field>="<value>"` clauses of a Cloud Logging filter: what a line must carry to be counted.
- * The filter's resource clauses (the job's container in the Vault namespace) are about where a line comes from,
- * which a line printed here cannot show.
- */
-export function payloadClauses(filter: string): Record<string, string> {
-  // A field is written bare (jsonPayload.msg) or quoted when it has other characters (jsonPayload."@module").
-  return Object.fromEntries([...filter.matchAll(/jsonPayload\.(?:"([^"]+)"|([A-Za-z_]+))="([^"]*)"/g)].map((m) => [m[1] ?? m[2], m[3]]));
-}
-
-export function matchingLines(run: Pick<CommandRun, "lines">, clauses: Record<string, string>): Record<string, unknown>[] {
-  return run.lines.filter((line) => Object.entries(clauses).every(([field, value]) => line[field] === value));
-}
-
 export interface SnapshotRuns {
   readonly stored: CommandRun;
   readonly failed: CommandRun;
