@@ -18,14 +18,15 @@ import { promisify } from "node:util";
 import { generateRoot, VaultClient } from "@vault-gke/agent/vault";
 import { describePlan, runRollingUpgrade, vaultAccess, type AutopilotState } from "../commands/rolling-upgrade-plan";
 import { raftAutopilotSettings } from "../stacks/shared-stack";
-import { reloadingServerCommand } from "../constructs/vault-server-command";
 import { TLS_RELOAD_CHECK_SEC } from "../constructs/vault-stateful-set";
 import { createWorld, type World } from "../agent/__tests__/support/fixture";
 import { waitForConverged } from "../agent/__tests__/support/converged";
 import { Sidecar, stopAllSidecars } from "../agent/__tests__/support/sidecar";
 import { startActiveProxy, type ActiveProxy } from "./support/active-proxy";
 import { CLIENT_RETRY, startClientLoop, type ClientLoop, type ClientLoopFigures } from "./support/client-loop";
-import { BAO, projectRoot } from "./support/bao";
+import { BAO, projectRoot, type ServerLauncher } from "./support/bao";
+import { killProcessGroup } from "./support/process-group";
+import { podCommand } from "./support/raft-cluster";
 import { vaultRequest, waitFor } from "./support/vault-http";
 import { exampleEnv } from "./helpers";
 
@@ -56,7 +57,7 @@ class ServerProcess {
     private readonly cwd: string,
     private readonly args: readonly string[],
     private readonly env: Record<string, string>,
-    private readonly tlsFiles: readonly string[],
+    private readonly launcher: ServerLauncher,
   ) {}
 
   get alive(): boolean {
@@ -65,16 +66,9 @@ class ServerProcess {
 
   async start(binary: string): Promise<void> {
     this.output = "";
-    const config = this.args.find((a) => a.startsWith("-config="));
-    if (this.args[0] !== "server" || !config) throw new Error(`expected "server -config=<file>", got ${this.args.join(" ")}`);
-    const [shell, flag, script] = reloadingServerCommand({
-      binary,
-      configFile: config.slice("-config=".length),
-      watchedFiles: this.tlsFiles,
-      intervalSec: TLS_RELOAD_CHECK_SEC,
-    });
+    const [command, args] = this.launcher(binary, this.args);
     // Its own process group, so a SIGKILL in afterAll reaches the server under the shell too.
-    const child = spawn(shell, [flag, script], { cwd: this.cwd, env: this.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = spawn(command, args, { cwd: this.cwd, env: this.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     this.child = child;
     child.stdout?.on("data", (c: Buffer) => (this.output += c.toString()));
     child.stderr?.on("data", (c: Buffer) => (this.output += c.toString()));
@@ -88,13 +82,7 @@ class ServerProcess {
   async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
     const child = this.child;
     if (!child || !this.alive) return;
-    const killGroup = () => {
-      try {
-        if (child.pid) process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // gone already
-      }
-    };
+    const killGroup = () => killProcessGroup(child.pid);
     const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
     if (signal === "SIGKILL") killGroup();
     else child.kill(signal);
@@ -133,8 +121,7 @@ beforeAll(async () => {
   // The world's servers run the pinned binary and hold nothing yet: start them again on the previous release.
   servers = world.cluster.servers.map((s, i) => {
     const { args, env } = launchOf(s.pid as number);
-    const pki = world.cluster.pki;
-    return new ServerProcess(world.cluster.nodes[i].addr, world.cluster.ca, s.dir, args, env, [pki.certFile, pki.keyFile, pki.caCertFile]);
+    return new ServerProcess(world.cluster.nodes[i].addr, world.cluster.ca, s.dir, args, env, podCommand(TLS_RELOAD_CHECK_SEC)(world.cluster.pki));
   });
   await Promise.all(world.cluster.servers.map((s) => s.stop()));
   await Promise.all(servers.map((s) => s.start(PREVIOUS)));

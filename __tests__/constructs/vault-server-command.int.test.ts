@@ -8,6 +8,7 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { reloadingServerCommand } from "../../constructs/vault-server-command";
+import { killProcessGroup } from "../support/process-group";
 import { waitFor } from "../support/vault-http";
 
 jest.setTimeout(60_000);
@@ -24,17 +25,9 @@ beforeAll(() => {
 });
 const started: number[] = [];
 afterAll(() => {
-  for (const pid of started) groupKill(pid);
+  for (const pid of started) killProcessGroup(pid);
   rmSync(dir, { recursive: true, force: true });
 });
-
-function groupKill(pid: number): void {
-  try {
-    process.kill(-pid, "SIGKILL");
-  } catch {
-    // the group is gone
-  }
-}
 
 /** Whether any process of the group is left. */
 function groupAlive(pid: number): boolean {

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { freePort } from "./ports";
+import { killProcessGroup } from "./process-group";
 import { vaultRequest, waitFor } from "./vault-http";
 
 /** The project root (the folder with cdktf.json), from the sources or from a bundle in dist/. */
@@ -139,13 +140,7 @@ export class BaoServer {
     const child = this.child;
     if (!child || !this.alive) return;
     const exited = new Promise<void>((r) => child.once("exit", () => r()));
-    const killGroup = () => {
-      try {
-        if (child.pid) process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // the group is gone already
-      }
-    };
+    const killGroup = () => killProcessGroup(child.pid);
     if (this.launcher && sig === "SIGKILL") killGroup();
     else child.kill(sig);
     const timer = setTimeout(() => (this.launcher ? killGroup() : child.kill("SIGKILL")), graceMs);
