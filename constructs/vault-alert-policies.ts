@@ -29,46 +29,43 @@ const SEVERITY = { critical: "CRITICAL", warning: "WARNING" } as const;
  */
 export class VaultAlertPolicies extends Construct {
   readonly policies: Record<string, MonitoringAlertPolicy> = {};
-  readonly snapshotStored?: LoggingMetric;
-  readonly auditErrors?: LoggingMetric;
+  /** The log-based metrics, by the alert that reads them. */
+  readonly logMetrics: Record<string, LoggingMetric> = {};
 
   constructor(scope: Construct, id: string, props: VaultAlertPoliciesProps) {
     super(scope, id);
-    const names = new Set(props.rules.map((r) => r.name));
     const after = props.dependsOn ?? [];
-    let dependsOn: ITerraformDependable[] = after;
-    if (names.has("VaultSnapshotStale")) {
-      this.snapshotStored = new LoggingMetric(this, "snapshot-stored", {
-        project: props.project,
+    const inVaultNamespace = ['resource.type="k8s_container"', `resource.labels.namespace_name="${props.namespace}"`];
+    // The alerts that read a log-based metric, and the metric each counts (the policy waits for it).
+    const logMetrics: Record<string, { id: string; name: string; description: string; filter: string[] }> = {
+      VaultSnapshotStale: {
+        id: "snapshot-stored",
         name: snapshotStoredMetricName(props.environment),
         description: `Snapshots the ${props.environment} snapshot job stored (its "snapshot stored" log lines)`,
-        filter: [
-          'resource.type="k8s_container"',
-          `resource.labels.namespace_name="${props.namespace}"`,
-          'jsonPayload.msg="snapshot stored"',
-          `jsonPayload.environment="${props.environment}"`,
-        ].join(" AND "),
-        metricDescriptor: { metricKind: "DELTA", valueType: "INT64" },
-        dependsOn: props.dependsOn,
-      });
-      dependsOn = [...after, this.snapshotStored];
-    }
-    let auditDependsOn: ITerraformDependable[] = after;
-    if (names.has("VaultAuditDeviceErrors")) {
-      this.auditErrors = new LoggingMetric(this, "audit-errors", {
-        project: props.project,
+        filter: [...inVaultNamespace, 'jsonPayload.msg="snapshot stored"', `jsonPayload.environment="${props.environment}"`],
+      },
+      VaultAuditDeviceErrors: {
+        id: "audit-errors",
         name: auditErrorsMetricName(props.environment),
         description: `Audit errors the ${props.environment} Vault servers logged (a device failed to write an entry)`,
         filter: [
-          'resource.type="k8s_container"',
-          `resource.labels.namespace_name="${props.namespace}"`,
+          ...inVaultNamespace,
           'resource.labels.container_name="vault"',
           ...Object.entries(AUDIT_ERROR_LINE).map(([key, value]) => `jsonPayload."${key}"="${value}"`),
-        ].join(" AND "),
+        ],
+      },
+    };
+    for (const rule of props.rules) {
+      const metric = logMetrics[rule.name];
+      if (!metric) continue;
+      this.logMetrics[rule.name] = new LoggingMetric(this, metric.id, {
+        project: props.project,
+        name: metric.name,
+        description: metric.description,
+        filter: metric.filter.join(" AND "),
         metricDescriptor: { metricKind: "DELTA", valueType: "INT64" },
         dependsOn: props.dependsOn,
       });
-      auditDependsOn = [...after, this.auditErrors];
     }
     for (const rule of props.rules) {
       this.policies[rule.name] = new MonitoringAlertPolicy(this, rule.name, {
@@ -96,7 +93,7 @@ export class VaultAlertPolicies extends Construct {
             },
           },
         ],
-        dependsOn: rule.name === "VaultSnapshotStale" ? dependsOn : rule.name === "VaultAuditDeviceErrors" ? auditDependsOn : props.dependsOn,
+        dependsOn: this.logMetrics[rule.name] ? [...after, this.logMetrics[rule.name]] : props.dependsOn,
       });
     }
   }
