@@ -5,7 +5,6 @@
 // test), waiting after each until autopilot shows the cluster whole again.
 // Standbys go one at a time; the active server last, after a step-down, when it
 // is a standby like the others.
-import { request } from "node:https";
 import { VaultClient } from "@vault-gke/agent/vault";
 
 export interface AutopilotServer {
@@ -278,26 +277,7 @@ export function vaultAccess(address: string, token: string, ca?: string | Buffer
   return {
     readState: async () => parseAutopilotState(await read("sys/storage/raft/autopilot/state")),
     stabilizationMs: async () => durationMs(String((await read("sys/storage/raft/autopilot/configuration")).server_stabilization_time ?? "10s")),
-    // The agent's client has no step-down call: a plain PUT.
-    stepDown: () =>
-      new Promise<void>((resolve, reject) => {
-        const req = request(
-          new URL("/v1/sys/step-down", address),
-          { method: "PUT", ca, servername, timeout: 10_000, headers: { "X-Vault-Token": token } },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on("data", (c: Buffer) => chunks.push(c));
-            res.on("end", () =>
-              res.statusCode === 204 || res.statusCode === 200
-                ? resolve()
-                : reject(new Error(`step-down: HTTP ${res.statusCode}: ${Buffer.concat(chunks).toString("utf8").slice(0, 300)}`)),
-            );
-          },
-        );
-        req.on("timeout", () => req.destroy(new Error("step-down: no answer within 10 s")));
-        req.on("error", reject);
-        req.end();
-      }),
+    stepDown: () => vault.stepDown(token),
     close: () => vault.close(),
   };
 }

@@ -84,6 +84,11 @@ export class VaultClient {
     this.http.close();
   }
 
+  /** The active server gives up leadership (PUT sys/step-down: a token with sudo on it, such as an admin's). */
+  async stepDown(token: string): Promise<void> {
+    await this.ok("step-down", "PUT", "sys/step-down", { token, timeoutMs: Math.max(this.timeoutMs, 10_000) });
+  }
+
   /** Verifies Vault against this CA bundle from the next call on. */
   setCa(ca: string | Buffer): void {
     this.http.setCa(ca);
